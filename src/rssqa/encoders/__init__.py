@@ -1,0 +1,1 @@
+"""Semantic encoders: the offline ImageNet default and user-supplied CLIP checkpoints."""

@@ -1,0 +1,111 @@
+"""What a segmentation method is to rssqa, and how its pre-classifier feature is tapped.
+
+A method is a model builder plus the dotted name of its classifier module. RS-SQA's segmentation
+branch reads the feature map *entering* that module; a forward pre-hook takes it, so no model is
+ever edited to expose it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+# Every method in the pool sees the same input scaling: the one the offline ImageNet
+# EfficientNet-Lite weights were trained with, (x - 127) / 128 on 0..255 RGB.
+PIXEL_MEAN = 127.0
+PIXEL_SCALE = 128.0
+
+
+def to_model_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """NxHxWx3 uint8 RGB (array or tensor) -> Nx3xHxW float tensor scaled for the pool."""
+    x = torch.as_tensor(np.asarray(images)) if not isinstance(images, torch.Tensor) else images
+    if x.ndim == 3:
+        x = x.unsqueeze(0)
+    return (x.permute(0, 3, 1, 2).float() - PIXEL_MEAN) / PIXEL_SCALE
+
+
+@dataclass(frozen=True)
+class SegMethod:
+    """A segmentation method of the pool.
+
+    build(num_classes, pretrained) returns an ``nn.Module`` mapping Nx3xHxW to NxKxHxW logits at
+    the input resolution. In training mode a model may return ``(logits, [aux_logits, ...])``; the
+    trainer adds the auxiliary losses, everything else only ever sees eval-mode logits.
+    ``pretrained=True`` may load offline weights only (never a download).
+
+    classifier: dotted path (``model.get_submodule``) of the module whose *input* is the
+    pre-classifier feature map.
+    """
+
+    name: str
+    build: Callable[..., nn.Module]
+    classifier: str
+    description: str = ""
+    paper: str = ""
+    defaults: dict = field(default_factory=dict)
+
+    def create(self, num_classes: int, pretrained: bool = False, **overrides) -> nn.Module:
+        return self.build(num_classes=num_classes, pretrained=pretrained, **{**self.defaults, **overrides})
+
+
+_REGISTRY: dict[str, SegMethod] = {}
+
+
+def register_method(method: SegMethod) -> SegMethod:
+    if method.name in _REGISTRY:
+        raise ValueError(f"segmentation method {method.name!r} is registered twice")
+    _REGISTRY[method.name] = method
+    return method
+
+
+def get_method(name: str) -> SegMethod:
+    _load_builtin_methods()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise KeyError(f"unknown segmentation method {name!r}; known methods: {known}") from None
+
+
+def available_methods() -> list[str]:
+    _load_builtin_methods()
+    return sorted(_REGISTRY)
+
+
+def _load_builtin_methods() -> None:
+    # Importing the package registers every built-in method exactly once.
+    import rssqa.segzoo  # noqa: F401
+
+
+class FeatureTap:
+    """Context manager: global-average pooled input of ``model``'s classifier on each forward.
+
+    >>> with FeatureTap(model, method.classifier) as tap:
+    ...     logits = model(x)
+    >>> tap.pooled  # N x C
+    """
+
+    def __init__(self, model: nn.Module, classifier: str):
+        self.module = model.get_submodule(classifier)
+        self.pooled: torch.Tensor | None = None
+        self._handle = None
+
+    def _hook(self, module: nn.Module, inputs: tuple) -> None:
+        feature = inputs[0]
+        if feature.ndim == 4:  # NxCxHxW
+            self.pooled = feature.detach().mean(dim=(2, 3))
+        elif feature.ndim == 3:  # NxLxC tokens
+            self.pooled = feature.detach().mean(dim=1)
+        else:
+            self.pooled = feature.detach()
+
+    def __enter__(self) -> FeatureTap:
+        self._handle = self.module.register_forward_pre_hook(self._hook)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._handle.remove()

