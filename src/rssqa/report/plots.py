@@ -1,0 +1,109 @@
+"""The report's figures: predicted against true OA per method (paper Fig. 5) and a t-SNE of
+semantic features coloured by quality level (paper Fig. 6).
+
+Figures are drawn on ``matplotlib.figure.Figure`` objects with the Agg canvas, never through
+pyplot, so plotting needs no display and leaves no global state behind.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from rssqa.errors import InputError
+
+QUALITY_LEVEL_NAMES = ("poor", "fair", "good", "excellent")
+
+
+def scatter_predicted_vs_true(pred: np.ndarray, true: np.ndarray, methods: Sequence[str],
+                              path: str | Path, title: str | None = None,
+                              max_columns: int = 4) -> Path:
+    """One scatter panel per method (column of the N x M arrays), PLCC and SROCC in each panel's
+    title, the identity line for reference; saved as PNG at ``path``."""
+    pred, true = np.asarray(pred, dtype=float), np.asarray(true, dtype=float)
+    if pred.shape != true.shape or pred.ndim != 2 or pred.shape[1] != len(methods):
+        raise InputError(None, f"predicted {pred.shape} and true {true.shape} OA must both be "
+                         f"N x M with M = {len(methods)} methods", "pass one column per method")
+    from rssqa.metrics import correlation_scores
+
+    columns = min(len(methods), max_columns)
+    rows = math.ceil(len(methods) / columns)
+    figure = Figure(figsize=(3.4 * columns, 3.3 * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for column, (ax, method) in enumerate(zip(axes, methods)):
+        x, y = true[:, column], pred[:, column]
+        scores = correlation_scores(y, x)
+        ax.scatter(x, y, s=10, alpha=0.6, edgecolors="none")
+        low = float(np.nanmin([x.min(), y.min()]))
+        high = float(np.nanmax([x.max(), y.max()]))
+        ax.plot([low, high], [low, high], color="grey", linestyle="--", linewidth=0.8)
+        ax.set_title(f"{method}\nPLCC {scores['plcc']:.3f}  SROCC {scores['srocc']:.3f}",
+                     fontsize=9)
+        ax.set_xlabel("true OA")
+        ax.set_ylabel("predicted OA")
+    for ax in axes[len(methods):]:
+        ax.set_visible(False)
+    if title:
+        figure.suptitle(title)
+    return _save(figure, path)
+
+
+def quality_levels(quality: np.ndarray, levels: int = 4) -> np.ndarray:
+    """Integer level 0..levels-1 per sample, cut at the quantiles of ``quality`` so each level
+    holds about the same number of samples (equal-width bins would leave some levels empty on
+    data sets whose OA clusters high)."""
+    quality = np.asarray(quality, dtype=float)
+    edges = np.quantile(quality, np.linspace(0, 1, levels + 1)[1:-1])
+    return np.searchsorted(edges, quality, side="right")
+
+
+def tsne_by_quality(features: np.ndarray, quality: np.ndarray, path: str | Path,
+                    title: str | None = None, levels: int = 4, seed: int = 0) -> Path:
+    """2-D t-SNE of ``features`` (N x C), each point coloured by its quality level (quantile bins
+    of ``quality``, e.g. a tile's mean OA over the pool); saved as PNG at ``path``."""
+    from sklearn.manifold import TSNE
+    from sklearn.preprocessing import StandardScaler
+
+    features = np.asarray(features, dtype=np.float64).reshape(len(features), -1)
+    if len(features) != len(quality):
+        raise InputError(None, f"{len(features)} feature rows but {len(quality)} quality values",
+                         "pass one quality value per feature row")
+    if len(features) < 5:
+        raise InputError(None, f"t-SNE needs at least 5 samples, got {len(features)}",
+                         "evaluate on more tiles")
+    perplexity = float(min(30.0, (len(features) - 1) / 3))
+    embedded = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed
+                    ).fit_transform(StandardScaler().fit_transform(features))
+    level = quality_levels(quality, levels)
+    names = QUALITY_LEVEL_NAMES if levels == len(QUALITY_LEVEL_NAMES) else \
+        tuple(f"level {i + 1}" for i in range(levels))
+    figure = Figure(figsize=(5.2, 4.6), layout="constrained")
+    ax = figure.subplots()
+    palette = matplotlib.colormaps["RdYlGn"](np.linspace(0.05, 0.95, levels))
+    for value in range(levels):
+        chosen = level == value
+        if chosen.any():
+            ax.scatter(embedded[chosen, 0], embedded[chosen, 1], s=12, alpha=0.75,
+                       color=palette[value],
+                       label=f"{names[value]} (n={int(chosen.sum())})")
+    ax.legend(fontsize=8, title="quality level", title_fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or "t-SNE of semantic features", fontsize=10)
+    return _save(figure, path)
+
+
+def _save(figure: Figure, path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise InputError(path, "figures are written as PNG", "give the path a .png suffix")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(figure)
+    figure.savefig(path, dpi=110)
+    return path
