@@ -1,1 +1,52 @@
-"""data/sources."""
+"""Where labelled imagery comes from: one reader per dataset plus a generic folder reader.
+
+A source has ``samples() -> list[Sample]`` and a ``classmap`` (None for unlabelled imagery).
+Configs name a source by kind::
+
+    source: {kind: dubai, root: ../shared/data/dubai}
+    source: {kind: folder, images_dir: scenes/img, masks_dir: scenes/lbl,
+             classmap: {classes: [{name: road, colour: "#FFFF00"}], ignore: ["#000000"]}}
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Protocol
+
+from rssqa.data.classmap import ClassMap
+from rssqa.data.sources.dubai import DubaiSource
+from rssqa.data.sources.folder import FolderSource
+from rssqa.data.types import Sample
+from rssqa.errors import InputError
+
+
+class Source(Protocol):
+    classmap: ClassMap | None
+
+    def samples(self) -> list[Sample]: ...
+
+
+SOURCES: dict[str, type] = {"dubai": DubaiSource, "folder": FolderSource}
+
+
+def create_source(kind: str, **kwargs) -> Source:
+    """Build the source named ``kind`` from config keyword arguments (a ``classmap`` may be given
+    as a mapping, as it is in YAML)."""
+    try:
+        cls = SOURCES[kind]
+    except KeyError:
+        raise InputError(None, f"unknown source kind {kind!r}",
+                         f"use one of: {', '.join(sorted(SOURCES))}") from None
+    signature = inspect.signature(cls)
+    try:
+        signature.bind(**kwargs)
+    except TypeError as error:  # a missing or unexpected setting
+        raise InputError(None, f"source kind {kind!r}: {error}",
+                         f"it takes: {', '.join(signature.parameters)}") from None
+    if isinstance(kwargs.get("classmap"), Mapping):
+        kwargs["classmap"] = ClassMap.from_dict(kwargs["classmap"])
+    return cls(**kwargs)
+
+
+__all__ = ["DubaiSource", "FolderSource", "SOURCES", "Source", "create_source"]

@@ -1,0 +1,102 @@
+"""Reading source images and label masks, with errors that name the file and the fix.
+
+Everything downstream expects 3-band 8-bit RGB, because that is what the segmentation pool and the
+semantic encoders were pretrained on. Pillow reads every common format, including plain 8-bit RGB
+GeoTIFFs (their georeferencing is ignored here). Multispectral or 16-bit rasters are refused with a
+conversion recipe instead of being rescaled by a guess: choosing bands and a stretch is a
+decision about the data that the user should make once, visibly. (rasterio is deliberately not a
+dependency: a ~36 MB wheel for a conversion that ``gdal_translate`` does in one line.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from rssqa.data.classmap import ClassMap
+from rssqa.errors import InputError
+
+# Pillow modes that hold 8-bit samples and convert to RGB without loss of meaning
+# (RGBA/LA/PA: the alpha band is dropped; L/P: grey levels or palette colours are expanded).
+_EIGHT_BIT_MODES = {"RGB", "RGBA", "L", "LA", "P", "PA", "1"}
+
+_TIFF_SAMPLES_PER_PIXEL = 277
+
+_CONVERT_HINT = ("the encoder takes 3-band 8-bit RGB: convert it first, e.g. "
+                 "`gdal_translate -b 1 -b 2 -b 3 -ot Byte -scale in.tif out.tif` for a multi-band "
+                 "or 16-bit raster, or save it as RGB from any image editor")
+
+
+@contextmanager
+def _open(path: Path) -> Iterator[Image.Image]:
+    """Open ``path`` with Pillow; a missing, unidentifiable or truncated file is an InputError."""
+    if not path.is_file():
+        raise InputError(path, "file does not exist", "check the path")
+    try:
+        with Image.open(path) as img:
+            yield img
+    except Image.DecompressionBombError as error:
+        raise InputError(path, f"is too large to read safely ({error})",
+                         "cut the scene into smaller files (e.g. `gdal_retile.py`) or, if you trust "
+                         "the file, raise PIL.Image.MAX_IMAGE_PIXELS") from error
+    except (UnidentifiedImageError, OSError) as error:
+        hint = "re-export or remove it"
+        if path.suffix.lower() in {".tif", ".tiff"}:
+            hint += f"; if it is a multi-band or 16-bit raster, {_CONVERT_HINT}"
+        raise InputError(path, f"cannot be read as an image ({error})", hint) from error
+
+
+def _band_count(img: Image.Image) -> int:
+    # Pillow reads a 4-band TIFF whose 4th band is not marked as alpha (a typical RGB+NIR
+    # GeoTIFF) as plain RGB, silently dropping a band; the TIFF header tells the truth.
+    samples_per_pixel = getattr(img, "tag_v2", {}).get(_TIFF_SAMPLES_PER_PIXEL, 0)
+    return max(len(img.getbands()), samples_per_pixel)
+
+
+def _decode_rgb(img: Image.Image, path: Path, what: str) -> np.ndarray:
+    bands = _band_count(img)
+    if img.mode not in _EIGHT_BIT_MODES or bands > len(img.getbands()):
+        raise InputError(path, f"{what} has {bands} band(s) in Pillow mode {img.mode!r}, "
+                         "not 8-bit RGB", _CONVERT_HINT)
+    img.load()  # decode now, inside _open, so a truncated file is reported as unreadable
+    return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """HxWx3 uint8 RGB pixels of an image file."""
+    path = Path(path)
+    with _open(path) as img:
+        return _decode_rgb(img, path, "image")
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """``(height, width)`` from the file header, without decoding pixels."""
+    path = Path(path)
+    with _open(path) as img:
+        width, height = img.size
+    return height, width
+
+
+def read_mask(path: str | Path, classmap: ClassMap,
+              expected_shape: tuple[int, int] | None = None) -> np.ndarray:
+    """HxW uint8 class indices of a colour-coded mask.
+
+    The mask is always converted to RGB before its colours are looked up: palette PNGs each carry
+    their own palette order, so palette indices are meaningless across files.
+    ``expected_shape`` is the ``(height, width)`` of the mask's image; a mask of another size is
+    not pixel-aligned with it and is refused.
+    """
+    path = Path(path)
+    with _open(path) as img:
+        width, height = img.size
+        if expected_shape is not None and (height, width) != tuple(expected_shape):
+            raise InputError(path, f"mask is {height}x{width} (height x width) but its image is "
+                             f"{expected_shape[0]}x{expected_shape[1]}",
+                             "labels must be pixel-aligned with their image: re-export the mask "
+                             "at the image's size")
+        rgb = _decode_rgb(img, path, "mask")
+    return classmap.encode(rgb, path=path)

@@ -1,0 +1,111 @@
+"""Cutting source images into square, non-overlapping tiles.
+
+Tiles never overlap, so no two tiles share ground within one image, and are never padded: the
+right and bottom remainders narrower than a tile are dropped, so every label pixel in a tile is a
+real one and a tile's overall accuracy is measured on real ground only. An image smaller than the
+tile size yields no tiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rssqa.data.classmap import ClassMap
+from rssqa.data.io import image_size, read_image, read_mask
+from rssqa.data.types import Sample, Tile, TileData
+from rssqa.errors import InputError
+
+OnError = Callable[[Sample, InputError], None]
+"""Called with a sample whose files cannot be used; processing then carries on without it."""
+
+
+def tile_grid(height: int, width: int, size: int) -> list[tuple[int, int]]:
+    """Top-left ``(x, y)`` corners of the ``size`` x ``size`` tiles of an image, row by row."""
+    if size <= 0:
+        raise ValueError(f"tile size must be positive, got {size}")
+    return [(x, y) for y in range(0, height - size + 1, size)
+            for x in range(0, width - size + 1, size)]
+
+
+@dataclass
+class SkipLog:
+    """Collects the samples skipped for bad files; pass it (or its ``add``) as ``on_error``."""
+
+    entries: list[tuple[Sample, InputError]] = field(default_factory=list)
+
+    def add(self, sample: Sample, error: InputError) -> None:
+        self.entries.append((sample, error))
+
+    __call__ = add
+
+    def summary(self) -> str:
+        if not self.entries:
+            return "no source image skipped"
+        lines = [f"skipped {len(self.entries)} source image(s):"]
+        lines += [f"  {sample.source_id}: {error}" for sample, error in self.entries]
+        return "\n".join(lines)
+
+
+def _handle(sample: Sample, error: InputError, on_error: OnError | None) -> None:
+    if on_error is None:
+        raise error
+    on_error(sample, error)
+
+
+def plan_tiles(samples: Iterable[Sample], size: int, on_error: OnError | None = None) -> list[Tile]:
+    """Every tile of every sample, from image headers only (no pixels are decoded)."""
+    tiles = []
+    for sample in samples:
+        try:
+            height, width = image_size(sample.image_path)
+        except InputError as error:
+            _handle(sample, error, on_error)
+            continue
+        tiles += [Tile(sample.source_id, sample.group, x, y, size)
+                  for x, y in tile_grid(height, width, size)]
+    return tiles
+
+
+def _read_sample(sample: Sample, classmap: ClassMap | None) -> tuple[np.ndarray, np.ndarray | None]:
+    image = read_image(sample.image_path)
+    if sample.mask_path is None or classmap is None:
+        return image, None
+    return image, read_mask(sample.mask_path, classmap, expected_shape=image.shape[:2])
+
+
+def _crop(array: np.ndarray | None, tile: Tile) -> np.ndarray | None:
+    # A copy, so a kept tile does not hold its whole source image in memory.
+    return None if array is None else array[tile.y:tile.y + tile.size, tile.x:tile.x + tile.size].copy()
+
+
+def iter_tile_data(samples: Iterable[Sample], size: int, classmap: ClassMap | None,
+                   on_error: OnError | None = None) -> Iterator[TileData]:
+    """Read each sample's image and mask once and yield its tiles in :func:`tile_grid` order.
+
+    Masks are read only when ``classmap`` is given. A sample whose files cannot be used raises
+    its InputError, or, with ``on_error``, is reported to it and skipped.
+    """
+    for sample in samples:
+        try:
+            image, mask = _read_sample(sample, classmap)
+        except InputError as error:
+            _handle(sample, error, on_error)
+            continue
+        for x, y in tile_grid(image.shape[0], image.shape[1], size):
+            tile = Tile(sample.source_id, sample.group, x, y, size)
+            yield TileData(tile, _crop(image, tile), _crop(mask, tile))
+
+
+def read_tile(tile: Tile, sample: Sample, classmap: ClassMap | None) -> TileData:
+    """Read one planned tile back from its source files."""
+    if tile.source_id != sample.source_id:
+        raise ValueError(f"tile {tile.tile_id} does not belong to sample {sample.source_id}")
+    image, mask = _read_sample(sample, classmap)
+    height, width = image.shape[:2]
+    if tile.x + tile.size > width or tile.y + tile.size > height:
+        raise InputError(sample.image_path, f"tile {tile.tile_id} lies outside the {height}x{width} "
+                         "image", "the file changed since the tiles were planned: plan them again")
+    return TileData(tile, _crop(image, tile), _crop(mask, tile))
