@@ -96,7 +96,9 @@ def _same_rows(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
     if len(rows) != 1 or 0 in rows:
         shapes = ", ".join(str(a.shape) for a in arrays)
         raise InputError(
-            None, f"arrays of shapes {shapes} to resample by row", "pass non-empty arrays with one row per tile"
+            None,
+            f"arrays of shapes {shapes} to resample by row",
+            "pass non-empty arrays with one row per tile",
         )
     return arrays
 
