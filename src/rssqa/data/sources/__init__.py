@@ -38,12 +38,17 @@ def create_source(kind: str, **kwargs) -> Source:
     except KeyError:
         raise InputError(None, f"unknown source kind {kind!r}",
                          f"use one of: {', '.join(sorted(SOURCES))}") from None
-    signature = inspect.signature(cls)
-    try:
-        signature.bind(**kwargs)
-    except TypeError as error:  # a missing or unexpected setting
-        raise InputError(None, f"source kind {kind!r}: {error}",
-                         f"it takes: {', '.join(signature.parameters)}") from None
+    parameters = inspect.signature(cls).parameters
+    unexpected = sorted(set(kwargs) - set(parameters))
+    missing = [name for name, p in parameters.items() if p.default is p.empty and name not in kwargs]
+    problems = []
+    if unexpected:
+        problems.append(f"unexpected setting(s) {', '.join(unexpected)}")
+    if missing:
+        problems.append(f"missing setting(s) {', '.join(missing)}")
+    if problems:
+        raise InputError(None, f"source kind {kind!r}: {'; '.join(problems)}",
+                         f"it takes: {', '.join(parameters)}")
     if isinstance(kwargs.get("classmap"), Mapping):
         kwargs["classmap"] = ClassMap.from_dict(kwargs["classmap"])
     return cls(**kwargs)

@@ -1,0 +1,182 @@
+"""The resumable SQED builder.
+
+Work is done tile by tile: one semantic-encoder forward per tile (shared by every method), then
+every method of the pool, then the labels. Each finished tile is written atomically to its own
+shard, so a builder killed at any point reruns without recomputing anything finished; the store is
+assembled from the shards in a fixed order, so the result is identical either way.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rssqa.data.classmap import ClassMap
+from rssqa.data.sqed import ARRAYS, MANIFEST, RECORDS, TILES, SQEDStore
+from rssqa.data.tiling import SkipLog, iter_tile_data
+from rssqa.data.types import Sample, TileData
+from rssqa.encoders.base import SemanticEncoder
+from rssqa.metrics.segmentation import segmentation_scores
+from rssqa.pool import run_pool
+from rssqa.progress import progress_bar
+from rssqa.segzoo.train import TrainedMethod, fingerprint
+from rssqa.utils import atomic_save_npz, atomic_write_bytes, atomic_write_text
+
+SHARDS = "shards"
+
+
+@dataclass
+class BuildStats:
+    tiles_built: int = 0
+    tiles_reused: int = 0
+    encoder_forwards: int = 0  # tiles passed through the semantic encoder in this run
+    seconds: float = 0.0
+
+
+def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], pool: list[TrainedMethod],
+               encoder: SemanticEncoder, classmap: ClassMap, tile_size: int, build_info: dict,
+               batch_size: int = 16, verbose: bool = True) -> SQEDStore:
+    """Build (or finish, or reuse) the store in ``out_dir``.
+
+    ``split_of`` maps each sample's source_id to its split; ``build_info`` is recorded in the manifest
+    and, with the pool's and encoder's identity, decides whether existing work can be reused.
+    Bad files are reported and skipped; the manifest lists them.
+    """
+    out_dir = Path(out_dir)
+    key = fingerprint({"info": build_info, "tile_size": tile_size, "split": split_of,
+                       "encoder": [encoder.name, encoder.input_size],
+                       "pool": [m.meta["fingerprint"] for m in pool]})
+    manifest_path = out_dir / MANIFEST
+    if manifest_path.exists() and json.loads(manifest_path.read_text()).get("fingerprint") == key:
+        if verbose:
+            print(f"SQED store in {out_dir} is complete and up to date")
+        return SQEDStore(out_dir)
+    manifest_path.unlink(missing_ok=True)  # an outdated store is no longer a finished one
+
+    shard_dir = out_dir / SHARDS / key
+    shard_dir.mkdir(parents=True, exist_ok=True)
+    skipped, stats, began = SkipLog(), BuildStats(), time.perf_counter()
+    done_ids: list[str] = []
+    pending: list[TileData] = []
+
+    def flush() -> None:
+        _build_batch(pending, pool, encoder, classmap, shard_dir)
+        stats.encoder_forwards += len(pending)
+        stats.tiles_built += len(pending)
+        pending.clear()
+
+    with progress_bar(verbose) as progress:
+        task = progress.add_task("build SQED", total=len(samples))
+        last_source = None
+        for tile_data in iter_tile_data(samples, tile_size, classmap, on_error=skipped.add):
+            if tile_data.tile.source_id != last_source:
+                if last_source is not None:
+                    progress.advance(task)
+                last_source = tile_data.tile.source_id
+            tile_id = tile_data.tile.tile_id
+            if _labelled_fraction(tile_data, classmap) == 0:
+                continue  # nothing to score against
+            done_ids.append(tile_id)
+            if (shard_dir / f"{tile_id}.npz").exists():
+                stats.tiles_reused += 1
+                continue
+            pending.append(tile_data)
+            if len(pending) == batch_size:
+                flush()
+        if pending:
+            flush()
+        progress.update(task, completed=len(samples))
+
+    stats.seconds = time.perf_counter() - began
+    if not done_ids:
+        raise RuntimeError("no tile could be built: every input was skipped "
+                           f"({skipped.summary()})")
+    group_of = {s.source_id: s.group for s in samples}
+    _assemble(out_dir, shard_dir, done_ids, split_of, group_of, [m.method.name for m in pool])
+    manifest = {"fingerprint": key, "methods": [m.method.name for m in pool], "build": build_info,
+                "tile_size": tile_size, "classmap": classmap.to_dict(), "encoder": encoder.name,
+                "tiles": len(done_ids), "pool": {m.method.name: m.meta for m in pool},
+                "skipped": [{"source_id": sample.source_id, "error": str(error)}
+                            for sample, error in skipped.entries],
+                "last_run": {"tiles_built": stats.tiles_built, "tiles_reused": stats.tiles_reused,
+                             "encoder_forwards": stats.encoder_forwards,
+                             "seconds": round(stats.seconds, 1)}}
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=2, default=str))
+    if verbose and skipped.entries:
+        print(skipped.summary())
+    return SQEDStore(out_dir)
+
+
+def _labelled_fraction(tile_data: TileData, classmap: ClassMap) -> float:
+    return float(np.mean(tile_data.mask != classmap.ignore_index))
+
+
+def _build_batch(batch: list[TileData], pool: list[TrainedMethod], encoder: SemanticEncoder,
+                 classmap: ClassMap, shard_dir: Path) -> None:
+    images = np.stack([t.image for t in batch])
+    encoded = encoder.encode(images)  # once per tile, whatever the number of methods
+    segmented = run_pool(pool, images)
+    for i, tile_data in enumerate(batch):
+        arrays = {"semantic_tokens": encoded.tokens[i].numpy(), "semantic_pooled": encoded.pooled[i].numpy(),
+                  "image": tile_data.image, "mask": tile_data.mask}
+        for name in segmented.masks:
+            scores = segmentation_scores(segmented.masks[name][i], tile_data.mask, classmap.num_classes,
+                                         ignore_index=classmap.ignore_index)
+            arrays[f"seg_{name}"] = segmented.features[name][i]
+            arrays[f"pred_{name}"] = segmented.masks[name][i]
+            arrays[f"conf_{name}"] = segmented.confidence[name][i]
+            arrays[f"scores_{name}"] = np.array([scores["oa"], scores["miou"], scores["f1"]])
+        atomic_save_npz(shard_dir / f"{tile_data.tile.tile_id}.npz", **arrays)
+
+
+def _assemble(out_dir: Path, shard_dir: Path, tile_ids: list[str], split_of: dict[str, str],
+              group_of: dict[str, str], methods: list[str]) -> None:
+    """Gather the shards, in sorted tile order, into the store's table and arrays."""
+    tile_ids = sorted(set(tile_ids))
+    shards = [np.load(shard_dir / f"{t}.npz") for t in tile_ids]
+    arrays = {"semantic_tokens": "semantic_tokens", "semantic_pooled": "semantic_pooled",
+              "images": "image", "masks": "mask"}
+    arrays |= {f"{kind}_{m}": f"{kind}_{m}" for m in methods for kind in ("seg", "pred")}
+    (out_dir / ARRAYS).mkdir(exist_ok=True)
+    for name, key in arrays.items():
+        _atomic_save_npy(out_dir / ARRAYS / f"{name}.npy", np.stack([s[key] for s in shards]))
+
+    tiles = pd.DataFrame([_parse_tile_id(t) for t in tile_ids])
+    tiles["group"] = tiles["source_id"].map(group_of)
+    tiles["split"] = tiles["source_id"].map(split_of)
+    records = []
+    for tile_id, split, shard in zip(tile_ids, tiles["split"], shards):
+        for m in methods:
+            oa, miou, f1 = shard[f"scores_{m}"]
+            maxprob, entropy = shard[f"conf_{m}"]
+            records.append({"tile_id": tile_id, "method": m, "split": split, "oa": oa, "miou": miou,
+                            "f1": f1, "conf_maxprob": maxprob, "conf_entropy": entropy})
+    _atomic_parquet(out_dir / TILES, tiles)
+    _atomic_parquet(out_dir / RECORDS, pd.DataFrame(records))
+
+
+def _parse_tile_id(tile_id: str) -> dict:
+    source_id, x, y, size = tile_id.rsplit("_", 3)
+    return {"tile_id": tile_id, "source_id": source_id, "x": int(x[1:]), "y": int(y[1:]),
+            "size": int(size[1:])}
+
+
+def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _atomic_parquet(path: Path, frame: pd.DataFrame) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    atomic_write_bytes(path, buffer.getvalue())

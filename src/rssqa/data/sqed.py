@@ -1,0 +1,94 @@
+"""The SQED store: a segmentation quality-assessment dataset on disk.
+
+Layout of a store folder::
+
+    manifest.json          build config, fingerprint, methods, counts; written last = complete
+    tiles.parquet          one row per tile: tile_id, source_id, group, split, x, y, size
+    records.parquet        one row per tile x method: labels (oa, miou, f1) and confidence
+    arrays/semantic_tokens.npy, semantic_pooled.npy     one encoding per tile, shared by all methods
+    arrays/seg_<method>.npy                             pooled pre-classifier feature per tile
+    arrays/pred_<method>.npy                            predicted class masks per tile
+    arrays/images.npy, masks.npy                        the tiles' pixels and labels
+
+Rows of every array follow ``tiles.parquet``'s order.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rssqa.assess.base import AssessmentInputs
+from rssqa.errors import InputError
+
+MANIFEST = "manifest.json"
+TILES = "tiles.parquet"
+RECORDS = "records.parquet"
+ARRAYS = "arrays"
+LABELS = ("oa", "miou", "f1")
+
+
+class SQEDStore:
+    """Read access to a finished store; ``build_sqed`` writes one."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        manifest = self.root / MANIFEST
+        if not manifest.exists():
+            raise InputError(self.root, "is not a finished SQED store (no manifest.json)",
+                             "build it with `rssqa build CONFIG`; an interrupted build resumes")
+        self.manifest: dict = json.loads(manifest.read_text())
+        self.tiles: pd.DataFrame = pd.read_parquet(self.root / TILES)
+        self.records: pd.DataFrame = pd.read_parquet(self.root / RECORDS)
+        self.methods: list[str] = list(self.manifest["methods"])
+
+    @classmethod
+    def open(cls, root: Path) -> SQEDStore:
+        return cls(root)
+
+    def array(self, name: str, mmap: bool = True) -> np.ndarray:
+        return np.load(self.root / ARRAYS / f"{name}.npy", mmap_mode="r" if mmap else None)
+
+    def labels(self, label: str = "oa") -> np.ndarray:
+        """N x M matrix of a label (rows: tiles in store order; columns: ``methods``)."""
+        table = self.records.pivot(index="tile_id", columns="method", values=label)
+        return table.loc[self.tiles["tile_id"], self.methods].to_numpy(dtype=np.float64)
+
+    def split_index(self, split: str | None) -> np.ndarray:
+        if split is None:
+            return np.arange(len(self.tiles))
+        known = sorted(self.tiles["split"].unique())
+        if split not in known:
+            raise ValueError(f"unknown split {split!r}; this store has {known}")
+        return np.flatnonzero(self.tiles["split"].to_numpy() == split)
+
+    def inputs(self, split: str | None = None, with_images: bool = False,
+               label: str = "oa") -> AssessmentInputs:
+        """Everything an assessor needs for one split, with ``label`` as the targets."""
+        index = self.split_index(split)
+        confidence = self.records.set_index(["method", "tile_id"])[["conf_maxprob", "conf_entropy"]]
+        tile_ids = self.tiles["tile_id"].to_numpy()[index]
+        return AssessmentInputs(
+            tile_ids=list(tile_ids),
+            methods=list(self.methods),
+            semantic_tokens=np.asarray(self.array("semantic_tokens")[index], dtype=np.float32),
+            semantic_pooled=np.asarray(self.array("semantic_pooled")[index], dtype=np.float32),
+            seg_features={m: np.asarray(self.array(f"seg_{m}")[index], dtype=np.float32)
+                          for m in self.methods},
+            confidence={m: confidence.loc[m].loc[tile_ids].to_numpy(dtype=np.float32)
+                        for m in self.methods},
+            images=np.asarray(self.array("images")[index]) if with_images else None,
+            targets=self.labels(label)[index],
+            groups=list(self.tiles["group"].to_numpy()[index]),
+        )
+
+    def predictions(self, method: str) -> np.ndarray:
+        return self.array(f"pred_{method}")
+
+    def summary(self) -> pd.DataFrame:
+        """Mean labels per method and split (the paper's Table 1 on this store)."""
+        return (self.records.groupby(["method", "split"])[list(LABELS)].mean()
+                .unstack("split").round(4))
