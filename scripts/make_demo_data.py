@@ -18,6 +18,7 @@ from PIL import Image
 from rssqa.data.classmap import DUBAI_CLASSES
 from rssqa.data.io import read_mask
 from rssqa.data.sources.dubai import DubaiSource
+from rssqa.errors import InputError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data" / "dubai"
@@ -69,14 +70,18 @@ def main() -> None:
     parser.add_argument("--max-side", type=int, default=384)
     args = parser.parse_args()
 
-    samples = DubaiSource(args.source).samples()
+    try:
+        samples = DubaiSource(args.source).samples()
+    except InputError as error:
+        raise SystemExit(str(error)) from None
     (args.dest / "images").mkdir(parents=True, exist_ok=True)
     (args.dest / "masks").mkdir(parents=True, exist_ok=True)
     sizes = []
     for sample in samples:
         with Image.open(sample.image_path) as image, Image.open(sample.mask_path) as mask:
             if image.size != mask.size:
-                raise SystemExit(f"{sample.mask_path}: size {mask.size} differs from its image's {image.size}")
+                raise SystemExit(f"{sample.mask_path}: size {mask.size} differs from its "
+                                 f"image's {image.size}")
             size = scaled_size(*image.size, args.max_side)
             image_out = args.dest / "images" / f"{sample.source_id}.jpg"
             mask_out = args.dest / "masks" / f"{sample.source_id}.png"

@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rssqa.data import DUBAI_CLASSES, DubaiSource, demo_data_root, demo_source, image_size, read_image, read_mask
+from rssqa.data import (DUBAI_CLASSES, DubaiSource, demo_data_root, demo_source, image_size,
+                        read_image, read_mask)
 
 SHARED_DUBAI = Path(__file__).resolve().parents[3] / "shared" / "data" / "dubai"
 
@@ -20,7 +21,8 @@ def _check_dubai(samples, max_side=None):
         if max_side is not None:
             assert max(shape) <= max_side
             assert read_image(sample.image_path).shape == (*shape, 3)
-        mask = read_mask(sample.mask_path, DUBAI_CLASSES, expected_shape=shape)  # raises on unknown colours
+        # read_mask raises on any colour the Dubai class map does not know
+        mask = read_mask(sample.mask_path, DUBAI_CLASSES, expected_shape=shape)
         seen[np.unique(mask)] = True
     assert seen[: DUBAI_CLASSES.num_classes].all() and seen[DUBAI_CLASSES.ignore_index]
 

@@ -67,10 +67,9 @@ def _dubai_fixture(tmp_path, kaggle: bool):
     for tile in (1, 2):
         for part in (1, 2, 3):
             name = f"image_part_00{part}"
-            if kaggle:
-                images, masks, stem = tmp_path / f"Tile {tile}" / "images", tmp_path / f"Tile {tile}" / "masks", name
-            else:
-                images, masks, stem = tmp_path / "images", tmp_path / "masks", f"tile{tile}_{name}"
+            folder = tmp_path / f"Tile {tile}" if kaggle else tmp_path
+            stem = name if kaggle else f"tile{tile}_{name}"
+            images, masks = folder / "images", folder / "masks"
             write_pair(images, masks, stem, 4, 4)
             (images / f"{stem}.png").rename(images / f"{stem}.jpg")  # a PNG named .jpg reads alike
     return DubaiSource(tmp_path)

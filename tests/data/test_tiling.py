@@ -9,7 +9,8 @@ from rssqa.errors import InputError
 from .fakes import write_pair
 
 
-@pytest.mark.parametrize("height,width,size,count", [(10, 10, 5, 4), (11, 14, 5, 4), (4, 10, 5, 0), (5, 5, 5, 1)])
+@pytest.mark.parametrize("height,width,size,count",
+                         [(10, 10, 5, 4), (11, 14, 5, 4), (4, 10, 5, 0), (5, 5, 5, 1)])
 def test_tile_grid_counts_row_major_without_overlap(height, width, size, count):
     grid = tile_grid(height, width, size)
     assert len(grid) == count
