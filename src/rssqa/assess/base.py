@@ -56,6 +56,8 @@ class Assessor(ABC):
     """Predicts each method's overall accuracy on each tile, without labels."""
 
     name: str = "assessor"
+    # Assessors that read the tiles' pixels (NR-IQA baselines) set this, so callers load images.
+    needs_images: bool = False
 
     @abstractmethod
     def fit(self, train: AssessmentInputs) -> Assessor:

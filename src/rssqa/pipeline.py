@@ -1,0 +1,191 @@
+"""The experiment's stages, from a config: train the pool, build the SQED, train the assessor.
+
+Each stage caches its output under the experiment's output folder and is skipped when that output
+is already there and up to date, so ``rssqa build`` after ``rssqa train-pool`` costs nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rssqa.config import ExperimentConfig
+from rssqa.data.classmap import ClassMap
+from rssqa.data.sources import create_source
+from rssqa.data.splits import select_groups, split_by_source
+from rssqa.data.sqed import SQEDStore
+from rssqa.data.tiling import SkipLog, iter_tile_data
+from rssqa.data.types import Sample
+from rssqa.encoders import SemanticEncoder, create_encoder
+from rssqa.segzoo import get_method
+from rssqa.segzoo.train import TrainedMethod, fingerprint, load_trained, train_method
+
+
+@dataclass
+class Layout:
+    """Where an experiment keeps each stage's output."""
+
+    root: Path
+
+    @property
+    def pool(self) -> Path:
+        return self.root / "pool"
+
+    @property
+    def sqed(self) -> Path:
+        return self.root / "sqed"
+
+    @property
+    def assessors(self) -> Path:
+        return self.root / "assessors"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+
+def load_source(config: ExperimentConfig) -> tuple[list[Sample], ClassMap]:
+    options = dict(config.data)
+    kind = options.pop("kind", "demo")
+    if kind == "demo":
+        from rssqa.data.demo import demo_source
+
+        source = demo_source()
+    else:
+        source = create_source(kind, **options)
+    return source.samples(), source.classmap
+
+
+def load_tiles(samples: list[Sample], tile_size: int, classmap: ClassMap,
+               skipped: SkipLog) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """All labelled tiles of ``samples`` in memory: ids, N x S x S x 3 images, N x S x S masks."""
+    ids, images, masks = [], [], []
+    for tile_data in iter_tile_data(samples, tile_size, classmap, on_error=skipped.add):
+        if np.any(tile_data.mask != classmap.ignore_index):
+            ids.append(tile_data.tile.tile_id)
+            images.append(tile_data.image)
+            masks.append(tile_data.mask)
+    if not ids:
+        raise ValueError(f"no labelled {tile_size}-px tile in {len(samples)} source image(s)")
+    return ids, np.stack(images), np.stack(masks)
+
+
+def train_pool(config: ExperimentConfig, verbose: bool = True) -> list[TrainedMethod]:
+    """Train (or load, when already trained) every method of the pool on the pool groups."""
+    samples, classmap = load_source(config)
+    pool_samples = select_groups(samples, config.pool.groups)
+    skipped = SkipLog()
+    ids, images, masks = load_tiles(pool_samples, config.tile_size, classmap, skipped)
+    if verbose:
+        print(f"pool training data: {len(ids)} tiles of {config.tile_size} px from "
+              f"{len(pool_samples)} images in {', '.join(config.pool.groups)}")
+        if skipped.entries:
+            print(skipped.summary())
+    data_id = fingerprint({"tiles": ids})
+    pool = []
+    for entry in config.pool.methods:
+        pool.append(train_method(get_method(entry.name), images, masks, classmap.num_classes,
+                                 Layout(config.output_dir).pool / entry.name, config.pool.train,
+                                 method_kwargs=entry.kwargs, data_id=data_id, verbose=verbose))
+    return pool
+
+
+def load_pool(directory: Path, methods: list[str] | None = None) -> list[TrainedMethod]:
+    """Trained pool members from ``directory`` (one sub-folder per method)."""
+    directory = Path(directory)
+    names = methods or sorted(p.name for p in directory.iterdir() if (p / "meta.json").exists())
+    if not names:
+        raise FileNotFoundError(f"{directory}: no trained segmentation method found; run `rssqa build`")
+    return [load_trained(directory / name) for name in names]
+
+
+def build_encoder(config: ExperimentConfig) -> SemanticEncoder:
+    return create_encoder(config.encoder.name, **config.encoder.kwargs)
+
+
+def assessment_split(config: ExperimentConfig, samples: list[Sample]) -> dict[str, str]:
+    return split_by_source(samples, config.sqed.test_per_group, config.seed)
+
+
+def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
+    """Train the pool if needed, then build (or resume) the SQED store on the assessment groups."""
+    from rssqa.data.build import build_sqed
+
+    pool = train_pool(config, verbose=verbose)
+    samples, classmap = load_source(config)
+    sqed_samples = select_groups(samples, config.sqed.groups)
+    return build_sqed(Layout(config.output_dir).sqed, sqed_samples, assessment_split(config, sqed_samples),
+                      pool, build_encoder(config), classmap, config.tile_size,
+                      build_info={"groups": config.sqed.groups, "seed": config.seed,
+                                  "test_per_group": config.sqed.test_per_group,
+                                  "encoder": json.loads(json.dumps(config.encoder.kwargs, default=str))},
+                      batch_size=config.sqed.batch_size, verbose=verbose)
+
+
+DEFAULT_BASELINES = ("random", "prior", "confidence-maxprob", "confidence-entropy")
+
+
+def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str],
+                    verbose: bool = True) -> dict[str, Path]:
+    """Fit each named assessor on the store's train split and save it; returns name -> folder.
+
+    The assessor named in the config gets the config's kwargs; the others their defaults.
+    """
+    from rssqa.assess.registry import create_assessor
+
+    saved = {}
+    train_with_images = None
+    for name in names:
+        kwargs = dict(config.assessor.kwargs) if name == config.assessor.name else {}
+        if name == "rssqa":
+            kwargs.setdefault("verbose", verbose)
+        assessor = create_assessor(name, **kwargs)
+        if assessor.needs_images and train_with_images is None:
+            train_with_images = store.inputs("train", with_images=True)
+        assessor.fit(train_with_images if assessor.needs_images else store.inputs("train"))
+        directory = Layout(config.output_dir).assessors / name
+        assessor.save(directory)
+        saved[name] = directory
+    return saved
+
+
+def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str], n_boot: int = 1000,
+                       verbose: bool = True):
+    """Evaluate saved assessors on the test split; writes tables, a scatter plot and picks.
+
+    Returns (summary table, per-method table, {name: N x M predictions}).
+    """
+    from rssqa.assess.registry import load_assessor
+    from rssqa.evaluate import evaluate_predictions, per_method_table, summary_table
+    from rssqa.report.plots import scatter_predicted_vs_true
+
+    out = Layout(config.output_dir).reports
+    out.mkdir(parents=True, exist_ok=True)
+    test = store.inputs("test")
+    test_with_images = None
+    evaluations, predictions = [], {}
+    for name in names:
+        assessor = load_assessor(Layout(config.output_dir).assessors / name)
+        if assessor.needs_images and test_with_images is None:
+            test_with_images = store.inputs("test", with_images=True)
+        pred = assessor.predict(test_with_images if assessor.needs_images else test)
+        predictions[name] = pred
+        evaluations.append(evaluate_predictions(pred, test.targets, test.methods, assessor=name,
+                                                n_boot=n_boot, seed=config.seed))
+        scatter_predicted_vs_true(pred, test.targets, test.methods, out / f"scatter_{name}.png",
+                                  title=f"{name}: predicted vs true OA on {len(test)} test tiles")
+    summary, per_method = summary_table(evaluations), per_method_table(evaluations)
+    summary.to_csv(out / "summary.csv", index=False)
+    per_method.to_csv(out / "per_method.csv", index=False)
+    picks = pd.DataFrame({"tile_id": test.tile_ids})
+    for name, pred in predictions.items():
+        picks[f"recommended_by_{name}"] = [test.methods[i] for i in np.argmax(pred, axis=1)]
+    picks["true_best"] = [test.methods[i] for i in np.argmax(test.targets, axis=1)]
+    for j, method in enumerate(test.methods):
+        picks[f"true_oa_{method}"] = test.targets[:, j]
+    picks.to_csv(out / "recommendations.csv", index=False)
+    return summary, per_method, predictions

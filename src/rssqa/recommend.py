@@ -1,0 +1,150 @@
+"""The workflow the paper promises: score every method on a new image, rank, recommend, segment.
+
+An image of any size is covered by square tiles (the last row and column slide back to the edge
+rather than pad, so every tile is real imagery); each tile is encoded once, segmented by every
+method, and assessed. An image's score for a method is the mean of its tiles' predicted accuracy,
+the recommended method is the best-scoring one, and its segmentation of the whole image is written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from rssqa.assess.base import AssessmentInputs, Assessor
+from rssqa.data.classmap import ClassMap
+from rssqa.data.io import read_image
+from rssqa.encoders.base import SemanticEncoder
+from rssqa.errors import InputError
+from rssqa.pool import run_pool
+from rssqa.progress import progress_bar
+from rssqa.segzoo.train import TrainedMethod
+from rssqa.utils import atomic_write_text
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+
+
+def covering_grid(length: int, size: int) -> list[int]:
+    """Start offsets of windows of ``size`` covering [0, length): regular steps, the last one
+    flush with the end (it may overlap its neighbour)."""
+    if length <= size:
+        return [0]
+    starts = list(range(0, length - size + 1, size))
+    if starts[-1] + size < length:
+        starts.append(length - size)
+    return starts
+
+
+@dataclass
+class ImageAssessment:
+    """One image's result: per-tile scores (T x M), per-method image scores (M), the pick and its mask."""
+
+    name: str
+    methods: list[str]
+    tile_scores: np.ndarray
+    scores: np.ndarray
+    recommended: str
+    labels: np.ndarray
+
+    def ranking(self) -> pd.DataFrame:
+        order = np.argsort(-self.scores, kind="stable")
+        return pd.DataFrame({"image": self.name, "method": [self.methods[i] for i in order],
+                             "predicted_oa": self.scores[order], "rank": np.arange(1, len(order) + 1),
+                             "recommended": [self.methods[i] == self.recommended for i in order]})
+
+
+class Recommender:
+    """Pool + semantic encoder + assessor, applied to unlabelled images."""
+
+    def __init__(self, pool: list[TrainedMethod], encoder: SemanticEncoder, assessor: Assessor,
+                 classmap: ClassMap, tile_size: int, batch_size: int = 16):
+        self.pool, self.encoder, self.assessor = pool, encoder, assessor
+        self.classmap, self.tile_size, self.batch_size = classmap, tile_size, batch_size
+        self.methods = [m.method.name for m in pool]
+
+    def _tiles(self, image: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
+        height, width = image.shape[:2]
+        if min(height, width) < self.tile_size:  # too small for one tile: mirror-pad up to it
+            pad = ((0, max(0, self.tile_size - height)), (0, max(0, self.tile_size - width)), (0, 0))
+            image = np.pad(image, pad, mode="reflect")
+        boxes = [(y, x) for y in covering_grid(image.shape[0], self.tile_size)
+                 for x in covering_grid(image.shape[1], self.tile_size)]
+        s = self.tile_size
+        return boxes, np.stack([image[y:y + s, x:x + s] for y, x in boxes])
+
+    def assess(self, image: np.ndarray, name: str = "image") -> ImageAssessment:
+        height, width = image.shape[:2]
+        boxes, tiles = self._tiles(image)
+        tile_scores, masks = [], []
+        for first in range(0, len(tiles), self.batch_size):
+            batch = tiles[first:first + self.batch_size]
+            encoded = self.encoder.encode(batch)
+            segmented = run_pool(self.pool, batch)
+            inputs = AssessmentInputs(
+                tile_ids=[f"{name}_{i}" for i in range(first, first + len(batch))], methods=self.methods,
+                semantic_tokens=encoded.tokens.numpy(), semantic_pooled=encoded.pooled.numpy(),
+                seg_features=segmented.features, confidence=segmented.confidence, images=batch)
+            tile_scores.append(self.assessor.predict(inputs))
+            masks.append(segmented.masks)
+        tile_scores = np.concatenate(tile_scores)
+        scores = tile_scores.mean(axis=0)
+        best = self.methods[int(np.argmax(scores))]
+        labels = np.zeros(tuple(max(d, self.tile_size) for d in (height, width)), np.uint8)
+        s = self.tile_size
+        for (y, x), mask in zip(boxes, np.concatenate([m[best] for m in masks])):
+            labels[y:y + s, x:x + s] = mask
+        return ImageAssessment(name, self.methods, tile_scores, scores, best, labels[:height, :width])
+
+    def run(self, paths: list[Path], out_dir: Path, verbose: bool = True) -> pd.DataFrame:
+        """Assess every image, write its recommended segmentation and a ranking table.
+
+        A bad image is reported and skipped; the others are still written.
+        """
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        rankings, skipped = [], []
+        with progress_bar(verbose) as progress:
+            task = progress.add_task("recommend", total=len(paths))
+            for path in paths:
+                try:
+                    image = read_image(path)
+                except InputError as error:
+                    skipped.append({"image": str(path), "error": str(error)})
+                    progress.advance(task)
+                    continue
+                result = self.assess(image, name=Path(path).stem)
+                Image.fromarray(self.classmap.decode(result.labels)).save(
+                    out_dir / f"{result.name}_segmentation.png")
+                Image.fromarray(result.labels).save(out_dir / f"{result.name}_labels.png")
+                rankings.append(result.ranking())
+                progress.advance(task)
+        table = pd.concat(rankings, ignore_index=True) if rankings else pd.DataFrame()
+        table.to_csv(out_dir / "scores.csv", index=False)
+        picks = {name: group.loc[group["recommended"], "method"].iloc[0]
+                 for name, group in table.groupby("image", sort=False)} if rankings else {}
+        atomic_write_text(out_dir / "recommendations.json", json.dumps(
+            {"recommended": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
+             "classes": list(self.classmap.names)}, indent=2))
+        if skipped and verbose:
+            print(f"skipped {len(skipped)} unreadable image(s):")
+            for entry in skipped:
+                print(f"  {entry['error']}")
+        return table
+
+
+def find_images(target: Path) -> list[Path]:
+    """``target`` itself if it is a file, else the images inside the folder (sorted)."""
+    target = Path(target)
+    if target.is_file():
+        return [target]
+    if not target.is_dir():
+        raise InputError(target, "does not exist", "give an image file or a folder of images")
+    paths = sorted(p for p in target.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise InputError(target, "holds no image", f"put {', '.join(IMAGE_SUFFIXES)} files there")
+    return paths

@@ -1,0 +1,174 @@
+"""The one supervised trainer for every method of the pool.
+
+Training is resumable (a checkpoint after every epoch) and cached: a finished run whose fingerprint
+(method, its kwargs, class count, training config, training tiles) matches is not trained again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from rssqa.errors import CheckpointError
+from rssqa.progress import progress_bar
+from rssqa.segzoo.base import SegMethod, get_method, to_model_input
+from rssqa.utils import atomic_write_text, seed_everything
+
+IGNORE_INDEX = 255
+WEIGHTS_FILE = "model.safetensors"
+META_FILE = "meta.json"
+RESUME_FILE = "resume.pt"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 4
+    batch_size: int = 8
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    aux_weight: float = 0.4
+    pretrained: bool = True
+    seed: int = 0
+    threads: int | None = None
+
+
+@dataclass
+class TrainedMethod:
+    """A pool member ready for inference: its spec, eval-mode model and training record."""
+
+    method: SegMethod
+    model: nn.Module
+    meta: dict
+
+
+def fingerprint(payload: dict) -> str:
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _augment(images: torch.Tensor, masks: torch.Tensor, rng: np.random.Generator):
+    """Random dihedral transform per batch: aerial views have no canonical orientation."""
+    k = int(rng.integers(4))
+    images, masks = torch.rot90(images, k, (2, 3)), torch.rot90(masks, k, (1, 2))
+    if rng.random() < 0.5:
+        images, masks = images.flip(3), masks.flip(2)
+    return images, masks
+
+
+def _loss(output, masks: torch.Tensor, aux_weight: float) -> torch.Tensor:
+    logits, aux = (output if isinstance(output, tuple) else (output, []))
+    loss = F.cross_entropy(logits, masks, ignore_index=IGNORE_INDEX)
+    for aux_logits in aux:
+        aux_logits = F.interpolate(aux_logits, size=masks.shape[-2:], mode="bilinear", align_corners=False)
+        loss = loss + aux_weight * F.cross_entropy(aux_logits, masks, ignore_index=IGNORE_INDEX)
+    return loss
+
+
+def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_classes: int,
+                 out_dir: Path, config: TrainConfig = TrainConfig(), method_kwargs: dict | None = None,
+                 data_id: str = "", verbose: bool = True) -> TrainedMethod:
+    """Train ``method`` on N x H x W x 3 uint8 tiles and N x H x W class masks.
+
+    ``data_id`` identifies the training data in the fingerprint (callers pass a hash of the tile
+    ids) so that a cache hit means the same model, not merely the same settings.
+    """
+    method_kwargs = dict(method_kwargs or {})
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print_ = print if verbose else (lambda *a, **k: None)
+    key = fingerprint({"method": method.name, "kwargs": method_kwargs, "classes": num_classes,
+                       "config": asdict(config), "data": data_id})
+    meta_path = out_dir / META_FILE
+    if meta_path.exists() and json.loads(meta_path.read_text()).get("fingerprint") == key:
+        print_(f"{method.name}: trained model found in {out_dir}, not retraining")
+        return load_trained(out_dir)
+
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    seed_everything(config.seed)
+    model = method.create(num_classes, pretrained=config.pretrained, **method_kwargs)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    steps_per_epoch = int(np.ceil(len(images) / config.batch_size))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, pct_start=0.1,
+                                                    total_steps=config.epochs * steps_per_epoch)
+    start_epoch, elapsed = 0, 0.0
+    resume_path = out_dir / RESUME_FILE
+    if resume_path.exists():
+        state = torch.load(resume_path, map_location="cpu", weights_only=True)
+        if state["fingerprint"] == key:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            start_epoch, elapsed = state["epoch"], state["elapsed"]
+            print_(f"{method.name}: resuming after epoch {start_epoch}")
+
+    history = []
+    with progress_bar(verbose) as progress:
+        task = progress.add_task(f"train {method.name}", total=config.epochs * steps_per_epoch,
+                                 completed=start_epoch * steps_per_epoch)
+        for epoch in range(start_epoch, config.epochs):
+            began = time.perf_counter()
+            # Seed per epoch (numpy for batches and augmentation, torch for dropout) so that a
+            # resumed run continues exactly as an uninterrupted one would.
+            rng = np.random.default_rng([config.seed, epoch])
+            torch.manual_seed(config.seed * 1000 + epoch)
+            order = rng.permutation(len(images))
+            model.train()
+            losses = []
+            for first in range(0, len(order), config.batch_size):
+                batch = order[first:first + config.batch_size]
+                x = to_model_input(images[batch])
+                y = torch.as_tensor(masks[batch]).long()
+                x, y = _augment(x, y, rng)
+                loss = _loss(model(x), y, config.aux_weight)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                losses.append(loss.item())
+                progress.update(task, advance=1, description=f"train {method.name} e{epoch + 1} "
+                                                            f"loss {np.mean(losses[-20:]):.3f}")
+            elapsed += time.perf_counter() - began
+            history.append(float(np.mean(losses)))
+            torch.save({"fingerprint": key, "epoch": epoch + 1, "elapsed": elapsed,
+                        "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict()}, resume_path.with_suffix(".tmp"))
+            resume_path.with_suffix(".tmp").replace(resume_path)
+
+    model.eval()
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, out_dir / WEIGHTS_FILE)
+    meta = {"method": method.name, "kwargs": method_kwargs, "num_classes": num_classes,
+            "config": asdict(config), "fingerprint": key, "train_seconds": round(elapsed, 1),
+            "train_tiles": len(images), "epoch_losses": history,
+            "parameters": sum(p.numel() for p in model.parameters())}
+    atomic_write_text(meta_path, json.dumps(meta, indent=2))
+    resume_path.unlink(missing_ok=True)
+    return TrainedMethod(method, model, meta)
+
+
+def load_trained(directory: Path) -> TrainedMethod:
+    """Load a trained pool member written by ``train_method``."""
+    directory = Path(directory)
+    meta_path, weights_path = directory / META_FILE, directory / WEIGHTS_FILE
+    if not meta_path.exists() or not weights_path.exists():
+        raise CheckpointError(directory, "is not a trained rssqa segmentation model "
+                              f"(needs {META_FILE} and {WEIGHTS_FILE})", "train it with `rssqa build`")
+    meta = json.loads(meta_path.read_text())
+    method = get_method(meta["method"])
+    model = method.create(meta["num_classes"], pretrained=False, **meta["kwargs"])
+    try:
+        model.load_state_dict(load_file(weights_path))
+    except RuntimeError as error:
+        raise CheckpointError(weights_path, f"does not fit a {method.name} model with "
+                              f"{meta['num_classes']} classes ({str(error).splitlines()[0]})",
+                              "retrain or point to the right checkpoint") from None
+    return TrainedMethod(method, model.eval(), meta)

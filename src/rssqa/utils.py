@@ -1,0 +1,58 @@
+"""Small helpers shared by every stage: atomic writes, seeding, run records."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and rename: a kill leaves old or new, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def write_run_record(out_dir: Path, command: str, config: dict, seed: int | None) -> Path:
+    """Every run leaves its resolved config and seed next to its output."""
+    record = {"command": command, "seed": seed, "config": config,
+              "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "python": sys.version.split()[0], "torch": torch.__version__,
+              "platform": platform.platform()}
+    path = Path(out_dir) / f"run_{command}.json"
+    atomic_write_text(path, json.dumps(record, indent=2, default=str))
+    return path

@@ -1,0 +1,58 @@
+"""The CLI end to end on tiny data: build -> train -> evaluate -> recommend, as a user runs it."""
+
+import json
+
+import pandas as pd
+from PIL import Image
+from typer.testing import CliRunner
+
+from rssqa.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_build_train_evaluate_recommend(tiny_config, tiny_dataset, tmp_path):
+    run = tmp_path / "run"
+    invoke("build", tiny_config, "--quiet")
+    assert (run / "sqed" / "manifest.json").exists()
+    assert (run / "run_build.json").exists()  # resolved config and seed next to the output
+
+    invoke("train", tiny_config, "--quiet")
+    for name in ["rssqa", "random", "prior", "confidence-maxprob", "confidence-entropy"]:
+        assert (run / "assessors" / name).is_dir()
+
+    output = invoke("evaluate", tiny_config, "--n-boot", 50)
+    summary = pd.read_csv(run / "reports" / "summary.csv")
+    assert set(summary["assessor"]) == {"rssqa", "random", "prior", "confidence-maxprob",
+                                        "confidence-entropy"}
+    assert (run / "reports" / "scatter_rssqa.png").exists()
+    assert "P@1" in output
+
+    # A folder with two real images and one broken file: the broken one is skipped and reported.
+    images = tmp_path / "new_images"
+    images.mkdir()
+    for name in ["g3_img1", "g4_img2"]:
+        (images / f"{name}.png").write_bytes((tiny_dataset / "images" / f"{name}.png").read_bytes())
+    (images / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    out = tmp_path / "rec"
+    invoke("recommend", images, "--config", tiny_config, "--out", out, "--quiet")
+    picks = json.loads((out / "recommendations.json").read_text())
+    assert set(picks["recommended"]) == {"g3_img1", "g4_img2"}
+    assert [s["image"].endswith("broken.jpg") for s in picks["skipped"]] == [True]
+    mask = Image.open(out / "g3_img1_labels.png")
+    assert mask.size == Image.open(images / "g3_img1.png").size
+    scores = pd.read_csv(out / "scores.csv")
+    assert len(scores) == 2 * 2  # two images x two methods, ranked
+    assert scores.groupby("image")["recommended"].sum().tolist() == [1, 1]
+
+
+def test_missing_config_is_one_clear_error(tmp_path):
+    result = runner.invoke(app, ["build", str(tmp_path / "nope.yaml")])
+    assert result.exit_code != 0
+    assert "config file not found" in str(result.exception)
