@@ -8,7 +8,6 @@ class token), so they match open_clip's; pooled is the projected image embedding
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,23 +15,10 @@ import torch
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
 from rssqa.encoders.base import EncoderOutput, SemanticEncoder
-from rssqa.encoders.openclip import _pair, _resize_and_normalise
+from rssqa.encoders.openclip import _pair, _resize_and_normalise, quiet_loading
 from rssqa.errors import CheckpointError, InputError
 
 _CLIP_TYPES = ("clip", "clip_vision_model")
-
-
-@contextmanager
-def _quiet_transformers():
-    # transformers prints a table of unused keys (the text tower) on every load; errors still raise.
-    from transformers.utils import logging
-
-    level = logging.get_verbosity()
-    logging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(level)
 
 
 def _vision_config(directory: Path):
@@ -68,7 +54,7 @@ class HFClipEncoder(SemanticEncoder):
                              "pass the local folder of a Hugging Face CLIP model; rssqa never "
                              "downloads weights")
         config = _vision_config(directory)
-        with _quiet_transformers():
+        with quiet_loading():
             try:
                 model, info = CLIPVisionModelWithProjection.from_pretrained(
                     directory, config=config, local_files_only=True, output_loading_info=True)

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import pickle
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,23 @@ from rssqa.errors import CheckpointError, InputError
 LOCAL_DIR = "local-dir:"
 _NO_DOWNLOAD = ("rssqa never downloads weights: fetch the checkpoint yourself (e.g. from the model's "
                 "release page) and pass its local path")
+
+
+@contextmanager
+def quiet_loading():
+    """Silence load-time chatter: transformers' tables of unused keys (the text tower of a full
+    CLIP checkpoint) and open_clip's "initialized randomly" warning, which is wrong here because
+    the weights are loaded right after the model is built. Errors still raise."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+        hf_logging.set_verbosity(level)
 
 
 def load_open_clip(model: str, pretrained: str | Path | None = None,
@@ -68,8 +87,9 @@ def load_open_clip(model: str, pretrained: str | Path | None = None,
         raise InputError(path, "is a folder, not a checkpoint file",
                          f"pass model='{LOCAL_DIR}{path}' for a folder in open_clip's layout, or the "
                          "weights file inside it")
-    clip = open_clip.create_model(model, pretrained=None, force_image_size=image_size,
-                                  pretrained_image=False, pretrained_text=False)
+    with quiet_loading():
+        clip = open_clip.create_model(model, pretrained=None, force_image_size=image_size,
+                                      pretrained_image=False, pretrained_text=False)
     _load_weights(clip, path, f"open_clip model {model}")
     return clip.eval()
 
@@ -96,6 +116,10 @@ def save_open_clip(clip: nn.Module, model_cfg: dict, directory: str | Path, toke
         model_cfg["text_cfg"]["hf_tokenizer_name"] = str(directory.resolve())
     if tokenizer is not None and hasattr(tokenizer, "save_pretrained"):
         tokenizer.save_pretrained(staging)
+    if not getattr(clip.visual, "preprocess_cfg", None):  # built directly, not by open_clip's factory
+        from open_clip.transform import PreprocessCfg
+
+        open_clip.model.set_model_preprocess_cfg(clip, PreprocessCfg(size=clip.visual.image_size).__dict__)
     save_config_for_hf(clip, staging / "open_clip_config.json", model_config=model_cfg)
     state = {k: v.detach().contiguous() for k, v in clip.state_dict().items()}
     save_file(state, staging / "open_clip_model.safetensors")
@@ -126,9 +150,10 @@ def _load_local_dir(directory: Path, image_size: int | None) -> nn.Module:
         if (directory / "config.json").is_file():
             text_cfg["hf_model_name"] = str(directory)
         text_cfg["hf_model_pretrained"] = False
-    clip = open_clip.create_model(f"{LOCAL_DIR}{directory}", load_weights=False,
-                                  force_image_size=image_size, pretrained_image=False,
-                                  pretrained_text=False, text_cfg=text_cfg)
+    with quiet_loading():
+        clip = open_clip.create_model(f"{LOCAL_DIR}{directory}", load_weights=False,
+                                      force_image_size=image_size, pretrained_image=False,
+                                      pretrained_text=False, text_cfg=text_cfg)
     _load_weights(clip, Path(weights), f"the architecture in {config_path.name}")
     return clip.eval()
 
