@@ -1,0 +1,83 @@
+"""Split-conformal intervals on predicted overall accuracy, for any assessor.
+
+Calibrate on tiles the assessor never trained on (a held-out part of the train split): the
+absolute residuals |OA - predicted OA| there give, per method, the half-width that covers at least
+a ``level`` share of exchangeable new tiles (Vovk et al. 2005; Lei et al. 2018). Calibration is per
+method because methods differ in how predictable they are; the guarantee is marginal over tiles,
+not per tile.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rssqa.errors import InputError
+
+
+@dataclass(frozen=True)
+class SplitConformal:
+    """Half-widths per coverage level: ``half_widths[level]`` holds one value per method (column);
+    ``inf`` where the calibration set is too small for that level."""
+
+    half_widths: dict[float, np.ndarray]
+    calibration_size: int
+
+    @classmethod
+    def calibrate(cls, pred: np.ndarray, true: np.ndarray,
+                  levels: Sequence[float] = (0.8, 0.9, 0.95)) -> SplitConformal:
+        """Fit from N x M predictions and true OA of calibration tiles."""
+        pred, true = _tables(pred, true)
+        residuals = np.sort(np.abs(true - pred), axis=0)
+        n = len(residuals)
+        half_widths = {}
+        for level in levels:
+            if not 0 < level < 1:
+                raise InputError(None, f"coverage level {level} is not in (0, 1)",
+                                 "give levels such as 0.8, 0.9, 0.95")
+            rank = math.ceil((n + 1) * level)  # the finite-sample conformal quantile
+            half_widths[float(level)] = (residuals[rank - 1] if rank <= n
+                                         else np.full(residuals.shape[1], np.inf))
+        return cls(half_widths, n)
+
+    @property
+    def levels(self) -> list[float]:
+        return sorted(self.half_widths)
+
+    def interval(self, pred: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) N x M bounds around ``pred`` at a calibrated ``level``."""
+        if level not in self.half_widths:
+            raise InputError(None, f"level {level} was not calibrated",
+                             f"calibrate with it; calibrated: {self.levels}")
+        pred = np.asarray(pred, dtype=np.float64)
+        return pred - self.half_widths[level], pred + self.half_widths[level]
+
+    def coverage(self, pred: np.ndarray, true: np.ndarray) -> dict[float, float]:
+        """Share of (tile, method) pairs whose true OA falls in the interval, per level."""
+        pred, true = _tables(pred, true)
+        covered = {}
+        for level in self.levels:
+            low, high = self.interval(pred, level)
+            covered[level] = float(np.mean((true >= low) & (true <= high)))
+        return covered
+
+    def mean_width(self) -> dict[float, float]:
+        """Interval width averaged over methods, per level: what the coverage costs."""
+        return {level: float(2 * np.mean(self.half_widths[level])) for level in self.levels}
+
+
+def _tables(pred: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pred, true = np.asarray(pred, dtype=np.float64), np.asarray(true, dtype=np.float64)
+    if pred.ndim == 1 and true.ndim == 1:  # one method
+        pred, true = pred[:, None], true[:, None]
+    if pred.shape != true.shape or pred.ndim != 2 or len(pred) == 0:
+        raise InputError(None, f"predicted {pred.shape} and true {true.shape} OA must be "
+                         "matching non-empty N x M tables", "pass one row per tile, one column "
+                         "per method")
+    if not (np.isfinite(pred).all() and np.isfinite(true).all()):
+        raise InputError(None, "predicted or true OA contain NaN or infinity",
+                         "drop tiles without labels before calibrating")
+    return pred, true
