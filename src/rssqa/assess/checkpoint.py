@@ -1,0 +1,50 @@
+"""The one file every saved assessor directory has: ``assessor.json``, naming its kind.
+
+``rssqa.assess.registry.load_assessor`` reads the kind and hands the directory to that class; each
+class keeps whatever else it needs (weights as safetensors, small state as JSON) beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from rssqa.errors import CheckpointError
+
+MANIFEST = "assessor.json"
+FORMAT_VERSION = 1
+
+
+def write_manifest(directory: str | Path, kind: str, state: dict[str, Any]) -> Path:
+    """Write ``{"kind", "format_version", **state}`` atomically (a crash never leaves half a file)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / MANIFEST
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps({"kind": kind, "format_version": FORMAT_VERSION, **state},
+                                  indent=2))
+    os.replace(partial, path)
+    return path
+
+
+def read_manifest(directory: str | Path, kind: str | None = None) -> dict[str, Any]:
+    """Read a saved assessor's manifest; with ``kind``, insist the directory holds that kind."""
+    path = Path(directory) / MANIFEST
+    if not path.is_file():
+        raise CheckpointError(path, "no saved assessor here",
+                              "pass the directory an assessor was saved to (it holds assessor.json)")
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CheckpointError(path, f"is not valid JSON ({error})", "save the assessor again") from None
+    if not isinstance(manifest, dict) or "kind" not in manifest:
+        raise CheckpointError(path, "does not name the assessor's kind", "save the assessor again")
+    if manifest.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
+        raise CheckpointError(path, f"was written by a newer rssqa (format "
+                              f"{manifest['format_version']})", "upgrade rssqa")
+    if kind is not None and manifest["kind"] != kind:
+        raise CheckpointError(path, f"holds a {manifest['kind']!r} assessor, not {kind!r}",
+                              "load it with rssqa.assess.load_assessor, which picks the right class")
+    return manifest

@@ -1,0 +1,43 @@
+"""Feature-wise standardisation fitted on the training split and saved with the assessor.
+
+Pooled features of different segmentation models differ in scale by orders of magnitude (a
+BatchNorm+ReLU output versus a raw decoder sum), and encoder channels do too; a network trained
+at one learning rate for all of them needs them on one scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+# A feature constant on the training split carries no information; dividing by 1 keeps it finite.
+_MIN_STD = 1e-6
+
+
+@dataclass
+class Standardizer:
+    """(x - mean) / std over the last axis; ``mean`` and ``std`` have the feature dimension."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, features: np.ndarray) -> Standardizer:
+        """Statistics over every axis but the last (tiles, and tokens for N x L x C input)."""
+        flat = np.asarray(features, dtype=np.float64).reshape(-1, features.shape[-1])
+        std = flat.std(axis=0)
+        return cls(mean=flat.mean(axis=0).astype(np.float32),
+                   std=np.where(std < _MIN_STD, 1.0, std).astype(np.float32))
+
+    def transform(self, features: np.ndarray) -> np.ndarray:
+        return ((np.asarray(features, dtype=np.float32) - self.mean) / self.std).astype(np.float32)
+
+    def state_dict(self, prefix: str) -> dict[str, torch.Tensor]:
+        return {f"{prefix}mean": torch.from_numpy(self.mean.copy()),
+                f"{prefix}std": torch.from_numpy(self.std.copy())}
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, torch.Tensor], prefix: str) -> Standardizer:
+        return cls(mean=state[f"{prefix}mean"].numpy(), std=state[f"{prefix}std"].numpy())
