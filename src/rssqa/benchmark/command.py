@@ -1,0 +1,158 @@
+"""``rssqa benchmark CONFIG``: every assessor and ablation over seeds, statistics, one HTML report.
+
+Outputs under the config's ``output`` folder: ``report.html`` (self-contained), ``tables/*.csv``
+(unformatted numbers), ``figures/*.png``, ``predictions/*.npz`` (the resumable cache) and
+``run_benchmark.json`` (resolved config, seed, versions).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import torch
+import typer
+
+from rssqa.benchmark.config import MAIN_TABLE, BenchmarkConfig
+from rssqa.benchmark.runner import BenchmarkData, RunResult, load_benchmark_data, run_all
+from rssqa.benchmark.statistics import (CORRELATIONS, coverage_table, cost_table, formatted,
+                                        losses_of_reference, metric_table, paired_tests,
+                                        per_method_table, table_metrics)
+from rssqa.metrics import best_method_counts
+from rssqa.report.benchmark_report import BenchmarkTables, write_benchmark_report
+from rssqa.report.plots import scatter_predicted_vs_true, tsne_by_quality
+from rssqa.utils import write_run_record
+
+PAIRED_METRICS = ("SROCC", "P@1")
+
+
+def run_benchmark_command(
+    config: Annotated[Path, typer.Argument(help="benchmark YAML, e.g. configs/benchmark_dubai.yaml")],
+    output: Annotated[Path | None, typer.Option(help="output folder (overrides the config's)")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
+) -> None:
+    """Fit every assessor and ablation over seeds, test them, and write one HTML report."""
+    settings = BenchmarkConfig.from_yaml(config)
+    settings = replace(settings, output=output or settings.output,
+                       verbose=settings.verbose and not quiet)
+    report = run_benchmark(settings)
+    typer.echo(f"report: {report}")
+
+
+def run_benchmark(config: BenchmarkConfig, data: BenchmarkData | None = None) -> Path:
+    """The whole benchmark; ``data`` defaults to the config's SQED store."""
+    start = time.perf_counter()
+    if config.threads:
+        torch.set_num_threads(int(config.threads))
+    config.output.mkdir(parents=True, exist_ok=True)
+    write_run_record(config.output, "benchmark", config.source or {}, config.seeds[0])
+    data = data if data is not None else load_benchmark_data(config)
+    results = run_all(config, data)
+    tables = build_tables(config, data, results)
+    tables.setup.append(f"Wall time of this run: {time.perf_counter() - start:.0f} s (predictions "
+                        "already cached from an earlier run are not re-computed).")
+    return write_benchmark_report(config.output / "report.html", tables)
+
+
+def build_tables(config: BenchmarkConfig, data: BenchmarkData,
+                 results: list[RunResult]) -> BenchmarkTables:
+    true = np.asarray(data.test.targets, dtype=np.float64)
+    methods = data.test.methods
+    metrics = table_metrics(len(methods))
+    by_label = {r.spec.label: r for r in results}
+    reference = by_label[config.reference]
+    main = [r for r in results if r.spec.table == MAIN_TABLE]
+    tables_dir = config.output / "tables"
+    tables_dir.mkdir(exist_ok=True)
+
+    numbers = metric_table(main, true, metrics, config.n_boot, config.seeds[0])
+    numbers.to_csv(tables_dir / "main.csv")
+    correlations = formatted(numbers, list(CORRELATIONS))
+    ranking = formatted(numbers, [m for m in metrics if m.startswith("P@")])
+
+    ablations = {}
+    for table in dict.fromkeys(r.spec.table for r in results if r.spec.table != MAIN_TABLE):
+        rows = [reference] + [r for r in results if r.spec.table == table]
+        ablation_numbers = metric_table(rows, true, metrics, config.n_boot, config.seeds[0])
+        ablation_numbers.to_csv(tables_dir / f"ablation_{table}.csv")
+        ablations[table] = formatted(ablation_numbers, list(metrics))
+
+    paired = paired_tests(reference, [r for r in results if r is not reference], true,
+                          {m: metrics[m] for m in PAIRED_METRICS}, config.n_boot, config.seeds[0])
+    paired.to_csv(tables_dir / "paired_tests.csv")
+    coverage = coverage_table(results, np.asarray(data.calibration.targets, np.float64), true,
+                              config.coverage_levels)
+    coverage.to_csv(tables_dir / "conformal_coverage.csv")
+    costs = cost_table(results)
+    costs.to_csv(tables_dir / "costs.csv")
+    per_method = per_method_table(main, true, methods)
+    per_method.to_csv(tables_dir / "per_method.csv")
+
+    figures = config.output / "figures"
+    scatter = [(r.spec.label, scatter_predicted_vs_true(
+        r.test[0], true, methods, figures / f"scatter_{index:02d}.png",
+        title=f"{r.spec.label} (seed {r.seeds[0]})")) for index, r in enumerate(main)]
+    tsne = None
+    if len(data.test) >= 5:
+        tsne = tsne_by_quality(data.test.semantic_pooled, true.mean(axis=1), figures / "tsne.png",
+                               title="t-SNE of pooled semantic features (test tiles)",
+                               seed=config.seeds[0])
+
+    return BenchmarkTables(
+        reference=config.reference, correlations=correlations, ranking=ranking,
+        per_method=per_method.round(4), ablations=ablations, paired=paired.round(4),
+        coverage=coverage.round(3), costs=costs.round(2),
+        inference=_inference(config, data),
+        losses=explain_losses(config, numbers, list(metrics), paired, true, methods),
+        setup=_setup(config, data), scatter_figures=scatter, tsne_figure=tsne)
+
+
+def explain_losses(config: BenchmarkConfig, numbers: pd.DataFrame, metrics: list[str],
+                   paired: pd.DataFrame, true: np.ndarray, methods: list[str]) -> list[str]:
+    """A sentence for each metric and run that beats the reference, with the likely reason."""
+    sentences = []
+    counts = best_method_counts(true, methods)
+    share_of_top = max(counts.values()) / len(true)
+    for metric, label in losses_of_reference(numbers, config.reference, metrics):
+        ours, theirs = numbers.loc[config.reference, metric], numbers.loc[label, metric]
+        sentence = f"{label} beats {config.reference} on {metric}: {theirs:.3f} against {ours:.3f}."
+        if (label, metric) in paired.index:
+            p = paired.loc[(label, metric), "p"]
+            sentence += (f" The paired bootstrap gives p = {p:.3f}: "
+                         + ("within what the test tiles' sampling explains."
+                            if p >= 0.05 else "a real difference on these tiles."))
+        if metric.startswith("P@") and share_of_top >= 0.5:
+            sentence += (f" One method is truly best on {share_of_top:.0%} of test tiles, so "
+                         "always recommending the usually-best method is hard to beat.")
+        elif metric not in ("P@1", "P@3"):
+            sentence += (" Likely reasons: the offline semantic encoder (ImageNet EfficientNet-"
+                         "Lite0, not the paper's CLIP-RS), and few training tiles for its "
+                         "transformer adapter.")
+        sentences.append(sentence)
+    return sentences
+
+
+def _inference(config: BenchmarkConfig, data: BenchmarkData) -> pd.DataFrame:
+    from rssqa.benchmark.costs import inference_costs
+
+    if data.test.images is None:
+        return pd.DataFrame(columns=["ms/tile"])
+    return inference_costs(data.test.images[:16], config.cost.get("encoder"), data.test.methods,
+                           config.cost.get("num_classes", 6)).round(1)
+
+
+def _setup(config: BenchmarkConfig, data: BenchmarkData) -> list[str]:
+    return [
+        f"SQED store: {config.store}. Methods: {', '.join(data.test.methods)}. Tiles: "
+        f"{len(data.fit)} fit, {len(data.calibration)} calibration (whole source images held "
+        f"out of the train split), {len(data.test)} test. Every assessor fits on the fit part "
+        "only; nothing is chosen on the test split.",
+        f"Seeds: {', '.join(map(str, config.seeds))} for every assessor whose training depends "
+        "on one; deterministic ones (hand-crafted features with SVR, the prior) run once. "
+        f"Bootstrap: {config.n_boot} resamples of test tiles; tiles cut from one source image "
+        "are resampled as independent, so intervals are somewhat optimistic.",
+    ]

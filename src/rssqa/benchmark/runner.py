@@ -1,0 +1,208 @@
+"""Fit every assessor of the protocol over its seeds and keep its predictions.
+
+The train split is cut once into a fit part and a calibration part (whole source images, so
+overlapping tiles never straddle the cut). Every assessor, RS-SQA and baselines alike, fits on
+the fit part only, predicts the calibration part (for the conformal intervals) and the test part.
+Nothing is ever chosen on the test split.
+
+Predictions are cached per run and seed under ``<output>/predictions`` with a fingerprint of the
+run's spec and tiles, so an interrupted benchmark resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import GroupShuffleSplit
+
+from rssqa.assess.base import AssessmentInputs
+from rssqa.assess.baselines.nr_iqa_common import FrozenLiteBackbone
+from rssqa.assess.registry import create_assessor
+from rssqa.benchmark.config import BenchmarkConfig, RunSpec
+from rssqa.errors import InputError
+from rssqa.utils import atomic_save_npz
+
+
+@dataclass
+class BenchmarkData:
+    """fit / calibration / test inputs (with images) and the tiles' source images."""
+
+    fit: AssessmentInputs
+    calibration: AssessmentInputs
+    test: AssessmentInputs
+
+
+@dataclass
+class RunResult:
+    """Predictions of one run: ``test`` and ``calibration`` are S x N x M (one slice per seed
+    run; deterministic assessors run once, S = 1)."""
+
+    spec: RunSpec
+    seeds: list[int]
+    test: np.ndarray
+    calibration: np.ndarray
+    fit_seconds: list[float]
+    predict_seconds_per_tile: list[float]
+
+
+def calibration_split(train: AssessmentInputs, sources: list[str], fraction: float,
+                      seed: int) -> tuple[AssessmentInputs, AssessmentInputs]:
+    """(fit, calibration): ``fraction`` of the train split's source images held out whole."""
+    if len(set(sources)) < 2:
+        raise InputError(None, "the train split has fewer than two source images, so no "
+                         "calibration set can be held out", "build the SQED from more images")
+    splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+    fit_index, calibration_index = next(splitter.split(np.arange(len(train)), groups=sources))
+    return train.subset(np.sort(fit_index)), train.subset(np.sort(calibration_index))
+
+
+def load_benchmark_data(config: BenchmarkConfig) -> BenchmarkData:
+    from rssqa.data.sqed import SQEDStore
+
+    store = SQEDStore.open(config.store)
+    train = store.inputs("train", with_images=True)
+    sources = list(store.tiles["source_id"].to_numpy()[store.split_index("train")])
+    fit, calibration = calibration_split(train, sources, config.calibration_fraction,
+                                         config.seeds[0])
+    return BenchmarkData(fit, calibration, store.inputs("test", with_images=True))
+
+
+def with_semantic_features(data: BenchmarkData, encoder: dict[str, Any],
+                           batch_size: int = 32) -> BenchmarkData:
+    """The same tiles with semantic tokens and pooled vectors from another encoder."""
+    from rssqa.encoders.registry import create_encoder
+
+    model = create_encoder(encoder["name"], **encoder.get("kwargs", {}))
+
+    def encode(inputs: AssessmentInputs) -> AssessmentInputs:
+        if inputs.images is None:
+            raise InputError(None, "an encoder ablation needs the tiles' images",
+                             "open the store with images")
+        tokens, pooled = [], []
+        for start in range(0, len(inputs), batch_size):
+            output = model.encode(inputs.images[start:start + batch_size])
+            tokens.append(output.tokens.float().numpy())
+            pooled.append(output.pooled.float().numpy())
+        return replace(inputs, semantic_tokens=np.concatenate(tokens),
+                       semantic_pooled=np.concatenate(pooled))
+
+    return BenchmarkData(encode(data.fit), encode(data.calibration), encode(data.test))
+
+
+def assessor_kwargs(spec: RunSpec, seed: int, verbose: bool,
+                    backbones: dict[int, FrozenLiteBackbone] | None = None
+                    ) -> tuple[dict[str, Any], bool]:
+    """The spec's kwargs with the seed, verbosity and a shared backbone (one per input size, from
+    ``backbones``) put where the assessor's constructor takes them; and whether its results
+    depend on the seed.
+
+    The seed goes to a ``seed`` parameter, or into a ``config`` mapping (RS-SQA); an assessor
+    with neither is deterministic and runs once.
+    """
+    cls = type(create_assessor(spec.assessor, **spec.kwargs))
+    parameters = inspect.signature(cls).parameters
+    kwargs = dict(spec.kwargs)
+    if "seed" in parameters:
+        kwargs["seed"] = seed
+    elif "config" in parameters:
+        config = kwargs.get("config") or {}
+        config = config.to_dict() if hasattr(config, "to_dict") else dict(config)
+        kwargs["config"] = {**config, "seed": seed}
+    if "verbose" in parameters:
+        kwargs["verbose"] = verbose
+    if "backbone" in parameters and backbones is not None:
+        size = int(kwargs.get("input_size", parameters["input_size"].default
+                              if "input_size" in parameters else 224))
+        if size not in backbones:
+            backbones[size] = FrozenLiteBackbone(input_size=size)
+        kwargs["backbone"] = backbones[size]
+    stochastic = getattr(cls, "stochastic", "seed" in parameters or "config" in parameters)
+    return kwargs, bool(stochastic)
+
+
+def run_spec(spec: RunSpec, data: BenchmarkData, seeds: list[int], cache: Path,
+             verbose: bool = True,
+             backbones: dict[int, FrozenLiteBackbone] | None = None) -> RunResult:
+    """Fit and predict ``spec`` once per seed (once in all for a deterministic assessor)."""
+    tests, calibrations, fit_seconds, predict_seconds, used = [], [], [], [], []
+    for seed in seeds:
+        kwargs, stochastic = assessor_kwargs(spec, seed, verbose, backbones)
+        path = cache / f"{_slug(spec.label)}-seed{seed}.npz"
+        fingerprint = _fingerprint(spec, kwargs, data)
+        cached = _load_cached(path, fingerprint)
+        if cached is None:
+            assessor = create_assessor(spec.assessor, **kwargs)
+            start = time.perf_counter()
+            assessor.fit(data.fit)
+            fitted = time.perf_counter()
+            test = assessor.predict(data.test)
+            per_tile = (time.perf_counter() - fitted) / max(1, len(data.test))
+            calibration = assessor.predict(data.calibration)
+            cached = {"test": np.asarray(test, np.float64),
+                      "calibration": np.asarray(calibration, np.float64),
+                      "fit_seconds": np.float64(fitted - start),
+                      "predict_seconds_per_tile": np.float64(per_tile)}
+            atomic_save_npz(path, fingerprint=np.array(fingerprint), **cached)
+        tests.append(cached["test"])
+        calibrations.append(cached["calibration"])
+        fit_seconds.append(float(cached["fit_seconds"]))
+        predict_seconds.append(float(cached["predict_seconds_per_tile"]))
+        used.append(seed)
+        if not stochastic:
+            break
+    return RunResult(spec, used, np.stack(tests), np.stack(calibrations), fit_seconds,
+                     predict_seconds)
+
+
+def run_all(config: BenchmarkConfig, data: BenchmarkData) -> list[RunResult]:
+    """Every run of the protocol, sharing frozen backbones among the deep baselines and one
+    re-encoding per distinct encoder."""
+    cache = config.output / "predictions"
+    cache.mkdir(parents=True, exist_ok=True)
+    backbones: dict[int, FrozenLiteBackbone] = {}
+    encoded: dict[str, BenchmarkData] = {}
+    results = []
+    for spec in config.runs:
+        inputs = data
+        if spec.encoder is not None:
+            key = json.dumps(spec.encoder, sort_keys=True, default=str)
+            if key not in encoded:
+                encoded[key] = with_semantic_features(data, spec.encoder)
+            inputs = encoded[key]
+        if config.verbose:
+            print(f"[benchmark] {spec.label} ({spec.assessor})", flush=True)
+        results.append(run_spec(spec, inputs, config.seeds, cache, config.verbose, backbones))
+    return results
+
+
+def _slug(label: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-") or "run"
+
+
+def _fingerprint(spec: RunSpec, kwargs: dict[str, Any], data: BenchmarkData) -> str:
+    description = {
+        "spec": asdict(spec),
+        "kwargs": {k: v for k, v in kwargs.items() if k not in ("verbose", "backbone")},
+        "fit": data.fit.tile_ids, "calibration": data.calibration.tile_ids,
+        "test": data.test.tile_ids, "methods": data.test.methods,
+        "semantic": [float(np.asarray(part.semantic_pooled, np.float64).sum())
+                     for part in (data.fit, data.test)],
+    }
+    text = json.dumps(description, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _load_cached(path: Path, fingerprint: str) -> dict[str, np.ndarray] | None:
+    if not path.exists():
+        return None
+    with np.load(path) as saved:
+        if str(saved["fingerprint"]) != fingerprint:
+            return None
+        return {key: saved[key] for key in saved.files if key != "fingerprint"}

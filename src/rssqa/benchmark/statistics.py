@@ -1,0 +1,149 @@
+"""Tables of the benchmark: every metric with its seed spread and a 95% bootstrap interval, the
+paired tests against the reference, conformal coverage and costs.
+
+Seeds and tiles are two sources of variation, reported apart: ``sd`` is the spread of a metric
+over training seeds; the interval resamples test tiles (rows stay whole, so a tile's methods and
+seeds move together) and scores the seed-averaged metric in each resample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from rssqa.assess.conformal import SplitConformal
+from rssqa.benchmark.runner import RunResult
+from rssqa.metrics import (bootstrap_ci, krocc, paired_bootstrap_test, plcc, precision_at_1,
+                           precision_at_k, rmse, srocc)
+
+Metric = Callable[[np.ndarray, np.ndarray], float]  # (N x M predicted, N x M true) -> value
+
+CORRELATIONS = {"PLCC": plcc, "SROCC": srocc, "KROCC": krocc, "RMSE": rmse}
+LOWER_IS_BETTER = {"RMSE"}
+
+
+def mean_over_methods(metric: Callable[[np.ndarray, np.ndarray], float]) -> Metric:
+    """The paper's summary of a per-method correlation: its mean over the pool's methods."""
+    def averaged(pred: np.ndarray, true: np.ndarray) -> float:
+        return float(np.mean([metric(pred[:, m], true[:, m]) for m in range(true.shape[1])]))
+    return averaged
+
+
+def table_metrics(num_methods: int) -> dict[str, Metric]:
+    metrics = {name: mean_over_methods(metric) for name, metric in CORRELATIONS.items()}
+    metrics["P@1"] = precision_at_1
+    if num_methods >= 3:  # "top three" needs three methods
+        metrics["P@3"] = lambda pred, true: precision_at_k(pred, true, k=3)
+    return metrics
+
+
+def seed_averaged(metric: Metric) -> Callable[[np.ndarray, np.ndarray], float]:
+    """Metric of N x S x M predictions: its mean over the S seed runs."""
+    def averaged(pred: np.ndarray, true: np.ndarray) -> float:
+        return float(np.mean([metric(pred[:, s], true) for s in range(pred.shape[1])]))
+    return averaged
+
+
+def tiles_first(result: RunResult, part: str = "test") -> np.ndarray:
+    """S x N x M predictions -> N x S x M, so the bootstrap resamples tiles."""
+    return np.moveaxis(getattr(result, part), 0, 1)
+
+
+def metric_table(results: list[RunResult], true: np.ndarray, metrics: dict[str, Metric],
+                 n_boot: int, seed: int = 0) -> pd.DataFrame:
+    """One row per run; per metric the seed-mean estimate, seed sd, and bootstrap bounds
+    (columns ``<metric>``, ``<metric> sd``, ``<metric> low``, ``<metric> high``), and the number
+    of seed runs."""
+    rows = []
+    for result in results:
+        pred = tiles_first(result)
+        row = {"assessor": result.spec.label, "seeds": len(result.seeds)}
+        for name, metric in metrics.items():
+            per_seed = [metric(result.test[s], true) for s in range(len(result.seeds))]
+            interval = bootstrap_ci(seed_averaged(metric), pred, true, n_boot=n_boot, seed=seed)
+            row |= {name: float(np.mean(per_seed)), f"{name} sd": float(np.std(per_seed)),
+                    f"{name} low": interval.low, f"{name} high": interval.high}
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("assessor")
+
+
+def per_method_table(results: list[RunResult], true: np.ndarray, methods: list[str]) -> pd.DataFrame:
+    """Seed-mean point estimates of each correlation per segmentation method."""
+    rows = []
+    for result in results:
+        for column, method in enumerate(methods):
+            row = {"assessor": result.spec.label, "method": method}
+            for name, metric in CORRELATIONS.items():
+                row[name] = float(np.mean([metric(result.test[s][:, column], true[:, column])
+                                           for s in range(len(result.seeds))]))
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["assessor", "method"])
+
+
+def paired_tests(reference: RunResult, others: list[RunResult], true: np.ndarray,
+                 metrics: dict[str, Metric], n_boot: int, seed: int = 0) -> pd.DataFrame:
+    """Reference minus each other run on the same resampled tiles: difference, its 95% interval
+    and a two-sided p-value, per metric."""
+    rows = []
+    for other in others:
+        for name, metric in metrics.items():
+            comparison = paired_bootstrap_test(seed_averaged(metric), tiles_first(reference),
+                                               tiles_first(other), true, n_boot=n_boot, seed=seed)
+            rows.append({"against": other.spec.label, "metric": name, "difference": comparison.diff,
+                         "low": comparison.low, "high": comparison.high,
+                         "p": comparison.p_value})
+    return pd.DataFrame(rows).set_index(["against", "metric"])
+
+
+def coverage_table(results: list[RunResult], true_calibration: np.ndarray,
+                   true_test: np.ndarray, levels: tuple[float, ...]) -> pd.DataFrame:
+    """Split-conformal coverage on test and mean interval width per level, averaged over seeds
+    (each seed's assessor is calibrated on its own calibration predictions)."""
+    rows = []
+    for result in results:
+        coverages, widths = [], []
+        for s in range(len(result.seeds)):
+            conformal = SplitConformal.calibrate(result.calibration[s], true_calibration, levels)
+            coverages.append(conformal.coverage(result.test[s], true_test))
+            widths.append(conformal.mean_width())
+        row = {"assessor": result.spec.label}
+        for level in levels:
+            row[f"coverage@{level:g}"] = float(np.mean([c[level] for c in coverages]))
+            row[f"width@{level:g}"] = float(np.mean([w[level] for w in widths]))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("assessor")
+
+
+def cost_table(results: list[RunResult]) -> pd.DataFrame:
+    return pd.DataFrame([{"assessor": r.spec.label, "seed runs": len(r.seeds),
+                          "fit s (mean)": float(np.mean(r.fit_seconds)),
+                          "predict ms/tile": 1000 * float(np.mean(r.predict_seconds_per_tile))}
+                         for r in results]).set_index("assessor")
+
+
+def formatted(table: pd.DataFrame, metrics: list[str], digits: int = 3) -> pd.DataFrame:
+    """'0.812 ± 0.010 [0.751, 0.860]' cells (± is the seed sd, shown when there are seeds)."""
+    cells = {}
+    for name in metrics:
+        cells[name] = [
+            f"{row[name]:.{digits}f}"
+            + (f" ± {row[f'{name} sd']:.{digits}f}" if row["seeds"] > 1 else "")
+            + f" [{row[f'{name} low']:.{digits}f}, {row[f'{name} high']:.{digits}f}]"
+            for _, row in table.iterrows()]
+    return pd.DataFrame(cells, index=table.index)
+
+
+def losses_of_reference(table: pd.DataFrame, reference: str, metrics: list[str]) -> list[tuple[str, str]]:
+    """(metric, run) pairs where a run's estimate beats the reference's."""
+    losses = []
+    for name in metrics:
+        ours = table.loc[reference, name]
+        for label, value in table[name].items():
+            if label == reference or np.isnan(value) or np.isnan(ours):
+                continue
+            better = value < ours if name in LOWER_IS_BETTER else value > ours
+            if better:
+                losses.append((name, label))
+    return losses
