@@ -22,12 +22,17 @@ from rssqa.benchmark.runner import BenchmarkData, RunResult, load_benchmark_data
 from rssqa.benchmark.statistics import (CORRELATIONS, coverage_table, cost_table, formatted,
                                         losses_of_reference, metric_table, paired_tests,
                                         per_method_table, table_metrics)
-from rssqa.metrics import best_method_counts
+from rssqa.metrics import best_method_counts, precision_at_1, srocc
 from rssqa.report.benchmark_report import BenchmarkTables, write_benchmark_report
 from rssqa.report.plots import scatter_predicted_vs_true, tsne_by_quality
 from rssqa.utils import write_run_record
 
-PAIRED_METRICS = ("SROCC", "P@1")
+def _mean_srocc(pred: np.ndarray, true: np.ndarray) -> float:
+    return float(np.mean([srocc(pred[:, m], true[:, m]) for m in range(true.shape[1])]))
+
+
+# The paired tests; SROCC without the memo, which would also fit PLCC's logistic.
+PAIRED_METRICS = {"SROCC": _mean_srocc, "P@1": precision_at_1}
 
 
 def run_benchmark_command(
@@ -77,12 +82,13 @@ def build_tables(config: BenchmarkConfig, data: BenchmarkData,
     ablations = {}
     for table in dict.fromkeys(r.spec.table for r in results if r.spec.table != MAIN_TABLE):
         rows = [reference] + [r for r in results if r.spec.table == table]
-        ablation_numbers = metric_table(rows, true, metrics, config.n_boot, config.seeds[0])
+        ablation_numbers = metric_table(rows, true, table_metrics(len(methods)), config.n_boot,
+                                        config.seeds[0])
         ablation_numbers.to_csv(tables_dir / f"ablation_{table}.csv")
         ablations[table] = formatted(ablation_numbers, list(metrics))
 
     paired = paired_tests(reference, [r for r in results if r is not reference], true,
-                          {m: metrics[m] for m in PAIRED_METRICS}, config.n_boot, config.seeds[0])
+                          PAIRED_METRICS, config.n_boot, config.seeds[0])
     paired.to_csv(tables_dir / "paired_tests.csv")
     coverage = coverage_table(results, np.asarray(data.calibration.targets, np.float64), true,
                               config.coverage_levels)

@@ -8,6 +8,7 @@ seeds move together) and scores the seed-averaged metric in each resample.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import numpy as np
@@ -15,24 +16,43 @@ import pandas as pd
 
 from rssqa.assess.conformal import SplitConformal
 from rssqa.benchmark.runner import RunResult
-from rssqa.metrics import (bootstrap_ci, krocc, paired_bootstrap_test, plcc, precision_at_1,
-                           precision_at_k, rmse, srocc)
+from rssqa.metrics import (bootstrap_ci, correlation_scores, paired_bootstrap_test,
+                           precision_at_1, precision_at_k, srocc)
 
 Metric = Callable[[np.ndarray, np.ndarray], float]  # (N x M predicted, N x M true) -> value
 
-CORRELATIONS = {"PLCC": plcc, "SROCC": srocc, "KROCC": krocc, "RMSE": rmse}
+CORRELATIONS = {"PLCC": "plcc", "SROCC": "srocc", "KROCC": "krocc", "RMSE": "rmse"}
 LOWER_IS_BETTER = {"RMSE"}
 
 
-def mean_over_methods(metric: Callable[[np.ndarray, np.ndarray], float]) -> Metric:
+class CorrelationMemo:
+    """``correlation_scores`` of a (predicted, true) pair, computed once for all four metrics.
+
+    Each metric's bootstrap draws the same resamples (same seed), and PLCC and RMSE share one
+    logistic fit, the dominant cost: the memo makes the four intervals cost about one.
+    """
+
+    def __init__(self) -> None:
+        self._scores: dict[bytes, dict[str, float]] = {}
+
+    def __call__(self, pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
+        pred, true = np.ascontiguousarray(pred, np.float64), np.ascontiguousarray(true, np.float64)
+        key = hashlib.blake2b(pred.tobytes() + true.tobytes(), digest_size=16).digest()
+        if key not in self._scores:
+            self._scores[key] = correlation_scores(pred, true)
+        return self._scores[key]
+
+
+def mean_over_methods(memo: CorrelationMemo, name: str) -> Metric:
     """The paper's summary of a per-method correlation: its mean over the pool's methods."""
     def averaged(pred: np.ndarray, true: np.ndarray) -> float:
-        return float(np.mean([metric(pred[:, m], true[:, m]) for m in range(true.shape[1])]))
+        return float(np.mean([memo(pred[:, m], true[:, m])[name] for m in range(true.shape[1])]))
     return averaged
 
 
-def table_metrics(num_methods: int) -> dict[str, Metric]:
-    metrics = {name: mean_over_methods(metric) for name, metric in CORRELATIONS.items()}
+def table_metrics(num_methods: int, memo: CorrelationMemo | None = None) -> dict[str, Metric]:
+    memo = memo or CorrelationMemo()
+    metrics = {label: mean_over_methods(memo, name) for label, name in CORRELATIONS.items()}
     metrics["P@1"] = precision_at_1
     if num_methods >= 3:  # "top three" needs three methods
         metrics["P@3"] = lambda pred, true: precision_at_k(pred, true, k=3)
@@ -75,9 +95,10 @@ def per_method_table(results: list[RunResult], true: np.ndarray, methods: list[s
     for result in results:
         for column, method in enumerate(methods):
             row = {"assessor": result.spec.label, "method": method}
-            for name, metric in CORRELATIONS.items():
-                row[name] = float(np.mean([metric(result.test[s][:, column], true[:, column])
-                                           for s in range(len(result.seeds))]))
+            scores = [correlation_scores(result.test[s][:, column], true[:, column])
+                      for s in range(len(result.seeds))]
+            for label, name in CORRELATIONS.items():
+                row[label] = float(np.mean([score[name] for score in scores]))
             rows.append(row)
     return pd.DataFrame(rows).set_index(["assessor", "method"])
 
