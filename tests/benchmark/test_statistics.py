@@ -31,7 +31,8 @@ def test_table_metrics_equal_the_metrics_they_name_averaged_over_seeds_and_metho
     per_seed_p1 = [precision_at_1(good[s], true) for s in range(3)]
     assert np.isclose(table.loc["good", "P@1 sd"], np.std(per_seed_p1))
     assert table.loc["good", "seeds"] == 3
-    assert table.loc["good", "SROCC low"] <= table.loc["good", "SROCC"] <= table.loc["good", "SROCC high"]
+    # Percentile intervals need not contain the estimate (resampled ties bias SROCC down).
+    assert 0.9 < table.loc["good", "SROCC low"] < table.loc["good", "SROCC high"] <= 1
 
 
 def test_paired_test_finds_the_better_predictor_and_losses_are_listed():
