@@ -108,3 +108,11 @@ def test_user_errors_are_explained(train_inputs, test_inputs, small_config):
         RSSQAAssessor(small_config, verbose=False).fit(train_inputs, validation_fraction=1.0)
     with pytest.raises(InputError, match="not fitted"):
         RSSQAAssessor(small_config, verbose=False).predict(test_inputs)
+
+
+def test_an_untrained_network_starts_at_the_mean_training_oa(train_inputs, test_inputs,
+                                                             small_config):
+    # One epoch at a negligible learning rate: predictions are the network at initialisation.
+    frozen = dataclasses.replace(small_config, epochs=1, lr=1e-12, warmup_epochs=0)
+    pred = RSSQAAssessor(frozen, verbose=False).fit(train_inputs).predict(test_inputs)
+    np.testing.assert_allclose(pred.mean(axis=0), train_inputs.targets.mean(axis=0), atol=0.05)

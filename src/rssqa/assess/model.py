@@ -12,6 +12,8 @@ network is small and trains on CPU. One network is trained per segmentation meth
 
 from __future__ import annotations
 
+import math
+
 import torch
 from timm.models.vision_transformer import Block
 from torch import nn
@@ -107,6 +109,14 @@ class QualityHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.mlp(x)).squeeze(-1)
+
+    @torch.no_grad()
+    def start_at(self, score: float) -> None:
+        """Set the output bias so an untrained head predicts ``score`` (e.g. the mean training
+        OA). Not in the paper: at lr 1e-4 the bias would otherwise spend most of a short CPU
+        training run climbing from sigmoid(0) = 0.5 to where OA lives."""
+        score = min(max(score, 1e-3), 1 - 1e-3)
+        self.mlp[-1].bias.fill_(math.log(score / (1 - score)))
 
 
 class RSSQANet(nn.Module):

@@ -12,6 +12,7 @@ training history), ``semantic-scaler.safetensors`` and one ``method-NN.safetenso
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,9 @@ from rssqa.errors import CheckpointError, InputError
 KIND = "rssqa"
 _SEMANTIC_SCALER_FILE = "semantic-scaler.safetensors"
 _PREDICT_BATCH = 256
+
+# (tokens N x L x C, segmentation features N x C_m, true OA N), already standardised.
+TrainingData = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 @register_assessor(KIND)
@@ -81,6 +85,10 @@ class RSSQAAssessor(Assessor):
         if not 0 <= validation_fraction < 1:
             raise InputError(None, f"validation_fraction must be in [0, 1), got "
                              f"{validation_fraction}", "use e.g. 0.1, or 0 to train on everything")
+        missing = [m for m in train.methods if m not in train.seg_features]
+        if missing:
+            raise InputError(None, f"the training inputs lack segmentation features of "
+                             f"{', '.join(missing)}", "rebuild the SQED store with every method")
         fit_index, val_index = _validation_split(train, validation_fraction, self.config.seed)
 
         tokens = np.asarray(train.semantic_tokens)
@@ -104,11 +112,14 @@ class RSSQAAssessor(Assessor):
         self.source = None
         return self
 
-    def _train_one(self, fit_data, val_data, report) -> tuple[RSSQANet, dict]:
+    def _train_one(self, fit_data: TrainingData, val_data: TrainingData | None,
+                   report: Callable[[str], None]) -> tuple[RSSQANet, dict]:
         config = self.config
         torch.manual_seed(config.seed)
         tokens, seg, _ = fit_data
-        network = RSSQANet(tokens.shape[2], tokens.shape[1], seg.shape[1], config).to(self.device)
+        network = RSSQANet(tokens.shape[2], tokens.shape[1], seg.shape[1], config)
+        network.head.start_at(float(fit_data[2].mean()))
+        network.to(self.device)
         optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr,
                                       weight_decay=config.weight_decay)
         scheduler = _warmup_then_step(optimizer, config)
@@ -173,6 +184,9 @@ class RSSQAAssessor(Assessor):
                                   f"have {shape}", "encode the tiles with the semantic encoder "
                                   "and input size used at training, or retrain")
         for method in inputs.methods:
+            if method not in inputs.seg_features:
+                raise InputError(None, f"the inputs lack segmentation features of {method!r}",
+                                 "rebuild the SQED store with every method")
             trained, given = len(self.seg_scalers[method].mean), np.shape(inputs.seg_features[method])
             if given[1:] != (trained,):
                 raise CheckpointError(self.source, f"the assessor for {method!r} was trained on "
