@@ -56,7 +56,8 @@ def tiny_config_dict(data_root: Path, output: Path, methods=("fpn", "deeplabv3pl
                  "train": {"epochs": 1, "batch_size": 8, "pretrained": False}},
         "sqed": {"groups": ["g3", "g4"], "test_per_group": 1, "batch_size": 8},
         "encoder": {"name": "efficientnet-lite0", "kwargs": {"input_size": 64, "pretrained": False}},
-        "assessor": {"name": "rssqa", "kwargs": {}},
+        "assessor": {"name": "rssqa", "kwargs": {"config": {"epochs": 4, "hidden": 32, "warmup_epochs": 1,
+                                                            "lr_step": 2}}},
     }
 
 

@@ -23,6 +23,7 @@ from rssqa.data.types import Sample
 from rssqa.encoders import SemanticEncoder, create_encoder
 from rssqa.segzoo import get_method
 from rssqa.segzoo.train import TrainedMethod, fingerprint, load_trained, train_method
+from rssqa.utils import seed_everything
 
 
 @dataclass
@@ -104,6 +105,8 @@ def load_pool(directory: Path, methods: list[str] | None = None) -> list[Trained
 
 
 def build_encoder(config: ExperimentConfig) -> SemanticEncoder:
+    # Seeded so that any randomly initialised part is the same in every process that builds it.
+    seed_everything(config.seed)
     return create_encoder(config.encoder.name, **config.encoder.kwargs)
 
 
