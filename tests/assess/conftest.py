@@ -14,7 +14,8 @@ SEG_DIMS = {"unet": 12, "deeplab": 20}
 SEG_SCALES = {"unet": 1.0, "deeplab": 1000.0}
 
 
-def make_inputs(n: int, seed: int = 0, num_tokens: int = 16, token_dim: int = 24) -> AssessmentInputs:
+def make_inputs(n: int, seed: int = 0, num_tokens: int = 16,
+                token_dim: int = 24) -> AssessmentInputs:
     """OA of each method = a tile difficulty read from the tokens + a method-specific term read
     from its segmentation feature; confidence follows OA (max-prob) and its inverse (entropy)."""
     rng = np.random.default_rng(seed)

@@ -41,7 +41,10 @@ def test_single_branch_ablation_ignores_the_other_input(branches, ignored):
     torch.manual_seed(0)
     net = RSSQANet(TOKEN_DIM, 16, SEG_DIM, RSSQAConfig(hidden=32, branches=branches)).eval()
     tokens, seg = torch.randn(4, 16, TOKEN_DIM), torch.randn(4, SEG_DIM)
-    changed = (tokens, torch.randn_like(seg)) if ignored == "seg" else (torch.randn_like(tokens), seg)
+    if ignored == "seg":
+        changed = (tokens, torch.randn_like(seg))
+    else:
+        changed = (torch.randn_like(tokens), seg)
     torch.testing.assert_close(net(tokens, seg), net(*changed))
 
 

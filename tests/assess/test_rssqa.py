@@ -45,12 +45,14 @@ def test_saved_assessor_refuses_inputs_of_other_dims_or_methods(fitted, syntheti
     fitted.save(tmp_path / "rssqa")
     loaded = RSSQAAssessor.load(tmp_path / "rssqa")
     other_encoder = synthetic(8, num_tokens=64)
-    with pytest.raises(CheckpointError, match=r"rssqa: .*semantic tokens of shape \(16, 24\).*\(64, 24\)"):
+    with pytest.raises(CheckpointError,
+                       match=r"rssqa: .*semantic tokens of shape \(16, 24\).*\(64, 24\)"):
         loaded.predict(other_encoder)
     renamed = synthetic(8)
     renamed.methods = ["unet", "segformer"]
     renamed.seg_features["segformer"] = renamed.seg_features.pop("deeplab")
-    with pytest.raises(CheckpointError, match="no model for method.*segformer.*fitted for unet, deeplab"):
+    with pytest.raises(CheckpointError,
+                       match="no model for method.*segformer.*fitted for unet, deeplab"):
         loaded.predict(renamed)
     wider = synthetic(8)
     wider.seg_features["unet"] = np.zeros((8, 99), np.float32)

@@ -13,8 +13,8 @@ from rssqa.errors import CheckpointError, InputError
 def test_prior_predicts_each_methods_train_mean_for_every_tile(train_inputs, test_inputs):
     prior = PriorAssessor().fit(train_inputs)
     pred = prior.predict(test_inputs)
-    np.testing.assert_allclose(pred, np.tile(train_inputs.targets.mean(axis=0), (len(test_inputs), 1)),
-                               rtol=1e-6)
+    train_means = train_inputs.targets.mean(axis=0)
+    np.testing.assert_allclose(pred, np.tile(train_means, (len(test_inputs), 1)), rtol=1e-6)
     best_on_average = int(np.argmax(train_inputs.targets.mean(axis=0)))
     assert (pred.argmax(axis=1) == best_on_average).all()
 

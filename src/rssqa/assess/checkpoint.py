@@ -18,7 +18,7 @@ FORMAT_VERSION = 1
 
 
 def write_manifest(directory: str | Path, kind: str, state: dict[str, Any]) -> Path:
-    """Write ``{"kind", "format_version", **state}`` atomically (a crash never leaves half a file)."""
+    """Write ``{"kind", "format_version", **state}`` atomically: a crash leaves no half file."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / MANIFEST
@@ -34,11 +34,12 @@ def read_manifest(directory: str | Path, kind: str | None = None) -> dict[str, A
     path = Path(directory) / MANIFEST
     if not path.is_file():
         raise CheckpointError(path, "no saved assessor here",
-                              "pass the directory an assessor was saved to (it holds assessor.json)")
+                              f"pass the directory an assessor was saved to (it holds {MANIFEST})")
     try:
         manifest = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CheckpointError(path, f"is not valid JSON ({error})", "save the assessor again") from None
+        raise CheckpointError(path, f"is not valid JSON ({error})",
+                              "save the assessor again") from None
     if not isinstance(manifest, dict) or "kind" not in manifest:
         raise CheckpointError(path, "does not name the assessor's kind", "save the assessor again")
     if manifest.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
@@ -46,5 +47,5 @@ def read_manifest(directory: str | Path, kind: str | None = None) -> dict[str, A
                               f"{manifest['format_version']})", "upgrade rssqa")
     if kind is not None and manifest["kind"] != kind:
         raise CheckpointError(path, f"holds a {manifest['kind']!r} assessor, not {kind!r}",
-                              "load it with rssqa.assess.load_assessor, which picks the right class")
+                              "load it with rssqa.assess.load_assessor, which picks the class")
     return manifest

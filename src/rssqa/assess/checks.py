@@ -34,9 +34,10 @@ def require_methods(known: Iterable[str], requested: Iterable[str],
     """Raise unless every requested method is one the assessor was fitted for."""
     known = list(known)
     if not known:
-        raise InputError(source, "the assessor is not fitted", "call fit() first, or load a saved one")
+        raise InputError(source, "the assessor is not fitted",
+                         "call fit() first, or load a saved one")
     missing = [m for m in requested if m not in known]
     if missing:
-        raise CheckpointError(source, f"the assessor has no model for method(s) {', '.join(missing)}; it "
-                              f"was fitted for {', '.join(known)}",
+        raise CheckpointError(source, f"the assessor has no model for method(s) "
+                              f"{', '.join(missing)}; it was fitted for {', '.join(known)}",
                               "fit an assessor on a SQED store that includes these methods")

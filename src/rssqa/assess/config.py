@@ -72,7 +72,8 @@ class RSSQAConfig:
         problems = []
         for name, choices in (("branches", BRANCHES), ("fusion", FUSIONS), ("loss", LOSS_KINDS)):
             if getattr(self, name) not in choices:
-                problems.append(f"{name}={getattr(self, name)!r} is not one of {', '.join(choices)}")
+                value = getattr(self, name)
+                problems.append(f"{name}={value!r} is not one of {', '.join(choices)}")
         for name in ("hidden", "heads", "depth", "epochs", "batch_size", "lr_step"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1, got {getattr(self, name)}")

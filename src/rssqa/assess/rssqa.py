@@ -25,7 +25,7 @@ from torch.optim.lr_scheduler import LinearLR, LRScheduler, SequentialLR, StepLR
 from torch.utils.data import DataLoader, TensorDataset
 
 from rssqa.assess.base import AssessmentInputs, Assessor
-from rssqa.assess.checkpoint import read_manifest, write_manifest
+from rssqa.assess.checkpoint import MANIFEST, read_manifest, write_manifest
 from rssqa.assess.checks import require_methods, require_targets
 from rssqa.assess.config import RSSQAConfig
 from rssqa.assess.losses import rssqa_loss
@@ -187,7 +187,8 @@ class RSSQAAssessor(Assessor):
             if method not in inputs.seg_features:
                 raise InputError(None, f"the inputs lack segmentation features of {method!r}",
                                  "rebuild the SQED store with every method")
-            trained, given = len(self.seg_scalers[method].mean), np.shape(inputs.seg_features[method])
+            trained = len(self.seg_scalers[method].mean)
+            given = np.shape(inputs.seg_features[method])
             if given[1:] != (trained,):
                 raise CheckpointError(self.source, f"the assessor for {method!r} was trained on "
                                       f"{trained}-dim segmentation features, these inputs have "
@@ -227,7 +228,7 @@ class RSSQAAssessor(Assessor):
             seg_dims, files = manifest["seg_dims"], manifest["files"]
             methods = manifest["methods"]
         except (KeyError, TypeError, ValueError, InputError) as error:
-            raise CheckpointError(directory / "assessor.json", f"is incomplete or invalid ({error})",
+            raise CheckpointError(directory / MANIFEST, f"is incomplete or invalid ({error})",
                                   "save the assessor again") from None
         assessor = cls(config, verbose=verbose, device=device)
         assessor.token_shape = (num_tokens, token_dim)
