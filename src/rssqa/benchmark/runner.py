@@ -167,19 +167,20 @@ def run_all(config: BenchmarkConfig, data: BenchmarkData) -> list[RunResult]:
     cache = config.output / "predictions"
     cache.mkdir(parents=True, exist_ok=True)
     backbones: dict[int, FrozenLiteBackbone] = {}
-    encoded: dict[str, BenchmarkData] = {}
+    # Encode first: a missing encoder checkpoint should stop the run before hours of fitting.
+    encoded = {_encoder_key(spec.encoder): with_semantic_features(data, spec.encoder)
+               for spec in config.runs if spec.encoder is not None}
     results = []
     for spec in config.runs:
-        inputs = data
-        if spec.encoder is not None:
-            key = json.dumps(spec.encoder, sort_keys=True, default=str)
-            if key not in encoded:
-                encoded[key] = with_semantic_features(data, spec.encoder)
-            inputs = encoded[key]
+        inputs = data if spec.encoder is None else encoded[_encoder_key(spec.encoder)]
         if config.verbose:
             print(f"[benchmark] {spec.label} ({spec.assessor})", flush=True)
         results.append(run_spec(spec, inputs, config.seeds, cache, config.verbose, backbones))
     return results
+
+
+def _encoder_key(encoder: dict[str, Any]) -> str:
+    return json.dumps(encoder, sort_keys=True, default=str)
 
 
 def _slug(label: str) -> str:
