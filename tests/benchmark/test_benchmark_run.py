@@ -21,7 +21,6 @@ def _config(tmp_path, **extra) -> BenchmarkConfig:
         "assessors": [
             {"label": "RS-SQA", "name": "rssqa", "kwargs": {"config": SMALL_RSSQA}},
             {"label": "BLIINDS-II", "name": "bliinds"},
-            {"label": "HyperIQA", "name": "hyperiqa", "kwargs": {"epochs": 3, "input_size": 32}},
             {"label": "Prior", "name": "prior"},
         ],
         "ablations": [
@@ -45,10 +44,10 @@ def test_benchmark_writes_the_report_and_resumes_from_cache(tmp_path, benchmark_
     for heading in ("Table 3", "Table 4", "Table 5", "Table 6", "Table 7", "Paired bootstrap",
                     "split-conformal", "Fig. 5", "Fig. 6", "Where the reference loses", "Costs"):
         assert heading in page
-    assert len(re.findall(r"data:image/png;base64", page)) == 5  # 4 scatter plots + t-SNE
+    assert len(re.findall(r"data:image/png;base64", page)) == 4  # 3 scatter plots + t-SNE
 
     main = pd.read_csv(config.output / "tables" / "main.csv", index_col="assessor")
-    assert list(main.index) == ["RS-SQA", "BLIINDS-II", "HyperIQA", "Prior"]
+    assert list(main.index) == ["RS-SQA", "BLIINDS-II", "Prior"]
     assert main.loc["RS-SQA", "seeds"] == 2 and main.loc["BLIINDS-II", "seeds"] == 1
     assert main.loc["Prior", "seeds"] == 1
     for metric in ("PLCC", "SROCC", "P@1", "P@3"):
@@ -59,7 +58,7 @@ def test_benchmark_writes_the_report_and_resumes_from_cache(tmp_path, benchmark_
 
     paired = pd.read_csv(config.output / "tables" / "paired_tests.csv")
     assert set(paired["metric"]) == {"SROCC", "P@1"}
-    assert len(paired) == 2 * 6  # every other run: three baselines and three ablations
+    assert len(paired) == 2 * 5  # every other run: two baselines and three ablations
     coverage = pd.read_csv(config.output / "tables" / "conformal_coverage.csv", index_col=0)
     assert {"coverage@0.8", "coverage@0.9", "coverage@0.95"} <= set(coverage.columns)
     assert (coverage["width@0.8"] <= coverage["width@0.95"]).all()
