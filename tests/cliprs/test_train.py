@@ -112,3 +112,23 @@ def test_two_process_ddp_on_cpu_with_gloo(tiny_clip_dir, tmp_path):
     assert summary["world_size"] == 2
     assert summary["steps"] == 2  # 32 pairs / (8 per process x 2 processes)
     assert (tmp_path / "run" / "model" / "open_clip_model.safetensors").is_file()
+
+
+def test_locked_image_layers_run_in_eval_mode_and_keep_their_statistics(tmp_path):
+    from rssqa.cliprs.model import LitConfig, build_lit_clip
+    from rssqa.cliprs.train import _frozen_parts_to_eval, _lock
+
+    clip, _ = build_lit_clip(LitConfig(image_size=32))
+    _lock(clip, TrainConfig(model="m", train_data="t", output_dir="o", lock_image_unlocked_groups=1))
+    clip.train()
+    _frozen_parts_to_eval(clip)
+    trunk = clip.visual.trunk
+    before = trunk.blocks[3][0].bn1.running_mean.clone()
+
+    clip.encode_image(torch.randn(4, 3, 32, 32))
+
+    assert not trunk.blocks[3][0].training and trunk.bn2.training  # locked block vs unlocked head
+    assert not clip.text.transformer.training
+    torch.testing.assert_close(trunk.blocks[3][0].bn1.running_mean, before)
+    with pytest.raises(InputError, match="strip the activations"):
+        _lock(clip, TrainConfig(model="m", train_data="t", output_dir="o", lock_image_freeze_bn_stats=True))

@@ -74,7 +74,11 @@ class TrainConfig:
     # groups for timm towers, resblocks for ViT); projections always train.
     lock_image: bool = True
     lock_image_unlocked_groups: int = 2
-    lock_image_freeze_bn_stats: bool = True
+    # Locked layers run in eval mode (fixed BN statistics, no dropout) whatever this says; open_clip's
+    # own freezing would turn timm's fused BatchNorm+activation layers into plain FrozenBatchNorm2d,
+    # silently dropping their activation (EfficientNet activations then grow to 1e9), so it is refused
+    # for such towers.
+    lock_image_freeze_bn_stats: bool = False
     lock_text: bool = True
     lock_text_unlocked_layers: int = 0
     lock_text_freeze_layer_norm: bool = True
@@ -147,6 +151,14 @@ def _model_config(model: str) -> dict:
 
 
 def _lock(clip, config: TrainConfig) -> None:
+    if config.lock_image and config.lock_image_freeze_bn_stats:
+        from timm.layers import BatchNormAct2d
+
+        if any(isinstance(m, BatchNormAct2d) for m in clip.visual.modules()):
+            raise InputError(None, "lock_image_freeze_bn_stats would strip the activations of this image "
+                             "tower's fused BatchNorm+activation layers (open_clip freezes them as plain "
+                             "FrozenBatchNorm2d)", "leave it false: locked layers already run in eval "
+                             "mode, which keeps their statistics fixed")
     if config.lock_image:
         clip.lock_image_tower(unlocked_groups=config.lock_image_unlocked_groups,
                               freeze_bn_stats=config.lock_image_freeze_bn_stats)
@@ -157,6 +169,16 @@ def _lock(clip, config: TrainConfig) -> None:
         except KeyError as error:  # open_clip's table of HF towers lacks layer names for BERT
             raise InputError(None, f"open_clip cannot unlock some layers of this text tower ({error})",
                              "set lock_text_unlocked_layers: 0 (projection only) or lock_text: false") from None
+
+
+def _frozen_parts_to_eval(model: torch.nn.Module) -> None:
+    """Run every submodule whose parameters are all frozen in eval mode: a locked tower is a fixed
+    feature extractor, so its dropout would only add noise to what the projections learn from
+    (open_clip's trainer leaves it on). Parameter-free modules follow their parent."""
+    for module in model.modules():
+        parameters = list(module.parameters())
+        if parameters and not any(p.requires_grad for p in parameters):
+            module.eval()
 
 
 def _optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
@@ -249,6 +271,7 @@ def train_clip(config: TrainConfig, verbose: bool = True) -> Path:
     clip.output_dict = True
     _lock(clip, config)
     clip.to(device).train()
+    _frozen_parts_to_eval(clip)
     tokenizer = open_clip.get_tokenizer(config.model)
     preprocess = PreprocessCfg(**clip.visual.preprocess_cfg)
     transforms = (image_transform_v2(preprocess, is_train=True), image_transform_v2(preprocess, is_train=False))
