@@ -1,8 +1,9 @@
 """Size and CPU speed of every segmentation method in the pool, as a markdown table.
 
-For each method and size variant: parameters, inference time per 256 x 256 tile at batch 1 and
-batch 8 (eval mode, no autograd), and the wall time of one training step at batch 8 (forward,
-auxiliary losses, backward, SGD update), all with a fixed number of torch threads.
+For each method and size variant: parameters, forward GFLOPs per 256 x 256 tile (as torch's
+FlopCounterMode counts them, two per multiply-add; independent of machine load), inference time per tile at batch 1 and batch 8 (eval mode, no
+autograd), and the wall time of one training step at batch 8 (forward, auxiliary losses,
+backward, SGD update), all with a fixed number of torch threads.
 
     python benchmarks/segzoo_profile.py                      # every method, variants cpu and paper
     python benchmarks/segzoo_profile.py --methods banet dcswin --variants cpu --repeats 5
@@ -24,6 +25,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402  (after the OpenMP setting)
 import torch.nn.functional as F  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from rssqa.errors import InputError  # noqa: E402
 from rssqa.segzoo import available_methods, get_method  # noqa: E402
@@ -40,6 +42,14 @@ def median_seconds(step, repeats: int, warmup: int = 1) -> float:
         step()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def gflops_per_tile(model, size: int) -> float:
+    model.eval()
+    counter = FlopCounterMode(display=False)
+    with counter, torch.inference_mode():
+        model(torch.randn(1, 3, size, size))
+    return counter.get_total_flops() / 1e9
 
 
 def inference_ms_per_tile(model, batch: int, size: int, repeats: int) -> float:
@@ -90,8 +100,8 @@ def main() -> None:
     print(f"torch {torch.__version__}, {args.threads} threads, OMP_WAIT_POLICY="
           f"{os.environ['OMP_WAIT_POLICY']}, {size} x {size} px tiles, {NUM_CLASSES} classes, "
           f"median of {args.repeats} runs\n")
-    print(f"| method | variant | params (M) | ms/tile b1 | ms/tile b8 | train step b8 (s) |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| method | variant | params (M) | GFLOPs/tile | ms/tile b1 | ms/tile b8 | train step b8 (s) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for name in args.methods or available_methods():
         method = get_method(name)
         seen = []
@@ -99,16 +109,18 @@ def main() -> None:
             try:
                 model = method.create(NUM_CLASSES, variant=variant)
             except (InputError, ValueError) as error:
-                print(f"| {name} | {variant} | - | - | - | {error} |")
+                print(f"| {name} | {variant} | - | - | - | - | {error} |")
                 continue
             if layout(model) in seen:
                 continue
             seen.append(layout(model))
             params = sum(p.numel() for p in model.parameters()) / 1e6
+            flops = gflops_per_tile(model, size)
             b1 = inference_ms_per_tile(model, 1, size, args.repeats)
             b8 = inference_ms_per_tile(model, 8, size, args.repeats)
             train = "-" if args.no_train else f"{train_step_seconds(model, 8, size, args.repeats):.2f}"
-            print(f"| {name} | {variant} | {params:.2f} | {b1:.0f} | {b8:.0f} | {train} |", flush=True)
+            print(f"| {name} | {variant} | {params:.2f} | {flops:.1f} | {b1:.0f} | {b8:.0f} | {train} |",
+                  flush=True)
 
 
 if __name__ == "__main__":

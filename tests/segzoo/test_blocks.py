@@ -12,6 +12,7 @@ from rssqa.segzoo import get_method
 from rssqa.segzoo.aerialformer import MultiDilatedConv
 from rssqa.segzoo.backbones import Encoder, pick_variant
 from rssqa.segzoo.blocks import SegmentationModel, linear_attention
+from rssqa.segzoo.unetformer import window_self_attention
 
 
 def quadratic_attention(q, k, v, similarity):
@@ -31,6 +32,22 @@ def test_softplus_linear_attention_equals_its_quadratic_form():
     softplus = torch.nn.functional.softplus
     expected = quadratic_attention(q, k, v, lambda a, b: softplus(a) @ softplus(b).transpose(1, 2))
     torch.testing.assert_close(linear_attention(q, k, v, "softplus"), expected, atol=1e-5, rtol=1e-4)
+
+
+def test_window_self_attention_attends_within_each_window_only():
+    heads, window, head_dim = 2, 4, 3
+    qkv = torch.randn(1, 3 * heads * head_dim, 8, 12)
+    bias = torch.randn(1, heads, window**2, window**2)
+    out = window_self_attention(qkv, heads, window, bias)
+    q, k, v = qkv.reshape(3, heads, head_dim, 8, 12)
+    for top in range(0, 8, window):
+        for left in range(0, 12, window):
+            def tokens(t):  # heads x window^2 x head_dim
+                return t[..., top:top + window, left:left + window].flatten(2).transpose(1, 2)
+            logits = tokens(q) @ tokens(k).transpose(1, 2) / head_dim**0.5 + bias[0]
+            expected = logits.softmax(-1) @ tokens(v)
+            got = out[0, :, top:top + window, left:left + window].reshape(heads, head_dim, -1).transpose(1, 2)
+            torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
 
 
 class Echo(SegmentationModel):

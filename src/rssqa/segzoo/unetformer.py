@@ -34,6 +34,23 @@ VARIANTS = {
 }
 
 
+def window_self_attention(qkv: torch.Tensor, num_heads: int, window: int,
+                          bias: torch.Tensor | None = None) -> torch.Tensor:
+    """Multi-head self-attention inside each non-overlapping window x window square.
+
+    qkv: B x 3C x H x W (channels ordered q/k/v, then heads; H and W multiples of ``window``);
+    bias: 1 x heads x window^2 x window^2, added to the attention logits. Returns B x C x H x W.
+    """
+    batch, channels3, height, width = qkv.shape
+    channels, rows, cols, w = channels3 // 3, height // window, width // window, window
+    # -> 3 x (B * windows) x heads x w*w x head_dim
+    qkv = qkv.reshape(batch, 3, num_heads, channels // num_heads, rows, w, cols, w)
+    qkv = qkv.permute(1, 0, 4, 6, 2, 5, 7, 3).reshape(3, batch * rows * cols, num_heads, w * w, -1)
+    out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=bias)
+    out = out.reshape(batch, rows, cols, num_heads, w, w, -1).permute(0, 3, 6, 1, 4, 2, 5)
+    return out.reshape(batch, channels, height, width)
+
+
 class GlobalLocalAttention(nn.Module):
     """Window self-attention (global branch) beside a convolutional local branch."""
 
@@ -50,18 +67,12 @@ class GlobalLocalAttention(nn.Module):
         self.proj = SeparableConvBNReLU(dim, dim, window_size, act=None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        batch, channels, height, width = x.shape
+        height, width = x.shape[-2:]
         local = self.local3(x) + self.local1(x)
 
         w = self.window
         padded = F.pad(x, (0, -width % w, 0, -height % w), mode="replicate")
-        rows, cols = padded.shape[-2] // w, padded.shape[-1] // w
-        # B x 3C x H x W -> 3 x (B * windows) x heads x w*w x head_dim
-        qkv = self.qkv(padded).reshape(batch, 3, self.num_heads, channels // self.num_heads, rows, w, cols, w)
-        qkv = qkv.permute(1, 0, 4, 6, 2, 5, 7, 3).reshape(3, batch * rows * cols, self.num_heads, w * w, -1)
-        attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=self.rel_pos.get_bias())
-        attended = attended.reshape(batch, rows, cols, self.num_heads, w, w, -1)
-        attended = attended.permute(0, 3, 6, 1, 4, 2, 5).reshape(batch, channels, rows * w, cols * w)
+        attended = window_self_attention(self.qkv(padded), self.num_heads, w, self.rel_pos.get_bias())
         attended = attended[..., :height, :width]
 
         out = (self.pool_rows(F.pad(attended, (0, 0, 0, 1), mode="replicate"))
