@@ -3,6 +3,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 from scipy.stats import spearmanr
 
 from rssqa.assess import load_assessor
@@ -118,3 +119,21 @@ def test_an_untrained_network_starts_at_the_mean_training_oa(train_inputs, test_
     frozen = dataclasses.replace(small_config, epochs=1, lr=1e-12, warmup_epochs=0)
     pred = RSSQAAssessor(frozen, verbose=False).fit(train_inputs).predict(test_inputs)
     np.testing.assert_allclose(pred.mean(axis=0), train_inputs.targets.mean(axis=0), atol=0.05)
+
+
+def test_threads_are_set_for_the_fit_and_restored_after(train_inputs, small_config, monkeypatch):
+    assessor = RSSQAAssessor(dataclasses.replace(small_config, epochs=1), verbose=False, threads=1)
+    train_one, seen = assessor._train_one, []
+
+    def spy(*args):
+        seen.append(torch.get_num_threads())
+        return train_one(*args)
+
+    monkeypatch.setattr(assessor, "_train_one", spy)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assessor.fit(train_inputs.subset(np.arange(32)))
+        assert seen == [1, 1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)

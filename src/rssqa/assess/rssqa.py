@@ -12,7 +12,8 @@ training history), ``semantic-scaler.safetensors`` and one ``method-NN.safetenso
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -55,12 +56,17 @@ class RSSQAAssessor(Assessor):
     name = KIND
 
     def __init__(self, config: RSSQAConfig | dict | None = None, verbose: bool = True,
-                 device: str | torch.device = "cpu"):
+                 device: str | torch.device = "cpu", threads: int | None = 1):
+        """``threads``: CPU threads torch may use while fitting and predicting (restored after);
+        None leaves torch's setting alone. One by default because the network is small: on a
+        2-core machine shared with other jobs, two threads trained the default config 6x slower
+        than one (thread start-up and contention outweigh the parallel work)."""
         if isinstance(config, dict):
             config = RSSQAConfig.from_dict(config)
         self.config = config or RSSQAConfig()
         self.verbose = verbose
         self.device = torch.device(device)
+        self.threads = threads
         self.networks: dict[str, RSSQANet] = {}
         self.seg_scalers: dict[str, Standardizer] = {}
         self.token_scaler: Standardizer | None = None
@@ -97,7 +103,7 @@ class RSSQAAssessor(Assessor):
         tokens = torch.from_numpy(self.token_scaler.transform(tokens))
         self.networks, self.seg_scalers, self.history = {}, {}, {}
 
-        with _progress(self.verbose) as progress:
+        with _progress(self.verbose) as progress, _torch_threads(self.threads):
             for column, method in enumerate(train.methods):
                 seg = np.asarray(train.seg_features[method])
                 self.seg_scalers[method] = Standardizer.fit(seg[fit_index])
@@ -157,6 +163,10 @@ class RSSQAAssessor(Assessor):
     # ---------------------------------------------------------------------------- inference
     def predict(self, inputs: AssessmentInputs) -> np.ndarray:
         self._check_compatible(inputs)
+        with _torch_threads(self.threads):
+            return self._predict(inputs)
+
+    def _predict(self, inputs: AssessmentInputs) -> np.ndarray:
         tokens = torch.from_numpy(self.token_scaler.transform(inputs.semantic_tokens))
         scores = np.empty((len(inputs), len(inputs.methods)), dtype=np.float32)
         for column, method in enumerate(inputs.methods):
@@ -218,8 +228,8 @@ class RSSQAAssessor(Assessor):
         })
 
     @classmethod
-    def load(cls, directory: str | Path, verbose: bool = True,
-             device: str | torch.device = "cpu") -> RSSQAAssessor:
+    def load(cls, directory: str | Path, verbose: bool = True, device: str | torch.device = "cpu",
+             threads: int | None = 1) -> RSSQAAssessor:
         directory = Path(directory)
         manifest = read_manifest(directory, KIND)
         try:
@@ -230,7 +240,7 @@ class RSSQAAssessor(Assessor):
         except (KeyError, TypeError, ValueError, InputError) as error:
             raise CheckpointError(directory / MANIFEST, f"is incomplete or invalid ({error})",
                                   "save the assessor again") from None
-        assessor = cls(config, verbose=verbose, device=device)
+        assessor = cls(config, verbose=verbose, device=device, threads=threads)
         assessor.token_shape = (num_tokens, token_dim)
         assessor.token_scaler = Standardizer.from_state_dict(
             _load_tensors(directory / _SEMANTIC_SCALER_FILE), "scaler.")
@@ -286,6 +296,17 @@ def _warmup_then_step(optimizer: torch.optim.Optimizer, config: RSSQAConfig) -> 
     warmup = LinearLR(optimizer, start_factor=config.warmup_start_factor, end_factor=1.0,
                       total_iters=config.warmup_epochs)
     return SequentialLR(optimizer, [warmup, decay], milestones=[config.warmup_epochs])
+
+
+@contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _progress(verbose: bool) -> Progress:
