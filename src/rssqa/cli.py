@@ -149,6 +149,19 @@ def demo(
     console.print(f"demo finished in {time.perf_counter() - began:.0f} s; see {out}")
 
 
+def _mount_optional_commands() -> None:
+    """Commands whose modules pull in heavy dependencies (CLIP towers, the benchmark suite)."""
+    from rssqa.benchmark.command import run_benchmark_command
+    from rssqa.cliprs.command import pretrain_clip, train_clip
+
+    app.command("benchmark")(run_benchmark_command)
+    app.command("pretrain-clip")(pretrain_clip)
+    app.command("train-clip")(train_clip)
+
+
+_mount_optional_commands()
+
+
 def main() -> None:
     """Entry point: user errors print one clear line instead of a traceback."""
     try:

@@ -70,3 +70,8 @@ class Assessor(ABC):
 
     def save(self, directory: Path) -> None:
         raise NotImplementedError(f"{type(self).__name__} cannot be saved")
+
+    @classmethod
+    def load(cls, directory: Path) -> Assessor:
+        """The inverse of ``save``; ``rssqa.assess.registry.load_assessor`` picks the class."""
+        raise NotImplementedError(f"{cls.__name__} cannot be loaded")
