@@ -77,3 +77,11 @@ def test_checkpoint_of_another_architecture_is_refused(tiles, tmp_path):
     (tmp_path / META_FILE).write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="does not fit a deeplabv3plus"):
         load_trained(tmp_path)
+
+
+def test_a_last_batch_of_one_image_does_not_break_batchnorm_models(tiles, tmp_path):
+    # 6 tiles in batches of 5 would leave one image alone; DeepLabV3+ pools globally before BatchNorm.
+    config = TrainConfig(epochs=1, batch_size=5, pretrained=False)
+    trained = train_method(get_method("deeplabv3plus"), *tiles, num_classes=3, out_dir=tmp_path,
+                           config=config, verbose=False)
+    assert np.isfinite(trained.meta["epoch_losses"][0])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from .method_tester import MethodTester
 
@@ -41,26 +40,17 @@ class TestAerialFormer(MethodTester):
 
 class SMPMethodTester(MethodTester):
     # The segmentation-models-pytorch methods have a single size; a non-offline configuration is
-    # another encoder. segzoo._smp raises ValueError where the pool's convention is InputError.
+    # another encoder.
     non_offline_overrides = {"encoder": "resnet18"}
-    pretrained_error = ValueError
-
-
-class UnpaddedSMPMethodTester(SMPMethodTester):
-    # strict: once segzoo._smp pads inputs this xfail turns into a failure, to be removed.
-    @pytest.mark.xfail(strict=True, reason="segzoo._smp does not pad inputs yet and this smp "
-                       "architecture requires sides divisible by its output stride")
-    def test_odd_input_size_gives_logits_of_that_size(self, model):
-        super().test_odd_input_size_gives_logits_of_that_size(model)
 
 
 class TestUNet(SMPMethodTester):
     method_name = "unet"
 
 
-class TestFPN(UnpaddedSMPMethodTester):
+class TestFPN(SMPMethodTester):
     method_name = "fpn"
 
 
-class TestDeepLabV3Plus(UnpaddedSMPMethodTester):
+class TestDeepLabV3Plus(SMPMethodTester):
     method_name = "deeplabv3plus"

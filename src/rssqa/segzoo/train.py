@@ -64,6 +64,15 @@ def _augment(images: torch.Tensor, masks: torch.Tensor, rng: np.random.Generator
     return images, masks
 
 
+def _batches(order: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """Consecutive batches; a last batch of one joins the one before, because BatchNorm after
+    global pooling (DeepLabV3+, ABCNet, UperNet) cannot train on a single image."""
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    if len(batches) > 1 and len(batches[-1]) == 1:
+        batches[-2:] = [np.concatenate(batches[-2:])]
+    return batches
+
+
 def _loss(output, masks: torch.Tensor, aux_weight: float) -> torch.Tensor:
     logits, aux = (output if isinstance(output, tuple) else (output, []))
     loss = F.cross_entropy(logits, masks, ignore_index=IGNORE_INDEX)
@@ -97,7 +106,7 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
     seed_everything(config.seed)
     model = method.create(num_classes, pretrained=config.pretrained, **method_kwargs)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    steps_per_epoch = int(np.ceil(len(images) / config.batch_size))
+    steps_per_epoch = len(_batches(np.arange(len(images)), config.batch_size))
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, pct_start=0.1,
                                                     total_steps=config.epochs * steps_per_epoch)
     start_epoch, elapsed = 0, 0.0
@@ -124,8 +133,7 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
             order = rng.permutation(len(images))
             model.train()
             losses = []
-            for first in range(0, len(order), config.batch_size):
-                batch = order[first:first + config.batch_size]
+            for batch in _batches(order, config.batch_size):
                 x = to_model_input(images[batch])
                 y = torch.as_tensor(masks[batch]).long()
                 x, y = _augment(x, y, rng)
