@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -132,3 +133,42 @@ def test_locked_image_layers_run_in_eval_mode_and_keep_their_statistics(tmp_path
     torch.testing.assert_close(trunk.blocks[3][0].bn1.running_mean, before)
     with pytest.raises(InputError, match="strip the activations"):
         _lock(clip, TrainConfig(model="m", train_data="t", output_dir="o", lock_image_freeze_bn_stats=True))
+
+
+def test_a_vit_clip_trains_with_its_lower_blocks_locked(tiny_clip_dir, tmp_path):
+    from safetensors.torch import load_file
+
+    config = _config(tiny_clip_dir, write_pairs(tmp_path / "data", n=16), tmp_path / "run", epochs=1,
+                     lock_image=True, lock_image_unlocked_groups=1, lock_text=True)
+
+    model_dir = train_clip(config, verbose=False)
+
+    before = load_file(tiny_clip_dir / "open_clip_model.safetensors")
+    after = load_file(model_dir / "open_clip_model.safetensors")
+    assert torch.equal(before["visual.transformer.resblocks.0.mlp.c_fc.weight"],
+                       after["visual.transformer.resblocks.0.mlp.c_fc.weight"])
+    assert torch.equal(before["transformer.resblocks.0.mlp.c_fc.weight"],
+                       after["transformer.resblocks.0.mlp.c_fc.weight"])  # text tower locked
+    assert not torch.equal(before["visual.proj"], after["visual.proj"])
+    assert not torch.equal(before["text_projection"], after["text_projection"])
+
+
+def test_webdataset_shards_train_as_for_open_clips_trainer(tiny_clip_dir, tmp_path):
+    import webdataset as wds
+    from PIL import Image
+
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    rng = np.random.default_rng(0)
+    for shard in range(2):
+        with wds.TarWriter(str(shards / f"{shard:05d}.tar")) as sink:
+            for i in range(8):
+                image = Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8))
+                sink.write({"__key__": f"{shard}_{i}", "png": image, "txt": f"sample {i % 4}"})
+    config = _config(tiny_clip_dir, tmp_path / "unused.tsv", tmp_path / "run", epochs=1,
+                     train_data=str(shards / "{00000..00001}.tar"), dataset_type="webdataset",
+                     train_num_samples=16)
+
+    train_clip(config, verbose=False)
+
+    assert json.loads((tmp_path / "run" / "train_summary.json").read_text())["steps"] == 2

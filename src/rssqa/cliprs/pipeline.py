@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 import yaml
 from PIL import Image
 
@@ -63,7 +64,8 @@ class PipelineConfig:
     pretrain_groups: list[str]
     eval_groups: list[str]
     eval_test_per_group: int = 2    # held-out images per eval group (rssqa.data.splits.split_by_source)
-    seed: int = 0
+    seed: int = 0                   # data: image roles, held-out split, captions, noise
+    model_seed: int = 0             # models: projection init, data order, augmentation
     crop_size: int = 256
     min_labelled: float = 0.5       # crops with fewer labelled pixels are dropped
     hq_per_group: int = 3           # source images per pretraining group with clean captions
@@ -224,7 +226,7 @@ def _make_captions(config: PipelineConfig, crops_dir: Path, out: Path) -> None:
 
 def _train_settings(config: PipelineConfig, stage: str) -> dict:
     """The stage's TrainConfig options, code defaults included, so a changed default redoes it."""
-    options = {**TRAIN_DEFAULTS, "seed": config.seed, "threads": config.threads, **getattr(config, stage)}
+    options = {**TRAIN_DEFAULTS, "seed": config.model_seed, "threads": config.threads, **getattr(config, stage)}
     resolved = asdict(TrainConfig.from_mapping({**options, "model": "", "train_data": "", "output_dir": ""}))
     return {k: v for k, v in resolved.items() if k not in ("model", "pretrained", "train_data", "output_dir")}
 
@@ -246,6 +248,7 @@ def _train(config: PipelineConfig, stage: str, model: str, pretrained: str | Non
 
 def _make_base(config: PipelineConfig, out: Path) -> None:
     if not config.base:
+        torch.manual_seed(config.model_seed)  # the projections start random
         write_initial_lit(out / FINAL_MODEL, LitConfig(**config.lit))
         return
     import open_clip
@@ -359,8 +362,6 @@ def run_pipeline(config: PipelineConfig, verbose: bool = True, until: str | None
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "pipeline_config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False))
     if config.threads:
-        import torch
-
         torch.set_num_threads(config.threads)
     stages = _Stages(run_dir, verbose)
     c = config
@@ -372,7 +373,8 @@ def run_pipeline(config: PipelineConfig, verbose: bool = True, until: str | None
         ("captions", {"hq": c.hq_captions_per_image, "web": c.web_captions_per_image, "noise": c.noise_rate,
                       "eval": c.eval_captions_per_image, "seed": c.seed},
          ("crops",), lambda d: _make_captions(c, run_dir / "crops", d)),
-        ("base", {"base": c.base, "lit": asdict(LitConfig(**c.lit))}, (), lambda d: _make_base(c, d)),
+        ("base", {"base": c.base, "lit": asdict(LitConfig(**c.lit)), "seed": c.model_seed}, (),
+         lambda d: _make_base(c, d)),
         ("clip_sem", _train_settings(c, "clip_sem"), ("captions", "base"),
          lambda d: _train(c, "clip_sem", f"local-dir:{run_dir / 'base' / FINAL_MODEL}", None,
                           run_dir / "captions" / "hq.tsv", d, verbose)),

@@ -71,7 +71,7 @@ class TrainConfig:
     eps: float = 1e-6
     grad_clip_norm: float | None = None
     # LiT: lock the image tower except its last ``lock_image_unlocked_groups`` layer groups (timm
-    # groups for timm towers, resblocks for ViT); projections always train.
+    # groups for timm towers, resblocks for ViT); the projections into the shared space always train.
     lock_image: bool = True
     lock_image_unlocked_groups: int = 2
     # Locked layers run in eval mode (fixed BN statistics, no dropout) whatever this says; open_clip's
@@ -169,6 +169,17 @@ def _lock(clip, config: TrainConfig) -> None:
         except KeyError as error:  # open_clip's table of HF towers lacks layer names for BERT
             raise InputError(None, f"open_clip cannot unlock some layers of this text tower ({error})",
                              "set lock_text_unlocked_layers: 0 (projection only) or lock_text: false") from None
+    for projection in _projections(clip):
+        projection.requires_grad_(True)
+
+
+def _projections(clip) -> list:
+    """The maps from each tower into the shared embedding space. They always train, as in LiT:
+    open_clip's full lock of a ViT or of CLIP's own text tower would freeze them too."""
+    visual, text = clip.visual, getattr(clip, "text", None)
+    candidates = [getattr(visual, "proj", None), getattr(visual, "head", None),
+                  getattr(clip, "text_projection", None), getattr(text, "proj", None)]
+    return [c for c in candidates if isinstance(c, (torch.nn.Module, torch.nn.Parameter))]
 
 
 def _frozen_parts_to_eval(model: torch.nn.Module) -> None:
