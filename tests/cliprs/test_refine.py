@@ -71,3 +71,21 @@ def test_a_local_captioning_model_writes_one_caption_per_image(tiny_captioning_m
 def test_a_missing_captioning_model_says_nothing_is_downloaded(tmp_path):
     with pytest.raises(InputError, match="never downloads"):
         VLMCaptioner(tmp_path)
+
+
+def test_model_segmenter_takes_the_argmax_of_a_network_s_logits():
+    import torch
+
+    from rssqa.cliprs.refine import ModelSegmenter
+
+    network = torch.nn.Conv2d(3, 5, 1)
+    with torch.no_grad():  # class 4 ("Water") wins wherever blue exceeds red
+        network.weight.zero_()
+        network.bias.zero_()
+        network.weight[4, 2, 0, 0], network.weight[4, 0, 0, 0] = 1.0, -1.0
+    image = np.zeros((8, 8, 3), np.uint8)
+    image[:, 4:, 2] = 200
+
+    mask = ModelSegmenter(network)(image)
+
+    assert mask.shape == (8, 8) and (mask[:, 4:] == 4).all() and (mask[:, :4] != 4).all()

@@ -253,13 +253,14 @@ def _make_base(config: PipelineConfig, out: Path) -> None:
         return
     import open_clip
 
-    from rssqa.encoders.openclip import load_open_clip, save_open_clip
+    from rssqa.encoders.openclip import load_open_clip, open_clip_model_config, save_open_clip
 
-    spec = dict(config.base)
-    clip = load_open_clip(spec["model"], spec.get("pretrained"))
-    model_cfg = (json.loads((Path(spec["model"][len("local-dir:"):]) / "open_clip_config.json").read_text())["model_cfg"]
-                 if spec["model"].startswith("local-dir:") else open_clip.get_model_config(spec["model"]))
-    save_open_clip(clip, model_cfg, out / FINAL_MODEL, tokenizer=open_clip.get_tokenizer(spec["model"]))
+    model, pretrained = config.base.get("model"), config.base.get("pretrained")
+    if model is None or set(config.base) - {"model", "pretrained"}:
+        raise InputError(None, f"base {config.base} is not a model", "give base: {model: <open_clip name or "
+                         "local-dir:folder>, pretrained: <checkpoint file>}, or base: {} for the offline LiT")
+    save_open_clip(load_open_clip(model, pretrained), open_clip_model_config(model), out / FINAL_MODEL,
+                   tokenizer=open_clip.get_tokenizer(model))
 
 
 def _purify(config: PipelineConfig, captions_dir: Path, clip_sem: Path, out: Path) -> None:
@@ -288,14 +289,22 @@ def _captioner(config: PipelineConfig, crops_dir: Path):
     kind = options.pop("captioner", "mask")
     if kind == "vlm":
         return VLMCaptioner(**options)
-    if kind != "mask":
-        raise InputError(None, f"unknown captioner {kind!r}", "use 'mask' (default) or 'vlm' with path: <folder>")
-    crops = pd.read_csv(crops_dir / "crops.csv")
+    if kind != "mask" or set(options) - {"segmentation_model"}:
+        raise InputError(None, f"refine settings {config.refine} are not understood",
+                         "use {captioner: mask} (optionally with segmentation_model: <a trained rssqa "
+                         "pool member's folder>) or {captioner: vlm, path: <model folder>}")
     classes = json.loads((crops_dir / "classes.json").read_text())
-    fitted_on = crops[crops.role == "hq"]
-    segmenter = NearestCentroidSegmenter(seed=config.seed).fit(
-        [np.asarray(Image.open(p)) for p in fitted_on.image], [_read_mask(p) for p in fitted_on["mask"]],
-        ignore_index=classes["ignore_index"])
+    if "segmentation_model" in options:
+        from rssqa.cliprs.refine import ModelSegmenter
+        from rssqa.segzoo.train import load_trained
+
+        segmenter = ModelSegmenter(load_trained(Path(options["segmentation_model"])).model)
+    else:
+        crops = pd.read_csv(crops_dir / "crops.csv")
+        fitted_on = crops[crops.role == "hq"]
+        segmenter = NearestCentroidSegmenter(seed=config.seed).fit(
+            [np.asarray(Image.open(p)) for p in fitted_on.image], [_read_mask(p) for p in fitted_on["mask"]],
+            ignore_index=classes["ignore_index"])
     return MaskCaptioner(segmenter, classes["names"], classes["ignore_index"], seed=config.seed)
 
 

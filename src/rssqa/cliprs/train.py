@@ -39,7 +39,7 @@ import open_clip
 import torch
 import yaml
 
-from rssqa.encoders.openclip import LOCAL_DIR, load_open_clip, save_open_clip
+from rssqa.encoders.openclip import load_open_clip, open_clip_model_config, save_open_clip
 from rssqa.errors import InputError
 
 CHECKPOINTS = "checkpoints"
@@ -142,12 +142,6 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     random.seed(seed)
-
-
-def _model_config(model: str) -> dict:
-    if model.startswith(LOCAL_DIR):
-        return json.loads((Path(model[len(LOCAL_DIR):]) / "open_clip_config.json").read_text())["model_cfg"]
-    return open_clip.get_model_config(model)
 
 
 def _lock(clip, config: TrainConfig) -> None:
@@ -359,7 +353,8 @@ def train_clip(config: TrainConfig, verbose: bool = True) -> Path:
 
     if is_master:
         _save_checkpoint(output_dir, clip, optimizer, position, fingerprint, config.keep_checkpoints)
-        save_open_clip(clip.eval(), _model_config(config.model), output_dir / FINAL_MODEL, tokenizer=tokenizer)
+        save_open_clip(clip.eval(), open_clip_model_config(config.model), output_dir / FINAL_MODEL,
+                       tokenizer=tokenizer)
         summary = {"steps": position.step, "epochs": config.epochs, "world_size": world_size,
                    "pairs_per_epoch": data.dataloader.num_samples,
                    "seconds_this_session": round(time.time() - started, 1),

@@ -94,6 +94,18 @@ def load_open_clip(model: str, pretrained: str | Path | None = None,
     return clip.eval()
 
 
+def open_clip_model_config(model: str) -> dict:
+    """The open_clip model config of a built-in architecture or of a ``local-dir:`` folder."""
+    if model.startswith(LOCAL_DIR):
+        path = Path(model[len(LOCAL_DIR):]) / "open_clip_config.json"
+        return json.loads(path.read_text())["model_cfg"]
+    config = open_clip.get_model_config(model)
+    if config is None:
+        raise InputError(None, f"{model!r} is not an open_clip architecture",
+                         "use a name from open_clip.list_models() or 'local-dir:<folder>'")
+    return config
+
+
 def save_open_clip(clip: nn.Module, model_cfg: dict, directory: str | Path, tokenizer=None) -> Path:
     """Write ``clip`` as an open_clip ``local-dir:`` folder: config, safetensors weights and, for a
     Hugging Face text tower, its tokenizer and config.json, so the folder loads on its own.
