@@ -92,7 +92,8 @@ def summarise_mask(mask: np.ndarray, names: Sequence[str], ignore_index: int = 2
         if shares[c] < PRESENCE_SHARE:
             regions.append("")
             continue
-        per_cell = np.bincount(cell[where], minlength=_GRID * _GRID) / np.bincount(cell.ravel(), minlength=_GRID * _GRID)
+        cells = _GRID * _GRID
+        per_cell = np.bincount(cell[where], minlength=cells) / np.bincount(cell.ravel(), minlength=cells)
         if (per_cell >= 0.1).sum() >= 6:
             regions.append("across the image")
             continue
