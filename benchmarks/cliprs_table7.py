@@ -67,7 +67,7 @@ def main() -> None:
         summary, _, _ = evaluate_assessors(config, store, ["rssqa"], n_boot=options.n_boot)
         rows.append((label, summary.iloc[0]))
     lines = [
-        "# RS-SQA with each semantic encoder (Table 7 protocol), Dubai SQED",
+        f"# RS-SQA with each semantic encoder (Table 7 protocol), experiment {experiment.name!r}",
         "",
         f"- Command: `python benchmarks/cliprs_table7.py --experiment {options.experiment} "
         f"--cliprs-run {options.cliprs_run}`",
