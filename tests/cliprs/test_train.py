@@ -172,3 +172,11 @@ def test_webdataset_shards_train_as_for_open_clips_trainer(tiny_clip_dir, tmp_pa
     train_clip(config, verbose=False)
 
     assert json.loads((tmp_path / "run" / "train_summary.json").read_text())["steps"] == 2
+
+
+def test_the_shipped_cluster_config_is_a_valid_training_config():
+    path = Path(__file__).resolve().parents[2] / "configs" / "cliprs_train_vit_l14.yaml"
+
+    config = config_from_argv(["--config", str(path), "--batch-size", "128"])
+
+    assert (config.model, config.dataset_type, config.batch_size) == ("ViT-L-14", "webdataset", 128)
