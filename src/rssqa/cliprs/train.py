@@ -252,7 +252,8 @@ def is_finished(config: TrainConfig) -> bool:
 def train_clip(config: TrainConfig, verbose: bool = True) -> Path:
     """Train (or resume, or skip when finished) and return the final model folder
     (``<output_dir>/model``, loadable as ``local-dir:``). DDP-aware: under torchrun every process
-    calls this; only rank 0 writes."""
+    calls this; only rank 0 writes. Resuming mid-epoch skips the epoch's trained batches by
+    reading past them (webdataset streams cannot seek)."""
     from open_clip.transform import PreprocessCfg, image_transform_v2
     from open_clip_train.data import get_data
     from open_clip_train.distributed import init_distributed_device_so
