@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
@@ -9,7 +10,9 @@ import random
 import sys
 import tempfile
 from datetime import datetime, timezone
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -33,12 +36,15 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
 
 
-def atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
-    import io
-
+def atomic_write_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Atomically save what ``write`` writes to a binary stream (np.save, DataFrame.to_parquet ...)."""
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    write(buffer)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
+    atomic_write_with(path, lambda stream: np.savez(stream, **arrays))
 
 
 def seed_everything(seed: int) -> None:

@@ -25,7 +25,7 @@ from rssqa.metrics.segmentation import segmentation_scores
 from rssqa.pool import run_pool
 from rssqa.progress import progress_bar
 from rssqa.segzoo.train import TrainedMethod, fingerprint
-from rssqa.utils import atomic_save_npz, atomic_write_bytes, atomic_write_text
+from rssqa.utils import atomic_save_npz, atomic_write_text, atomic_write_with
 
 SHARDS = "shards"
 
@@ -144,7 +144,8 @@ def _assemble(out_dir: Path, shard_dir: Path, tile_ids: list[str], split_of: dic
     arrays |= {f"{kind}_{m}": f"{kind}_{m}" for m in methods for kind in ("seg", "pred")}
     (out_dir / ARRAYS).mkdir(exist_ok=True)
     for name, key in arrays.items():
-        _atomic_save_npy(out_dir / ARRAYS / f"{name}.npy", np.stack([s[key] for s in shards]))
+        stacked = np.stack([s[key] for s in shards])
+        atomic_write_with(out_dir / ARRAYS / f"{name}.npy", lambda stream: np.save(stream, stacked))
 
     tiles = pd.DataFrame([_parse_tile_id(t) for t in tile_ids])
     tiles["group"] = tiles["source_id"].map(group_of)
@@ -156,27 +157,11 @@ def _assemble(out_dir: Path, shard_dir: Path, tile_ids: list[str], split_of: dic
             maxprob, entropy = shard[f"conf_{m}"]
             records.append({"tile_id": tile_id, "method": m, "split": split, "oa": oa, "miou": miou,
                             "f1": f1, "conf_maxprob": maxprob, "conf_entropy": entropy})
-    _atomic_parquet(out_dir / TILES, tiles)
-    _atomic_parquet(out_dir / RECORDS, pd.DataFrame(records))
+    atomic_write_with(out_dir / TILES, lambda stream: tiles.to_parquet(stream, index=False))
+    atomic_write_with(out_dir / RECORDS, lambda stream: pd.DataFrame(records).to_parquet(stream, index=False))
 
 
 def _parse_tile_id(tile_id: str) -> dict:
     source_id, x, y, size = tile_id.rsplit("_", 3)
     return {"tile_id": tile_id, "source_id": source_id, "x": int(x[1:]), "y": int(y[1:]),
             "size": int(size[1:])}
-
-
-def _atomic_save_npy(path: Path, array: np.ndarray) -> None:
-    import io
-
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-def _atomic_parquet(path: Path, frame: pd.DataFrame) -> None:
-    import io
-
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    atomic_write_bytes(path, buffer.getvalue())
