@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from PIL import Image
 
@@ -66,3 +67,12 @@ def tiny_config(tiny_dataset, tmp_path) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(tiny_config_dict(tiny_dataset, tmp_path / "run")))
     return path
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny networks train faster on one thread than fighting over a busy machine's cores."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

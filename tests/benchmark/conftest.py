@@ -39,11 +39,3 @@ def make_split(n: int, seed: int, size: int = 32) -> AssessmentInputs:
 @pytest.fixture(scope="module")
 def benchmark_data() -> BenchmarkData:
     return BenchmarkData(fit=make_split(48, 1), calibration=make_split(24, 2), test=make_split(30, 3))
-
-
-@pytest.fixture
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

@@ -78,10 +78,12 @@ def check_pretrained(name: str, pretrained: bool, weights: str | Path | None) ->
 def _create_backbone(name: str, weights: str | Path | None, **kwargs) -> nn.Module:
     if weights is None:
         return timm.create_model(name, pretrained=False, **kwargs)
+    # timm's pretrained path with a 'file' source reads that local file (weights_only / safetensors)
+    # and nothing else; it also remaps original release checkpoints (Swin, PVT) to timm's layout.
+    local_file = {"file": str(weights)}
     try:
-        # A 'file' source makes timm read that file (weights_only / safetensors) and nothing else.
-        return timm.create_model(name, pretrained=True,
-                                 pretrained_cfg_overlay={"file": str(weights)}, **kwargs)
+        return timm.create_model(name, pretrained=bool(local_file), pretrained_cfg_overlay=local_file,
+                                 **kwargs)
     except (RuntimeError, KeyError, ValueError) as error:
         raise CheckpointError(weights, f"does not fit timm's {name}: {str(error).splitlines()[0]}",
                               f"pass a checkpoint of {name} itself") from error

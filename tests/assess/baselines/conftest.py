@@ -50,12 +50,3 @@ def tiles_test() -> AssessmentInputs:
 def small_backbone() -> FrozenLiteBackbone:
     """Shared by the deep baselines' tests so the backbone runs once per tile."""
     return FrozenLiteBackbone(input_size=64)
-
-
-@pytest.fixture
-def one_thread():
-    """Tiny networks train faster on one thread than fighting over a busy machine's cores."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
