@@ -2,8 +2,10 @@
 
 Runs ``rssqa train-pool``, ``build``, ``train`` and ``evaluate`` on a config (default
 configs/dubai.yaml) as separate processes, records each stage's wall time and peak resident memory,
-and writes a markdown report (method accuracy table, assessor comparison with intervals, stage
-costs, encoder forward count) to benchmarks/results/<name>.md.
+then times each trained pool member's inference on 256-pixel tiles (batch 8, 1 and 2 torch
+threads, as in segzoo_profile.py) and writes a markdown report (the paper's Table 1 analogue with
+how often each method is the best on a test tile, assessor comparison with intervals, stage costs,
+encoder forward count) to benchmarks/results/<name>_protocol.md.
 
     python benchmarks/dubai_protocol.py [configs/dubai.yaml]
 """
@@ -19,10 +21,12 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import torch
+from segzoo_profile import inference_ms_per_tile  # benchmarks/ is on sys.path when run as a script
 
 from rssqa.config import load_config
 from rssqa.data.sqed import SQEDStore
-from rssqa.pipeline import Layout
+from rssqa.pipeline import Layout, load_pool
 
 # Peak RSS of one child process, measured by a wrapper so every stage is measured on its own.
 _MEASURE = ("import json, resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
@@ -51,12 +55,22 @@ def main(config_path: str = "configs/dubai.yaml") -> None:
     layout = Layout(config.output_dir)
     store = SQEDStore.open(layout.sqed)
     pool_meta = store.manifest["pool"]
-    methods = pd.DataFrame([{"method": m, "parameters": pool_meta[m]["parameters"],
-                             "train_s": pool_meta[m]["train_seconds"],
-                             "mean OA (SQED train)": store.records.query("method == @m and split == 'train'")["oa"].mean(),
-                             "mean OA (SQED test)": store.records.query("method == @m and split == 'test'")["oa"].mean(),
-                             "mean mIoU (all)": store.records.query("method == @m")["miou"].mean()}
-                            for m in store.methods])
+    records = store.records
+    rows = []
+    for m in store.methods:
+        mine = records[records["method"] == m]
+        test_oa = mine.loc[mine["split"] == "test", "oa"]
+        rows.append({"method": m, "parameters": pool_meta[m]["parameters"],
+                     "train_s": pool_meta[m]["train_seconds"],
+                     "mean OA (SQED train)": mine.loc[mine["split"] == "train", "oa"].mean(),
+                     "mean OA (SQED test)": test_oa.mean(), "OA std (SQED test)": test_oa.std(),
+                     "mean mIoU (all)": mine["miou"].mean()})
+    methods = pd.DataFrame(rows)
+    pool = load_pool(layout.pool, list(store.methods))
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        methods[f"ms/tile ({threads} thr)"] = [
+            round(inference_ms_per_tile(trained.model, 8, config.tile_size, repeats=3)) for trained in pool]
     best = store.labels("oa")[store.split_index("test")].argmax(axis=1)
     methods["best on test tiles"] = [int((best == j).sum()) for j in range(len(store.methods))]
     summary = pd.read_csv(layout.reports / "summary.csv")

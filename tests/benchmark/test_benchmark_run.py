@@ -45,6 +45,8 @@ def test_benchmark_writes_the_report_and_resumes_from_cache(tmp_path, benchmark_
                     "split-conformal", "Fig. 5", "Fig. 6", "Where the reference loses", "Costs"):
         assert heading in page
     assert len(re.findall(r"data:image/png;base64", page)) == 4  # 3 scatter plots + t-SNE
+    markdown = (config.output / "report.md").read_text()
+    assert all(f"## Table {n}" in markdown for n in range(3, 8)) and markdown.count("](figures/") == 4
 
     main = pd.read_csv(config.output / "tables" / "main.csv", index_col="assessor")
     assert list(main.index) == ["RS-SQA", "BLIINDS-II", "Prior"]
@@ -102,3 +104,16 @@ def test_config_errors_name_the_problem(tmp_path):
     config = _config(tmp_path)
     assert config.ablations[0].kwargs["config"]["branches"] == "semantic"
     assert config.ablations[0].kwargs["config"]["hidden"] == 16  # the reference's settings kept
+
+
+def test_cli_store_option_replaces_the_configs_store(tmp_path):
+    from typer.testing import CliRunner
+
+    from rssqa.cli import app
+
+    _config(tmp_path)  # writes benchmark.yaml naming unused-store
+    other = tmp_path / "eight-method-store"
+    result = CliRunner().invoke(app, ["benchmark", str(tmp_path / "benchmark.yaml"), "--store", str(other),
+                                      "--quiet"])
+    assert isinstance(result.exception, InputError)
+    assert str(other) in str(result.exception) and "unused-store" not in str(result.exception)

@@ -1,8 +1,9 @@
 """``rssqa benchmark CONFIG``: every assessor and ablation over seeds, statistics, one HTML report.
 
-Outputs under the config's ``output`` folder: ``report.html`` (self-contained), ``tables/*.csv``
-(unformatted numbers), ``figures/*.png``, ``predictions/*.npz`` (the resumable cache) and
-``run_benchmark.json`` (resolved config, seed, versions).
+Outputs under the config's ``output`` folder: ``report.html`` (self-contained), ``report.md`` (the
+same, figures linked), ``tables/*.csv`` (unformatted numbers), ``figures/*.png``,
+``predictions/*.npz`` (the resumable cache) and ``run_benchmark.json`` (resolved config, seed,
+versions).
 """
 
 from __future__ import annotations
@@ -38,11 +39,13 @@ PAIRED_METRICS = {"SROCC": _mean_srocc, "P@1": precision_at_1}
 def run_benchmark_command(
     config: Annotated[Path, typer.Argument(help="benchmark YAML, e.g. configs/benchmark_dubai.yaml")],
     output: Annotated[Path | None, typer.Option(help="output folder (overrides the config's)")] = None,
+    store: Annotated[Path | None, typer.Option(help="SQED store (overrides the config's), so one "
+                                                     "protocol serves several pools")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
 ) -> None:
     """Fit every assessor and ablation over seeds, test them, and write one HTML report."""
     settings = BenchmarkConfig.from_yaml(config)
-    settings = replace(settings, output=output or settings.output,
+    settings = replace(settings, output=output or settings.output, store=store or settings.store,
                        verbose=settings.verbose and not quiet)
     report = run_benchmark(settings)
     typer.echo(f"report: {report}")
@@ -82,8 +85,8 @@ def build_tables(config: BenchmarkConfig, data: BenchmarkData,
     ablations = {}
     for table in dict.fromkeys(r.spec.table for r in results if r.spec.table != MAIN_TABLE):
         rows = [reference] + [r for r in results if r.spec.table == table]
-        ablation_numbers = metric_table(rows, true, table_metrics(len(methods)), config.n_boot,
-                                        config.seeds[0])
+        # Same metrics, hence the same memo: the reference's logistic fits are not redone per table.
+        ablation_numbers = metric_table(rows, true, metrics, config.n_boot, config.seeds[0])
         ablation_numbers.to_csv(tables_dir / f"ablation_{table}.csv")
         ablations[table] = formatted(ablation_numbers, list(metrics))
 

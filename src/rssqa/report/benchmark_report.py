@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from rssqa.report.html import Section, write_html_report
+from rssqa.report.markdown import write_markdown_report
 
 ABLATION_TITLES = {"components": "Table 5: RS-SQA components", "loss": "Table 6: loss",
                    "encoder": "Table 7: semantic encoder"}
@@ -37,6 +38,13 @@ class BenchmarkTables:
 
 
 def write_benchmark_report(path: Path, tables: BenchmarkTables) -> Path:
+    """The HTML report at ``path`` (returned) and the same content as markdown beside it."""
+    sections = benchmark_sections(tables)
+    write_markdown_report(Path(path).with_suffix(".md"), "rssqa benchmark", sections)
+    return write_html_report(path, "rssqa benchmark", sections)
+
+
+def benchmark_sections(tables: BenchmarkTables) -> list[Section]:
     sections = [
         Section("Protocol", "\n\n".join(tables.setup)),
         Section("Table 3: agreement of predicted with true OA",
@@ -79,4 +87,4 @@ def write_benchmark_report(path: Path, tables: BenchmarkTables) -> Path:
             "Fig. 6: t-SNE of semantic features",
             "Pooled semantic features of the test tiles, coloured by quality level (quartiles of "
             "the tile's mean true OA over the pool).", figures=[("", tables.tsne_figure)]))
-    return write_html_report(path, "rssqa benchmark", sections)
+    return sections
