@@ -2,10 +2,10 @@
 
 Runs ``rssqa train-pool``, ``build``, ``train`` and ``evaluate`` on a config (default
 configs/dubai.yaml) as separate processes, records each stage's wall time and peak resident memory,
-then times each trained pool member's inference on 256-pixel tiles (batch 8, 1 and 2 torch
-threads, as in segzoo_profile.py) and writes a markdown report (the paper's Table 1 analogue with
-how often each method is the best on a test tile, assessor comparison with intervals, stage costs,
-encoder forward count) to benchmarks/results/<name>_protocol.md.
+and writes a markdown report (the paper's Table 1 analogue with how often each method is the best
+on a test tile, assessor comparison with intervals, stage costs, encoder forward count) to
+benchmarks/results/<name>_protocol.md. Inference time per tile does not depend on the trained
+weights: benchmarks/segzoo_profile.py measures it.
 
     python benchmarks/dubai_protocol.py [configs/dubai.yaml]
 """
@@ -13,6 +13,7 @@ encoder forward count) to benchmarks/results/<name>_protocol.md.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -21,12 +22,10 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import torch
-from segzoo_profile import inference_ms_per_tile  # benchmarks/ is on sys.path when run as a script
 
 from rssqa.config import load_config
 from rssqa.data.sqed import SQEDStore
-from rssqa.pipeline import Layout, load_pool
+from rssqa.pipeline import Layout
 
 # Peak RSS of one child process, measured by a wrapper so every stage is measured on its own.
 _MEASURE = ("import json, resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
@@ -66,11 +65,6 @@ def main(config_path: str = "configs/dubai.yaml") -> None:
                      "mean OA (SQED test)": test_oa.mean(), "OA std (SQED test)": test_oa.std(),
                      "mean mIoU (all)": mine["miou"].mean()})
     methods = pd.DataFrame(rows)
-    pool = load_pool(layout.pool, list(store.methods))
-    for threads in (1, 2):
-        torch.set_num_threads(threads)
-        methods[f"ms/tile ({threads} thr)"] = [
-            round(inference_ms_per_tile(trained.model, 8, config.tile_size, repeats=3)) for trained in pool]
     best = store.labels("oa")[store.split_index("test")].argmax(axis=1)
     methods["best on test tiles"] = [int((best == j).sum()) for j in range(len(store.methods))]
     summary = pd.read_csv(layout.reports / "summary.csv")
@@ -80,7 +74,8 @@ def main(config_path: str = "configs/dubai.yaml") -> None:
         f"# {config.name}: issue-2 protocol",
         "",
         f"Command: `python benchmarks/dubai_protocol.py {config_path}`; date {date.today()}; machine: "
-        f"{platform.machine()} {platform.system()}, 2 CPU cores, torch threads default.",
+        f"{platform.machine()} {platform.system()}, 2 CPU cores, OMP_NUM_THREADS="
+        f"{os.environ.get('OMP_NUM_THREADS', 'unset (torch default)')}.",
         f"SQED: {len(store.tiles)} tiles of {config.tile_size} px "
         f"({(store.tiles['split'] == 'train').sum()} train, {(store.tiles['split'] == 'test').sum()} test), "
         f"{len(store.methods)} methods; encoder forwards in the last build run: {build['encoder_forwards']} "
