@@ -137,3 +137,24 @@ def test_threads_are_set_for_the_fit_and_restored_after(train_inputs, small_conf
         assert seen == [1, 1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(previous)
+
+
+def test_calibration_puts_each_method_on_the_oa_scale_without_reordering_its_tiles(
+        train_inputs, test_inputs, small_config, tmp_path):
+    # A short run leaves predictions compressed towards the training mean: what calibrate fixes.
+    short = dataclasses.replace(small_config, epochs=3)
+    raw = RSSQAAssessor(short, verbose=False).fit(train_inputs)
+    calibrated = RSSQAAssessor(dataclasses.replace(short, calibrate=True), verbose=False).fit(train_inputs)
+    assert set(calibrated.calibration) == set(train_inputs.methods) and not raw.calibration
+
+    truth = np.asarray(train_inputs.targets)
+    raw_train, calibrated_train = raw.predict(train_inputs), calibrated.predict(train_inputs)
+    np.testing.assert_allclose(calibrated_train.mean(axis=0), truth.mean(axis=0), atol=0.01)
+    assert ((calibrated_train - truth) ** 2).mean() < ((raw_train - truth) ** 2).mean()
+    for column in range(truth.shape[1]):  # same network, monotone map: same order of tiles
+        assert spearmanr(raw.predict(test_inputs)[:, column],
+                         calibrated.predict(test_inputs)[:, column])[0] > 0.999
+
+    calibrated.save(tmp_path / "calibrated")
+    np.testing.assert_array_equal(load_assessor(tmp_path / "calibrated").predict(test_inputs),
+                                  calibrated.predict(test_inputs))

@@ -45,6 +45,12 @@ class RSSQAConfig:
     gating or a plain concatenation + linear layer; ``adapters=False`` replaces the ViT-block
     semantic adapter and the MLP segmentation adapter by one linear projection each (of the
     mean token, and of the pooled feature); ``loss`` keeps both terms or one.
+
+    ``calibrate`` (not in the paper, off by default): after training, each method's predictions
+    on the training tiles are mapped to its true OA by an increasing straight line (clipped to
+    [0, 1] when predicting). Per-method networks are each trained against their own method only,
+    so their biases and compression differ; recommending by argmax across methods needs them on
+    one scale. The map keeps each method's ranking of tiles, so per-method SROCC is unchanged.
     """
 
     hidden: int = 64
@@ -67,6 +73,7 @@ class RSSQAConfig:
     fusion: str = "gate"
     adapters: bool = True
     loss: str = "mse+kl"
+    calibrate: bool = False
 
     def __post_init__(self) -> None:
         problems = []
@@ -77,8 +84,9 @@ class RSSQAConfig:
         for name in ("hidden", "heads", "depth", "epochs", "batch_size", "lr_step"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not isinstance(self.adapters, bool):
-            problems.append(f"adapters must be true or false, got {self.adapters!r}")
+        for name in ("adapters", "calibrate"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.hidden % self.heads:
             problems.append(f"hidden={self.hidden} is not divisible by heads={self.heads}")
         if not 0 <= self.dropout < 1:

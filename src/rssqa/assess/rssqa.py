@@ -5,7 +5,8 @@ model). Training is deterministic given ``config.seed``: each method's network s
 ``torch.manual_seed(seed)`` and shuffles with its own seeded generator.
 
 A saved assessor is a directory: ``assessor.json`` (kind, config, feature dimensions, methods,
-training history), ``semantic-scaler.safetensors`` and one ``method-NN.safetensors`` per method
+training history, the per-method calibration lines when ``config.calibrate``),
+``semantic-scaler.safetensors`` and one ``method-NN.safetensors`` per method
 (network weights and that method's feature scaler).
 """
 
@@ -32,7 +33,7 @@ from rssqa.assess.config import RSSQAConfig
 from rssqa.assess.losses import rssqa_loss
 from rssqa.assess.model import RSSQANet
 from rssqa.assess.registry import register_assessor
-from rssqa.assess.scaling import Standardizer
+from rssqa.assess.scaling import Standardizer, fit_increasing_line
 from rssqa.errors import CheckpointError, InputError
 
 KIND = "rssqa"
@@ -72,6 +73,7 @@ class RSSQAAssessor(Assessor):
         self.token_scaler: Standardizer | None = None
         self.token_shape: tuple[int, int] | None = None  # (L, C)
         self.history: dict[str, dict] = {}
+        self.calibration: dict[str, tuple[float, float]] = {}  # method -> (slope, intercept)
         self.source: Path | None = None  # the directory it was loaded from, named in errors
 
     @property
@@ -101,7 +103,7 @@ class RSSQAAssessor(Assessor):
         self.token_shape = tuple(tokens.shape[1:])
         self.token_scaler = Standardizer.fit(tokens[fit_index])
         tokens = torch.from_numpy(self.token_scaler.transform(tokens))
-        self.networks, self.seg_scalers, self.history = {}, {}, {}
+        self.networks, self.seg_scalers, self.history, self.calibration = {}, {}, {}, {}
 
         with _progress(self.verbose) as progress, _torch_threads(self.threads):
             for column, method in enumerate(train.methods):
@@ -115,6 +117,9 @@ class RSSQAAssessor(Assessor):
                     (tokens[val_index], seg[val_index], oa[val_index]) if len(val_index) else None,
                     lambda status, task=task: progress.update(task, advance=1, status=status))
                 self.networks[method], self.history[method] = network, history
+                if self.config.calibrate:
+                    raw = self._predict_tensors(network, tokens[fit_index], seg[fit_index]).numpy()
+                    self.calibration[method] = fit_increasing_line(raw, targets[fit_index, column])
         self.source = None
         return self
 
@@ -171,7 +176,11 @@ class RSSQAAssessor(Assessor):
         scores = np.empty((len(inputs), len(inputs.methods)), dtype=np.float32)
         for column, method in enumerate(inputs.methods):
             seg = torch.from_numpy(self.seg_scalers[method].transform(inputs.seg_features[method]))
-            scores[:, column] = self._predict_tensors(self.networks[method], tokens, seg).numpy()
+            raw = self._predict_tensors(self.networks[method], tokens, seg).numpy()
+            if method in self.calibration:
+                slope, intercept = self.calibration[method]
+                raw = np.clip(slope * raw + intercept, 0.0, 1.0)
+            scores[:, column] = raw
         return scores
 
     @torch.inference_mode()
@@ -225,6 +234,7 @@ class RSSQAAssessor(Assessor):
             "methods": self.methods,
             "files": files,
             "history": self.history,
+            "calibration": {m: list(line) for m, line in self.calibration.items()},
         })
 
     @classmethod
@@ -261,6 +271,8 @@ class RSSQAAssessor(Assessor):
             assessor.networks[method] = network.to(assessor.device).eval()
             assessor.seg_scalers[method] = scaler
         assessor.history = manifest.get("history", {})
+        assessor.calibration = {m: (float(a), float(b))
+                                for m, (a, b) in manifest.get("calibration", {}).items()}
         assessor.source = directory
         return assessor
 

@@ -41,3 +41,18 @@ class Standardizer:
     @classmethod
     def from_state_dict(cls, state: dict[str, torch.Tensor], prefix: str) -> Standardizer:
         return cls(mean=state[f"{prefix}mean"].numpy(), std=state[f"{prefix}std"].numpy())
+
+
+# Where a score does not rise with OA, least squares would flip its order; the smallest positive
+# slope keeps the order and predicts (almost) the mean OA.
+_MIN_SLOPE = 1e-6
+
+
+def fit_increasing_line(score: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+    """Least-squares ``target ~ slope * score + intercept`` with ``slope > 0``: puts a score on the
+    OA scale (removing its bias and compression) without changing how it orders tiles."""
+    score, target = np.asarray(score, np.float64), np.asarray(target, np.float64)
+    variance = score.var()
+    slope = np.mean((score - score.mean()) * (target - target.mean())) / variance if variance > 0 else 0.0
+    slope = max(float(slope), _MIN_SLOPE)
+    return slope, float(target.mean() - slope * score.mean())

@@ -15,7 +15,8 @@ from rssqa.report.html import Section, write_html_report
 from rssqa.report.markdown import write_markdown_report
 
 ABLATION_TITLES = {"components": "Table 5: RS-SQA components", "loss": "Table 6: loss",
-                   "encoder": "Table 7: semantic encoder"}
+                   "encoder": "Table 7: semantic encoder",
+                   "calibration": "Beyond the paper: per-method calibration"}
 
 
 @dataclass

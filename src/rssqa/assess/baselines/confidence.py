@@ -16,12 +16,10 @@ from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.checkpoint import read_manifest, write_manifest
 from rssqa.assess.checks import require_methods, require_targets
 from rssqa.assess.registry import register_assessor
+from rssqa.assess.scaling import fit_increasing_line
 from rssqa.errors import CheckpointError, InputError
 
 SIGNALS = {"maxprob": 0, "entropy": 1}  # column of AssessmentInputs.confidence
-# Where confidence does not rise with OA on the training split, least squares would flip its
-# order; the smallest positive slope keeps the order and predicts (almost) the mean OA.
-_MIN_SLOPE = 1e-6
 
 
 @register_assessor("confidence-entropy", kind="entropy")
@@ -47,11 +45,7 @@ class ConfidenceAssessor(Assessor):
         targets = require_targets(train)
         self.maps = {}
         for column, method in enumerate(train.methods):
-            x, y = self.signal(train, method), targets[:, column]
-            variance = x.var()
-            slope = np.mean((x - x.mean()) * (y - y.mean())) / variance if variance > 0 else 0.0
-            slope = max(float(slope), _MIN_SLOPE)
-            self.maps[method] = (slope, float(y.mean() - slope * x.mean()))
+            self.maps[method] = fit_increasing_line(self.signal(train, method), targets[:, column])
         return self
 
     def predict(self, inputs: AssessmentInputs) -> np.ndarray:
