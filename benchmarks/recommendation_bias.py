@@ -4,7 +4,9 @@ For saved assessors of an experiment (default: its RS-SQA), on the SQED train an
 mean predicted minus mean true OA per method (a per-method bias moves every tile's ranking),
 predicted and true spread, the mean per-tile Spearman correlation across methods (does the
 assessor order the methods of one tile correctly?), the mean gap between the best and second-best
-method, and how often each method is recommended against how often it is truly best.
+method, and how often each method is recommended against how often it is truly best. Last, P@1
+and P@3 on test as saved and after the per-method calibration of ``RSSQAConfig.calibrate`` (an
+increasing line per method fitted on the training tiles' predictions).
 
     python benchmarks/recommendation_bias.py configs/dubai_paper8.yaml [assessor ...]
 """
@@ -18,8 +20,10 @@ import pandas as pd
 from scipy import stats
 
 from rssqa.assess.registry import load_assessor
+from rssqa.assess.scaling import fit_increasing_line
 from rssqa.config import load_config
 from rssqa.data.sqed import SQEDStore
+from rssqa.metrics import precision_at_1, precision_at_k
 from rssqa.pipeline import Layout
 
 
@@ -49,10 +53,18 @@ def main(config_path: str, *assessors: str) -> None:
     store = SQEDStore.open(layout.sqed)
     for name in assessors or ("rssqa",):
         assessor = load_assessor(layout.assessors / name)
+        pred, true = {}, {}
         for split in ("train", "test"):
             inputs = store.inputs(split)
-            print(describe(name, store, split, np.asarray(assessor.predict(inputs)),
-                           np.asarray(inputs.targets, dtype=np.float64)))
+            pred[split] = np.asarray(assessor.predict(inputs), dtype=np.float64)
+            true[split] = np.asarray(inputs.targets, dtype=np.float64)
+            print(describe(name, store, split, pred[split], true[split]))
+        lines = [fit_increasing_line(pred["train"][:, m], true["train"][:, m]) for m in range(len(store.methods))]
+        calibrated = np.clip(np.column_stack([a * pred["test"][:, m] + b for m, (a, b) in enumerate(lines)]), 0, 1)
+        for label, scores in (("as saved", pred["test"]), ("calibrated on train", calibrated)):
+            print(f"{name} {label}: test P@1 {precision_at_1(scores, true['test']):.3f}, "
+                  f"P@3 {precision_at_k(scores, true['test'], k=3):.3f}")
+        print()
 
 
 if __name__ == "__main__":
