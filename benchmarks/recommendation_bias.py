@@ -59,8 +59,10 @@ def main(config_path: str, *assessors: str) -> None:
             pred[split] = np.asarray(assessor.predict(inputs), dtype=np.float64)
             true[split] = np.asarray(inputs.targets, dtype=np.float64)
             print(describe(name, store, split, pred[split], true[split]))
-        lines = [fit_increasing_line(pred["train"][:, m], true["train"][:, m]) for m in range(len(store.methods))]
-        calibrated = np.clip(np.column_stack([a * pred["test"][:, m] + b for m, (a, b) in enumerate(lines)]), 0, 1)
+        lines = [fit_increasing_line(pred["train"][:, m], true["train"][:, m])
+                 for m in range(len(store.methods))]
+        calibrated = np.clip(np.column_stack([slope * pred["test"][:, m] + intercept
+                                              for m, (slope, intercept) in enumerate(lines)]), 0, 1)
         for label, scores in (("as saved", pred["test"]), ("calibrated on train", calibrated)):
             print(f"{name} {label}: test P@1 {precision_at_1(scores, true['test']):.3f}, "
                   f"P@3 {precision_at_k(scores, true['test'], k=3):.3f}")
