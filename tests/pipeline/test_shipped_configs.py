@@ -10,7 +10,7 @@ from rssqa.config import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 EXPERIMENTS = ["configs/dubai.yaml", "configs/dubai_paper8.yaml", "src/rssqa/configs/demo.yaml"]
-BENCHMARKS = ["configs/benchmark_dubai.yaml", "configs/benchmark_dubai_paper8.yaml"]
+BENCHMARKS = ["configs/benchmark_dubai.yaml"]
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS)
