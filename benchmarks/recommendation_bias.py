@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from rssqa.assess.registry import load_assessor
-from rssqa.assess.scaling import fit_increasing_line
+from rssqa.assess.scaling import fit_increasing_line, to_oa_scale
 from rssqa.config import load_config
 from rssqa.data.sqed import SQEDStore
 from rssqa.metrics import precision_at_1, precision_at_k
@@ -61,8 +61,7 @@ def main(config_path: str, *assessors: str) -> None:
             print(describe(name, store, split, pred[split], true[split]))
         lines = [fit_increasing_line(pred["train"][:, m], true["train"][:, m])
                  for m in range(len(store.methods))]
-        calibrated = np.clip(np.column_stack([slope * pred["test"][:, m] + intercept
-                                              for m, (slope, intercept) in enumerate(lines)]), 0, 1)
+        calibrated = np.column_stack([to_oa_scale(pred["test"][:, m], line) for m, line in enumerate(lines)])
         for label, scores in (("as saved", pred["test"]), ("calibrated on train", calibrated)):
             print(f"{name} {label}: test P@1 {precision_at_1(scores, true['test']):.3f}, "
                   f"P@3 {precision_at_k(scores, true['test'], k=3):.3f}")

@@ -33,7 +33,7 @@ from rssqa.assess.config import RSSQAConfig
 from rssqa.assess.losses import rssqa_loss
 from rssqa.assess.model import RSSQANet
 from rssqa.assess.registry import register_assessor
-from rssqa.assess.scaling import Standardizer, fit_increasing_line
+from rssqa.assess.scaling import Standardizer, fit_increasing_line, to_oa_scale
 from rssqa.errors import CheckpointError, InputError
 
 KIND = "rssqa"
@@ -177,10 +177,8 @@ class RSSQAAssessor(Assessor):
         for column, method in enumerate(inputs.methods):
             seg = torch.from_numpy(self.seg_scalers[method].transform(inputs.seg_features[method]))
             raw = self._predict_tensors(self.networks[method], tokens, seg).numpy()
-            if method in self.calibration:
-                slope, intercept = self.calibration[method]
-                raw = np.clip(slope * raw + intercept, 0.0, 1.0)
-            scores[:, column] = raw
+            scores[:, column] = (to_oa_scale(raw, self.calibration[method])
+                                 if method in self.calibration else raw)
         return scores
 
     @torch.inference_mode()

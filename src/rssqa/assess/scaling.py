@@ -56,3 +56,9 @@ def fit_increasing_line(score: np.ndarray, target: np.ndarray) -> tuple[float, f
     slope = np.mean((score - score.mean()) * (target - target.mean())) / variance if variance > 0 else 0.0
     slope = max(float(slope), _MIN_SLOPE)
     return slope, float(target.mean() - slope * score.mean())
+
+
+def to_oa_scale(score: np.ndarray, line: tuple[float, float]) -> np.ndarray:
+    """``score`` through a line from :func:`fit_increasing_line`, clipped to OA's range [0, 1]."""
+    slope, intercept = line
+    return np.clip(slope * np.asarray(score) + intercept, 0.0, 1.0)
