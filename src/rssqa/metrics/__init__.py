@@ -1,5 +1,6 @@
 """Metrics: per-image segmentation accuracy, the IQA correlation protocol, recommendation precision,
-and bootstrap uncertainty for all of them."""
+what following the recommendations gains (selection measures), and bootstrap uncertainty for all
+of them."""
 
 from rssqa.metrics.bootstrap import Interval, PairedComparison, bootstrap_ci, paired_bootstrap_test
 from rssqa.metrics.correlation import (
@@ -13,6 +14,23 @@ from rssqa.metrics.correlation import (
     srocc,
 )
 from rssqa.metrics.ranking import best_method_counts, precision_at_1, precision_at_k, recommend
+from rssqa.metrics.selection import (
+    MEASURES,
+    SelectionSummary,
+    column_oa,
+    gap_closed,
+    gap_closed_hindsight,
+    hindsight_sbs,
+    image_selection_summary,
+    one_hot,
+    per_image,
+    picks_oa,
+    regret,
+    selection_metrics,
+    selection_summary,
+    single_best,
+    vbs_oa,
+)
 from rssqa.metrics.segmentation import (
     confusion_matrix,
     f1_per_class,
@@ -24,27 +42,42 @@ from rssqa.metrics.segmentation import (
 )
 
 __all__ = [
+    "MEASURES",
     "Interval",
     "MonotoneMapping",
     "PairedComparison",
+    "SelectionSummary",
     "best_method_counts",
     "bootstrap_ci",
+    "column_oa",
     "confusion_matrix",
     "correlation_scores",
     "f1_per_class",
     "fit_logistic4",
+    "gap_closed",
+    "gap_closed_hindsight",
+    "hindsight_sbs",
+    "image_selection_summary",
     "iou_per_class",
     "krocc",
     "logistic4",
     "macro_f1",
     "mean_iou",
+    "one_hot",
     "overall_accuracy",
     "paired_bootstrap_test",
+    "per_image",
+    "picks_oa",
     "plcc",
     "precision_at_1",
     "precision_at_k",
     "recommend",
+    "regret",
     "rmse",
     "segmentation_scores",
+    "selection_metrics",
+    "selection_summary",
+    "single_best",
     "srocc",
+    "vbs_oa",
 ]
