@@ -160,33 +160,49 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
                        verbose: bool = True):
     """Evaluate saved assessors on the test split; writes tables, a scatter plot and picks.
 
-    Returns (summary table, per-method table, {name: N x M predictions}).
+    Picks, P@1/P@3 and the selection measures use each assessor's ``selection_scores``; the
+    single best solver (SBS) is the method with the best mean on the train split. Writes
+    ``selection.csv`` (per tile) and ``selection_images.csv`` (per source image) beside the
+    summary. Returns (summary table, per-method table, {name: N x M predictions}).
     """
     from rssqa.assess.registry import load_assessor
-    from rssqa.evaluate import evaluate_predictions, per_method_table, summary_table
+    from rssqa.evaluate import (evaluate_predictions, per_method_table, references_sentence,
+                                selection_records, selection_table, summary_table)
+    from rssqa.metrics import single_best
     from rssqa.report.plots import scatter_predicted_vs_true
 
     out = Layout(config.output_dir).reports
     out.mkdir(parents=True, exist_ok=True)
     test = store.inputs("test")
+    sbs = single_best(store.inputs("train").targets)
     test_with_images = None
-    evaluations, predictions = [], {}
+    evaluations, predictions, selections = [], {}, {}
     for name in names:
         assessor = load_assessor(Layout(config.output_dir).assessors / name)
         if assessor.needs_images and test_with_images is None:
             test_with_images = store.inputs("test", with_images=True)
         pred = assessor.predict(test_with_images if assessor.needs_images else test)
         predictions[name] = pred
+        selections[name] = np.asarray(assessor.selection_scores(pred), dtype=np.float64)
         evaluations.append(evaluate_predictions(pred, test.targets, test.methods, assessor=name,
-                                                n_boot=n_boot, seed=config.seed))
+                                                n_boot=n_boot, seed=config.seed,
+                                                selection=selections[name], sbs=sbs,
+                                                sources=test.sources))
         scatter_predicted_vs_true(pred, test.targets, test.methods, out / f"scatter_{name}.png",
                                   title=f"{name}: predicted vs true OA on {len(test)} test tiles")
     summary, per_method = summary_table(evaluations), per_method_table(evaluations)
     summary.to_csv(out / "summary.csv", index=False)
     per_method.to_csv(out / "per_method.csv", index=False)
+    selection_records(evaluations, "tile").to_csv(out / "selection.csv", index=False)
+    images = selection_records(evaluations, "image")
+    images.to_csv(out / "selection_images.csv", index=False)
+    if verbose:
+        print(summary.attrs["references"])
+        print(references_sentence(images))
+        print(selection_table(evaluations, "image").to_string(index=False))
     picks = pd.DataFrame({"tile_id": test.tile_ids})
-    for name, pred in predictions.items():
-        picks[f"recommended_by_{name}"] = [test.methods[i] for i in np.argmax(pred, axis=1)]
+    for name, scores in selections.items():
+        picks[f"recommended_by_{name}"] = [test.methods[i] for i in np.argmax(scores, axis=1)]
     picks["true_best"] = [test.methods[i] for i in np.argmax(test.targets, axis=1)]
     for j, method in enumerate(test.methods):
         picks[f"true_oa_{method}"] = test.targets[:, j]

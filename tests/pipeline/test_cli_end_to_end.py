@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -33,6 +34,20 @@ def test_build_train_evaluate_recommend(tiny_config, tiny_dataset, tmp_path):
                                         "confidence-entropy"}
     assert (run / "reports" / "scatter_rssqa.png").exists()
     assert "P@1" in output
+
+    # Selection measures: the prior always picks the method best on the train split, the SBS.
+    for column in ("OA of picks", "regret", "gap closed", "gap closed vs hindsight SBS", "p vs SBS"):
+        assert column in summary.columns
+    assert "SBS" in output and "VBS" in output and "hindsight SBS" in output
+    for name, level in (("selection.csv", "tile"), ("selection_images.csv", "image")):
+        selection = pd.read_csv(run / "reports" / name, index_col="assessor")
+        assert set(selection["level"]) == {level} and len(selection) == 5
+        prior = selection.loc["prior"]
+        assert prior["OA of picks"] == pytest.approx(prior["OA(SBS)"]) and prior["p vs SBS"] == 1
+        assert (selection["OA of picks"] <= selection["OA(VBS)"] + 1e-12).all()
+        assert (selection["regret"] >= -1e-12).all()
+        assert (selection["OA of picks low"] <= selection["OA of picks high"]).all()
+    assert selection["units"].iloc[0] < len(pd.read_csv(run / "reports" / "recommendations.csv"))
 
     # A folder with two real images and one broken file: the broken one is skipped and reported.
     images = tmp_path / "new_images"
