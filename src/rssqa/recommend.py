@@ -88,7 +88,8 @@ class Recommender:
             inputs = AssessmentInputs(
                 tile_ids=[f"{name}_{i}" for i in range(first, first + len(batch))], methods=self.methods,
                 semantic_tokens=encoded.tokens.numpy(), semantic_pooled=encoded.pooled.numpy(),
-                seg_features=segmented.features, confidence=segmented.confidence, images=batch)
+                seg_features=segmented.features, confidence=segmented.confidence, images=batch,
+                sources=[name] * len(batch), signals=segmented.signals)
             tile_scores.append(self.assessor.predict(inputs))
             masks.append(segmented.masks)
         tile_scores = np.concatenate(tile_scores)

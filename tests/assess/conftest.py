@@ -66,3 +66,44 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+def make_pool_inputs(n: int, seed: int = 0, informative: bool = True) -> AssessmentInputs:
+    """Three methods whose best one changes from tile to tile with a hidden scene type.
+
+    With ``informative`` the pool signals reveal each method's accuracy (agreement with the others
+    and confident-pixel shares follow it, with noise); otherwise they are noise and only the
+    method's average level can be learnt. Method "b" is best on average.
+    """
+    from rssqa.signals import HISTOGRAM_BINS, PoolSignals
+
+    rng = np.random.default_rng(seed)
+    methods = ["a", "b", "c"]
+    scene = rng.integers(0, 3, n)  # which method this scene favours
+    level = np.array([0.70, 0.74, 0.69])
+    oa = level + 0.08 * (scene[:, None] == np.arange(3)) + rng.normal(0, 0.02, (n, 3))
+    seen = oa if informative else rng.permuted(oa, axis=0)
+    consensus = np.clip(seen + rng.normal(0, 0.01, (n, 3)), 0, 1)
+    agreement = seen[:, :, None] * seen[:, None, :]  # two accurate methods agree more
+    agreement[:, np.arange(3), np.arange(3)] = 1.0
+    # max-softmax spread around the method's accuracy: more accurate, more confident pixels
+    bins = (np.arange(HISTOGRAM_BINS) + 0.5) / HISTOGRAM_BINS
+    histograms = np.exp(-0.5 * ((bins - seen[:, :, None]) / 0.1) ** 2)
+    histograms = (histograms / histograms.sum(axis=2, keepdims=True)).astype(np.float32)
+    tokens = rng.normal(size=(n, 4, 8)).astype(np.float32)
+    confidence = {m: np.stack([seen[:, j], 1 - seen[:, j]], 1).astype(np.float32)
+                  for j, m in enumerate(methods)}
+    return AssessmentInputs(
+        tile_ids=[f"s{seed}_t{i}" for i in range(n)], methods=methods, semantic_tokens=tokens,
+        semantic_pooled=tokens.mean(axis=1),
+        seg_features={m: rng.normal(size=(n, 5)).astype(np.float32) for m in methods},
+        confidence=confidence, targets=oa, groups=[f"g{i % 4}" for i in range(n)],
+        sources=[f"s{seed}_img{i // 5}" for i in range(n)],
+        signals=PoolSignals(methods, consensus.astype(np.float32), agreement.astype(np.float32),
+                            histograms))
+
+
+@pytest.fixture(scope="session")
+def pool_inputs():
+    """The ``make_pool_inputs`` factory."""
+    return make_pool_inputs

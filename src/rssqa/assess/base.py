@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rssqa.signals import PoolSignals
+
 
 @dataclass
 class AssessmentInputs:
@@ -21,7 +23,12 @@ class AssessmentInputs:
     seg_features: method -> N x C_m pooled pre-classifier features.
     confidence: method -> N x 2 (mean max-softmax, mean entropy) of that method's prediction.
     images: N x H x W x 3 uint8 tiles, for assessors that read pixels (NR-IQA baselines); may be None.
-    targets: N x M true overall accuracy in ``methods`` order, when labels exist (train/eval).
+    targets: N x M true accuracy in ``methods`` order (OA unless the experiment names another
+        label), when labels exist (train/eval).
+    groups: the unit that never straddles two splits (a Dubai tile); sources: the source image
+        of each tile, the unit ``recommend`` picks a method for.
+    signals: label-free pool signals (agreement between methods, confidence histograms) that the
+        SQED builder and the recommender compute once; None where they were not computed.
     """
 
     tile_ids: list[str]
@@ -33,6 +40,8 @@ class AssessmentInputs:
     images: np.ndarray | None = None
     targets: np.ndarray | None = None
     groups: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    signals: PoolSignals | None = None
 
     def __len__(self) -> int:
         return len(self.tile_ids)
@@ -49,6 +58,8 @@ class AssessmentInputs:
             images=None if self.images is None else self.images[index],
             targets=None if self.targets is None else self.targets[index],
             groups=[self.groups[i] for i in index] if self.groups else [],
+            sources=[self.sources[i] for i in index] if self.sources else [],
+            signals=None if self.signals is None else self.signals.subset(index),
         )
 
 
@@ -67,6 +78,15 @@ class Assessor(ABC):
     def predict(self, inputs: AssessmentInputs) -> np.ndarray:
         """N x M predicted overall accuracy (or any score whose order ranks methods), in
         ``inputs.methods`` order."""
+
+    def selection_scores(self, predictions: np.ndarray) -> np.ndarray:
+        """N x M scores whose row-wise argmax is the method this assessor recommends.
+
+        The predicted accuracies themselves by default; a selector with a decision rule of its
+        own (a safe default kept unless beaten by a margin) overrides this. Averaging these
+        scores over an image's tiles and taking the argmax gives the image-level pick.
+        """
+        return predictions
 
     def save(self, directory: Path) -> None:
         raise NotImplementedError(f"{type(self).__name__} cannot be saved")

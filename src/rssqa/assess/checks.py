@@ -9,6 +9,7 @@ import numpy as np
 
 from rssqa.assess.base import AssessmentInputs
 from rssqa.errors import CheckpointError, InputError
+from rssqa.signals import PoolSignals
 
 
 def require_targets(train: AssessmentInputs) -> np.ndarray:
@@ -41,3 +42,27 @@ def require_methods(known: Iterable[str], requested: Iterable[str],
         raise CheckpointError(source, f"the assessor has no model for method(s) "
                               f"{', '.join(missing)}; it was fitted for {', '.join(known)}",
                               "fit an assessor on a SQED store that includes these methods")
+
+
+def require_signals(inputs: AssessmentInputs, source: Path | None = None) -> PoolSignals:
+    """The inputs' pool signals, in the inputs' method order."""
+    signals = inputs.signals
+    if signals is None:
+        raise InputError(source, "these inputs carry no pool signals (agreement between methods, "
+                         "confidence histograms)", "rebuild the SQED store with this rssqa version "
+                         "(`rssqa build CONFIG` resumes and keeps the trained pool)")
+    if list(signals.methods) != list(inputs.methods):
+        raise InputError(source, f"the pool signals cover {', '.join(signals.methods)} but the "
+                         f"inputs name {', '.join(inputs.methods)}",
+                         "assess the same pool the signals were computed for")
+    return signals
+
+
+def require_same_methods(known: list[str], requested: list[str], source: Path | None = None) -> None:
+    """Raise unless the inputs hold exactly the fitted methods, in the same order: a cross-method
+    selector reads every method of a tile at once (agreement with the others, relative signals)."""
+    require_methods(known, requested, source)
+    if list(known) != list(requested):
+        raise CheckpointError(source, f"the selector was fitted on the pool {', '.join(known)}, "
+                              f"these inputs hold {', '.join(requested)}",
+                              "assess the same pool, in the same order, or refit the selector")

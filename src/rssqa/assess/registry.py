@@ -73,3 +73,4 @@ def _load_builtin_assessors() -> None:
     # Importing these modules runs their @register_assessor decorators, once.
     import rssqa.assess.baselines  # noqa: F401
     import rssqa.assess.rssqa  # noqa: F401
+    import rssqa.assess.selectors  # noqa: F401

@@ -13,8 +13,7 @@ training history, the per-method calibration lines when ``config.calibrate``),
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,7 @@ from rssqa.assess.model import RSSQANet
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.scaling import Standardizer, fit_increasing_line, to_oa_scale
 from rssqa.errors import CheckpointError, InputError
+from rssqa.utils import torch_threads
 
 KIND = "rssqa"
 _SEMANTIC_SCALER_FILE = "semantic-scaler.safetensors"
@@ -105,7 +105,7 @@ class RSSQAAssessor(Assessor):
         tokens = torch.from_numpy(self.token_scaler.transform(tokens))
         self.networks, self.seg_scalers, self.history, self.calibration = {}, {}, {}, {}
 
-        with _progress(self.verbose) as progress, _torch_threads(self.threads):
+        with _progress(self.verbose) as progress, torch_threads(self.threads):
             for column, method in enumerate(train.methods):
                 seg = np.asarray(train.seg_features[method])
                 self.seg_scalers[method] = Standardizer.fit(seg[fit_index])
@@ -168,7 +168,7 @@ class RSSQAAssessor(Assessor):
     # ---------------------------------------------------------------------------- inference
     def predict(self, inputs: AssessmentInputs) -> np.ndarray:
         self._check_compatible(inputs)
-        with _torch_threads(self.threads):
+        with torch_threads(self.threads):
             return self._predict(inputs)
 
     def _predict(self, inputs: AssessmentInputs) -> np.ndarray:
@@ -306,17 +306,6 @@ def _warmup_then_step(optimizer: torch.optim.Optimizer, config: RSSQAConfig) -> 
     warmup = LinearLR(optimizer, start_factor=config.warmup_start_factor, end_factor=1.0,
                       total_iters=config.warmup_epochs)
     return SequentialLR(optimizer, [warmup, decay], milestones=[config.warmup_epochs])
-
-
-@contextmanager
-def _torch_threads(threads: int | None) -> Iterator[None]:
-    previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _progress(verbose: bool) -> Progress:

@@ -28,6 +28,9 @@ from rssqa.segzoo.train import TrainedMethod, fingerprint
 from rssqa.utils import atomic_save_npz, atomic_write_text, atomic_write_with
 
 SHARDS = "shards"
+# Bumped whenever a shard gains contents, so that a store built by an older rssqa is rebuilt
+# (resumably) rather than read with arrays missing. 2: the pool signals of rssqa.signals.
+STORE_FORMAT = 2
 
 
 @dataclass
@@ -48,7 +51,7 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
     Bad files are reported and skipped; the manifest lists them.
     """
     out_dir = Path(out_dir)
-    key = fingerprint({"info": build_info, "tile_size": tile_size, "split": split_of,
+    key = fingerprint({"format": STORE_FORMAT, "info": build_info, "tile_size": tile_size, "split": split_of,
                        "encoder": [encoder.name, encoder.input_size],
                        "pool": [m.meta["fingerprint"] for m in pool]})
     manifest_path = out_dir / MANIFEST
@@ -121,9 +124,12 @@ def _build_batch(batch: list[TileData], pool: list[TrainedMethod], encoder: Sema
     images = np.stack([t.image for t in batch])
     encoded = encoder.encode(images)  # once per tile, whatever the number of methods
     segmented = run_pool(pool, images)
+    signals = segmented.signals
     for i, tile_data in enumerate(batch):
         arrays = {"semantic_tokens": encoded.tokens[i].numpy(), "semantic_pooled": encoded.pooled[i].numpy(),
-                  "image": tile_data.image, "mask": tile_data.mask}
+                  "image": tile_data.image, "mask": tile_data.mask,
+                  "signal_consensus": signals.consensus[i], "signal_agreement": signals.agreement[i],
+                  "signal_confidence_histograms": signals.confidence_histograms[i]}
         for name in segmented.masks:
             scores = segmentation_scores(segmented.masks[name][i], tile_data.mask, classmap.num_classes,
                                          ignore_index=classmap.ignore_index)
@@ -140,7 +146,8 @@ def _assemble(out_dir: Path, shard_dir: Path, tile_ids: list[str], split_of: dic
     tile_ids = sorted(set(tile_ids))
     shards = [np.load(shard_dir / f"{t}.npz") for t in tile_ids]
     arrays = {"semantic_tokens": "semantic_tokens", "semantic_pooled": "semantic_pooled",
-              "images": "image", "masks": "mask"}
+              "images": "image", "masks": "mask", "signal_agreement": "signal_agreement",
+              "signal_confidence_histograms": "signal_confidence_histograms"}
     arrays |= {f"{kind}_{m}": f"{kind}_{m}" for m in methods for kind in ("seg", "pred")}
     (out_dir / ARRAYS).mkdir(exist_ok=True)
     for name, key in arrays.items():
@@ -152,11 +159,12 @@ def _assemble(out_dir: Path, shard_dir: Path, tile_ids: list[str], split_of: dic
     tiles["split"] = tiles["source_id"].map(split_of)
     records = []
     for tile_id, split, shard in zip(tile_ids, tiles["split"], shards):
-        for m in methods:
+        for column, m in enumerate(methods):
             oa, miou, f1 = shard[f"scores_{m}"]
             maxprob, entropy = shard[f"conf_{m}"]
             records.append({"tile_id": tile_id, "method": m, "split": split, "oa": oa, "miou": miou,
-                            "f1": f1, "conf_maxprob": maxprob, "conf_entropy": entropy})
+                            "f1": f1, "conf_maxprob": maxprob, "conf_entropy": entropy,
+                            "consensus": shard["signal_consensus"][column]})
     atomic_write_with(out_dir / TILES, lambda stream: tiles.to_parquet(stream, index=False))
     atomic_write_with(out_dir / RECORDS, lambda stream: pd.DataFrame(records).to_parquet(stream, index=False))
 

@@ -4,11 +4,14 @@ Layout of a store folder::
 
     manifest.json          build config, fingerprint, methods, counts; written last = complete
     tiles.parquet          one row per tile: tile_id, source_id, group, split, x, y, size
-    records.parquet        one row per tile x method: labels (oa, miou, f1) and confidence
+    records.parquet        one row per tile x method: labels (oa, miou, f1), confidence and
+                           agreement with the consensus of the other methods
     arrays/semantic_tokens.npy, semantic_pooled.npy     one encoding per tile, shared by all methods
     arrays/seg_<method>.npy                             pooled pre-classifier feature per tile
     arrays/pred_<method>.npy                            predicted class masks per tile
     arrays/images.npy, masks.npy                        the tiles' pixels and labels
+    arrays/signal_agreement.npy                         N x M x M pairwise pixel agreement
+    arrays/signal_confidence_histograms.npy             N x M x B max-softmax histograms
 
 Rows of every array follow ``tiles.parquet``'s order.
 """
@@ -23,6 +26,7 @@ import pandas as pd
 
 from rssqa.assess.base import AssessmentInputs
 from rssqa.errors import InputError
+from rssqa.signals import PoolSignals
 
 MANIFEST = "manifest.json"
 TILES = "tiles.parquet"
@@ -68,6 +72,8 @@ class SQEDStore:
     def inputs(self, split: str | None = None, with_images: bool = False,
                label: str = "oa") -> AssessmentInputs:
         """Everything an assessor needs for one split, with ``label`` as the targets."""
+        if label not in LABELS:
+            raise InputError(self.root, f"has no label {label!r}", f"use one of {', '.join(LABELS)}")
         index = self.split_index(split)
         confidence = self.records.set_index(["method", "tile_id"])[["conf_maxprob", "conf_entropy"]]
         tile_ids = self.tiles["tile_id"].to_numpy()[index]
@@ -83,6 +89,23 @@ class SQEDStore:
             images=np.asarray(self.array("images")[index]) if with_images else None,
             targets=self.labels(label)[index],
             groups=list(self.tiles["group"].to_numpy()[index]),
+            sources=list(self.tiles["source_id"].to_numpy()[index]),
+            signals=self.signals(index),
+        )
+
+    def signals(self, index: np.ndarray | None = None) -> PoolSignals | None:
+        """The pool signals of the tiles at ``index`` (all by default); None for a store built
+        before they were kept (rebuild it: ``rssqa build`` resumes)."""
+        if "consensus" not in self.records or not (self.root / ARRAYS / "signal_agreement.npy").exists():
+            return None
+        index = np.arange(len(self.tiles)) if index is None else index
+        consensus = self.records.pivot(index="tile_id", columns="method", values="consensus")
+        return PoolSignals(
+            methods=list(self.methods),
+            consensus=consensus.loc[self.tiles["tile_id"], self.methods].to_numpy(np.float32)[index],
+            agreement=np.asarray(self.array("signal_agreement")[index], dtype=np.float32),
+            confidence_histograms=np.asarray(self.array("signal_confidence_histograms")[index],
+                                             dtype=np.float32),
         )
 
     def predictions(self, method: str) -> np.ndarray:

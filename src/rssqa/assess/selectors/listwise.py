@@ -1,0 +1,141 @@
+"""A cross-method selector: one network scores every method of a tile, trained listwise.
+
+RS-SQA trains one regressor per method, each against its own method's accuracy only, so nothing
+makes their outputs comparable across methods, and per-method biases larger than the differences
+between methods on a tile decide its argmax. Here one network shared by all methods (a method enters
+as a one-hot column, i.e. a learned method embedding) reads the ``SelectorFeatures`` of each
+(tile, method) and is trained with
+
+    loss = MSE(score, accuracy) + w * CE(softmax(accuracy / tau), softmax(score / tau))
+
+over the methods of each tile: the listwise term rewards ordering the methods of one tile as their
+true accuracies do, the MSE keeps the score a prediction of accuracy. ``tau`` is on the scale of
+the accuracy differences between methods of a tile (a few points of OA). A small ensemble of
+seeds averages out the variance of training on a few hundred tiles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.numpy import load_file as load_arrays
+from safetensors.numpy import save_file as save_arrays
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from rssqa.assess.base import AssessmentInputs, Assessor
+from rssqa.assess.checkpoint import read_manifest, write_manifest
+from rssqa.assess.checks import require_methods, require_same_methods, require_targets
+from rssqa.assess.registry import register_assessor
+from rssqa.assess.selectors.features import SelectorFeatures
+from rssqa.utils import torch_threads
+
+KIND = "listwise"
+
+
+@dataclass
+class ListwiseConfig:
+    hidden: int = 64
+    dropout: float = 0.1
+    epochs: int = 300
+    lr: float = 3e-3
+    weight_decay: float = 1e-3
+    tau: float = 0.02
+    listwise_weight: float = 1.0
+    members: int = 5
+    seed: int = 0
+    semantic_components: int = 8
+    seg_components: int = 4
+
+
+def _network(features: int, config: ListwiseConfig) -> nn.Module:
+    return nn.Sequential(nn.Linear(features, config.hidden), nn.GELU(), nn.Dropout(config.dropout),
+                         nn.Linear(config.hidden, config.hidden), nn.GELU(),
+                         nn.Dropout(config.dropout), nn.Linear(config.hidden, 1))
+
+
+def listwise_loss(scores: torch.Tensor, accuracy: torch.Tensor, tau: float,
+                  weight: float) -> torch.Tensor:
+    """MSE plus cross-entropy between the tile-wise softmax of true and predicted accuracy."""
+    target = torch.softmax(accuracy / tau, dim=1)
+    cross_entropy = -(target * torch.log_softmax(scores / tau, dim=1)).sum(dim=1).mean()
+    return torch.mean((scores - accuracy) ** 2) + weight * cross_entropy
+
+
+@register_assessor(KIND)
+class ListwiseSelector(Assessor):
+    """>>> ListwiseSelector({"epochs": 300}).fit(train).predict(test)  # N x M predicted accuracy"""
+
+    name = KIND
+
+    def __init__(self, config: ListwiseConfig | dict | None = None, threads: int | None = 1):
+        self.config = ListwiseConfig(**config) if isinstance(config, dict) else config or ListwiseConfig()
+        self.threads = threads
+        self.features: SelectorFeatures | None = None
+        self.networks: list[nn.Module] = []
+        self.methods: list[str] = []
+        self.source: Path | None = None
+
+    def fit(self, train: AssessmentInputs) -> ListwiseSelector:
+        targets = torch.from_numpy(require_targets(train).astype(np.float32))
+        config = self.config
+        self.methods = list(train.methods)
+        self.features = SelectorFeatures(config.semantic_components, config.seg_components).fit(train)
+        rows = torch.from_numpy(self.features.transform(train))
+        with torch_threads(self.threads):
+            self.networks = [self._train_member(rows, targets, config.seed + k)
+                             for k in range(config.members)]
+        self.source = None
+        return self
+
+    def _train_member(self, rows: torch.Tensor, targets: torch.Tensor, seed: int) -> nn.Module:
+        config = self.config
+        torch.manual_seed(seed)
+        network = _network(rows.shape[2], config)
+        with torch.no_grad():
+            network[-1].bias.fill_(float(targets.mean()))
+        optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr,
+                                      weight_decay=config.weight_decay)
+        network.train()
+        for _ in range(config.epochs):
+            loss = listwise_loss(network(rows)[..., 0], targets, config.tau, config.listwise_weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        return network.eval()
+
+    def predict(self, inputs: AssessmentInputs) -> np.ndarray:
+        require_same_methods(self.methods, inputs.methods, self.source)
+        rows = torch.from_numpy(self.features.transform(inputs))
+        with torch_threads(self.threads), torch.inference_mode():
+            scores = torch.stack([network(rows)[..., 0] for network in self.networks]).mean(dim=0)
+        return scores.numpy().astype(np.float64)
+
+    def save(self, directory: str | Path) -> None:
+        require_methods(self.methods, [])
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        save_arrays(self.features.state(), directory / "features.safetensors")
+        for k, network in enumerate(self.networks):
+            save_file({n: t.contiguous() for n, t in network.state_dict().items()},
+                      directory / f"member-{k:02d}.safetensors")
+        write_manifest(directory, KIND, {"config": asdict(self.config), "methods": self.methods,
+                                         "features": int(self.networks[0][0].in_features)})
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ListwiseSelector:
+        directory = Path(directory)
+        manifest = read_manifest(directory, KIND)
+        selector = cls(manifest["config"])
+        selector.methods = list(manifest["methods"])
+        selector.features = SelectorFeatures.from_state(load_arrays(directory / "features.safetensors"),
+                                                        selector.methods)
+        for k in range(selector.config.members):
+            network = _network(int(manifest["features"]), selector.config)
+            network.load_state_dict(load_file(directory / f"member-{k:02d}.safetensors"))
+            selector.networks.append(network.eval())
+        selector.source = directory
+        return selector

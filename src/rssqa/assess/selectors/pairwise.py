@@ -1,0 +1,134 @@
+"""Pairwise cost-sensitive classification, the classic strong selector of algorithm selection.
+
+As in SATzilla's later versions: for every pair of methods (a, b) a classifier learns, from the
+features of a tile, whether a beats b there; each training tile weighs by how much accuracy is at
+stake, |acc(a) - acc(b)|, so tiles where the choice hardly matters hardly count. A new tile's
+score for a method is its share of the (soft) pairwise votes it wins. The classifiers are
+gradient-boosted trees (LightGBM), saved as LightGBM's own text model: nothing is pickled.
+
+The scores rank methods; they are vote shares, not accuracies, so only the selection measures
+(and rank correlations within a tile) are meaningful for this assessor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from itertools import combinations
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+from safetensors.numpy import load_file as load_arrays
+from safetensors.numpy import save_file as save_arrays
+
+from rssqa.assess.base import AssessmentInputs, Assessor
+from rssqa.assess.checkpoint import read_manifest, write_manifest
+from rssqa.assess.checks import require_methods, require_same_methods, require_targets
+from rssqa.assess.registry import register_assessor
+from rssqa.assess.selectors.features import SelectorFeatures
+
+KIND = "pairwise"
+
+
+@dataclass
+class PairwiseConfig:
+    rounds: int = 100
+    learning_rate: float = 0.05
+    leaves: int = 7
+    min_leaf: int = 20
+    seed: int = 0
+    semantic_components: int = 8
+    seg_components: int = 4
+
+    def lightgbm_params(self) -> dict:
+        return {"objective": "binary", "learning_rate": self.learning_rate,
+                "num_leaves": self.leaves, "min_data_in_leaf": self.min_leaf,
+                "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
+                "lambda_l2": 1.0, "seed": self.seed, "deterministic": True, "num_threads": 1,
+                "verbose": -1}
+
+
+@register_assessor(KIND)
+class PairwiseSelector(Assessor):
+    """One boosted-tree classifier per pair of methods; score = share of pairwise wins."""
+
+    name = KIND
+
+    def __init__(self, config: PairwiseConfig | dict | None = None):
+        self.config = PairwiseConfig(**config) if isinstance(config, dict) else config or PairwiseConfig()
+        self.features: SelectorFeatures | None = None
+        self.methods: list[str] = []
+        # (a, b) -> a booster predicting P(a beats b), or the training share of a's wins when the
+        # training tiles never disagree about the pair
+        self.judges: dict[tuple[int, int], lightgbm.Booster | float] = {}
+        self.source: Path | None = None
+
+    def fit(self, train: AssessmentInputs) -> PairwiseSelector:
+        targets = require_targets(train)
+        self.methods = list(train.methods)
+        self.features = SelectorFeatures(self.config.semantic_components,
+                                         self.config.seg_components).fit(train)
+        rows = self._rows(train)
+        self.judges = {}
+        for a, b in combinations(range(len(self.methods)), 2):
+            stake = np.abs(targets[:, a] - targets[:, b])
+            wins = (targets[:, a] > targets[:, b]).astype(np.float64)
+            decided = stake > 0
+            if len(np.unique(wins[decided])) < 2:
+                self.judges[(a, b)] = float(wins[decided].mean()) if decided.any() else 0.5
+                continue
+            data = lightgbm.Dataset(_pair(rows, a, b)[decided], wins[decided],
+                                    weight=stake[decided] / stake[decided].mean())
+            self.judges[(a, b)] = lightgbm.train(self.config.lightgbm_params(), data,
+                                                 num_boost_round=self.config.rounds)
+        self.source = None
+        return self
+
+    def predict(self, inputs: AssessmentInputs) -> np.ndarray:
+        require_same_methods(self.methods, inputs.methods, self.source)
+        rows = self._rows(inputs)
+        wins = np.zeros((len(inputs), len(self.methods)))
+        for (a, b), judge in self.judges.items():
+            p = (np.full(len(inputs), judge) if isinstance(judge, float)
+                 else judge.predict(_pair(rows, a, b)))
+            wins[:, a] += p
+            wins[:, b] += 1 - p
+        return wins / max(1, len(self.methods) - 1)
+
+    def _rows(self, inputs: AssessmentInputs) -> np.ndarray:
+        """N x M x F features without the one-hot columns (each classifier knows its pair)."""
+        return self.features.transform(inputs)[:, :, :-len(self.methods)]
+
+    def save(self, directory: str | Path) -> None:
+        require_methods(self.methods, [])
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        save_arrays(self.features.state(), directory / "features.safetensors")
+        judges = {}
+        for (a, b), judge in self.judges.items():
+            if isinstance(judge, float):
+                judges[f"{a}-{b}"] = judge
+            else:
+                judges[f"{a}-{b}"] = f"pair-{a:02d}-{b:02d}.txt"
+                judge.save_model(str(directory / judges[f"{a}-{b}"]))
+        write_manifest(directory, KIND, {"config": asdict(self.config), "methods": self.methods,
+                                         "judges": judges})
+
+    @classmethod
+    def load(cls, directory: str | Path) -> PairwiseSelector:
+        directory = Path(directory)
+        manifest = read_manifest(directory, KIND)
+        selector = cls(manifest["config"])
+        selector.methods = list(manifest["methods"])
+        selector.features = SelectorFeatures.from_state(load_arrays(directory / "features.safetensors"),
+                                                        selector.methods)
+        for pair, judge in manifest["judges"].items():
+            a, b = (int(i) for i in pair.split("-"))
+            selector.judges[(a, b)] = (float(judge) if isinstance(judge, (int, float))
+                                       else lightgbm.Booster(model_file=str(directory / judge)))
+        selector.source = directory
+        return selector
+
+
+def _pair(rows: np.ndarray, a: int, b: int) -> np.ndarray:
+    return np.concatenate([rows[:, a], rows[:, b], rows[:, a] - rows[:, b]], axis=1)
