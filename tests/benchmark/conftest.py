@@ -33,7 +33,8 @@ def make_split(n: int, seed: int, size: int = 32) -> AssessmentInputs:
     return AssessmentInputs(
         tile_ids=[f"s{seed}_t{i}" for i in range(n)], methods=list(METHODS), semantic_tokens=tokens,
         semantic_pooled=tokens.mean(1), seg_features=seg, confidence=confidence, images=images,
-        targets=np.stack(targets, 1), groups=[f"s{seed}_img{i // 4}" for i in range(n)])
+        targets=np.stack(targets, 1), groups=[f"s{seed}_img{i // 4}" for i in range(n)],
+        sources=[f"s{seed}_img{i // 4}" for i in range(n)])
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,10 @@ import typer
 from rssqa.benchmark.config import MAIN_TABLE, BenchmarkConfig
 from rssqa.benchmark.runner import BenchmarkData, RunResult, load_benchmark_data, run_all
 from rssqa.benchmark.statistics import (CORRELATIONS, coverage_table, cost_table, formatted,
-                                        losses_of_reference, metric_table, paired_tests,
-                                        per_method_table, table_metrics)
-from rssqa.metrics import best_method_counts, precision_at_1, srocc
+                                        formatted_selection, losses_of_reference, metric_table,
+                                        paired_tests, per_image_results, per_method_table,
+                                        selection_references, selection_table, table_metrics)
+from rssqa.metrics import best_method_counts, precision_at_1, single_best, srocc
 from rssqa.report.benchmark_report import BenchmarkTables, write_benchmark_report
 from rssqa.report.plots import scatter_predicted_vs_true, tsne_by_quality
 from rssqa.utils import write_run_record
@@ -100,6 +101,7 @@ def build_tables(config: BenchmarkConfig, data: BenchmarkData,
     costs.to_csv(tables_dir / "costs.csv")
     per_method = per_method_table(main, true, methods)
     per_method.to_csv(tables_dir / "per_method.csv")
+    selection, selection_images, references = _selection(config, data, main)
 
     figures = config.output / "figures"
     scatter = [(r.spec.label, scatter_predicted_vs_true(
@@ -113,11 +115,33 @@ def build_tables(config: BenchmarkConfig, data: BenchmarkData,
 
     return BenchmarkTables(
         reference=config.reference, correlations=correlations, ranking=ranking,
+        selection=selection, selection_images=selection_images, selection_references=references,
         per_method=per_method.round(4), ablations=ablations, paired=paired.round(4),
         coverage=coverage.round(3), costs=costs.round(2),
         inference=_inference(config, data),
         losses=explain_losses(config, numbers, list(metrics), paired, true, methods),
         setup=_setup(config, data), scatter_figures=scatter, tsne_figure=tsne)
+
+
+def _selection(config: BenchmarkConfig, data: BenchmarkData, runs: list[RunResult]
+               ) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
+    """Formatted selection tables per tile and per source image (None without sources), written
+    to tables/selection.csv and tables/selection_images.csv, and the references in words.
+
+    The SBS is the best method on average over the fit and calibration targets: a user can know
+    it without test labels."""
+    sbs = single_best(np.concatenate([data.fit.targets, data.calibration.targets]))
+    true = np.asarray(data.test.targets, dtype=np.float64)
+    tiles = selection_table(runs, true, sbs, config.n_boot, config.seeds[0])
+    tiles.to_csv(config.output / "tables" / "selection.csv")
+    references = [selection_references(true, sbs, data.test.methods, "tiles")]
+    if not data.test.sources:
+        return formatted_selection(tiles), None, references
+    image_runs, image_true = per_image_results(runs, true, data.test.sources)
+    images = selection_table(image_runs, image_true, sbs, config.n_boot, config.seeds[0])
+    images.to_csv(config.output / "tables" / "selection_images.csv")
+    references.append(selection_references(image_true, sbs, data.test.methods, "images"))
+    return formatted_selection(tiles), formatted_selection(images), references
 
 
 def explain_losses(config: BenchmarkConfig, numbers: pd.DataFrame, metrics: list[str],

@@ -42,7 +42,9 @@ class BenchmarkData:
 @dataclass
 class RunResult:
     """Predictions of one run: ``test`` and ``calibration`` are S x N x M (one slice per seed
-    run; deterministic assessors run once, S = 1)."""
+    run; deterministic assessors run once, S = 1). ``selection`` and ``calibration_selection``
+    are the assessor's ``selection_scores`` of those predictions (same shapes): their row argmax
+    is its pick, which P@1, P@3 and the selection measures score; None means "the predictions"."""
 
     spec: RunSpec
     seeds: list[int]
@@ -50,6 +52,13 @@ class RunResult:
     calibration: np.ndarray
     fit_seconds: list[float]
     predict_seconds_per_tile: list[float]
+    selection: np.ndarray | None = None
+    calibration_selection: np.ndarray | None = None
+
+    def picks(self, part: str = "test") -> np.ndarray:
+        """S x N x M scores whose argmax is the pick on ``part`` ("test" or "calibration")."""
+        scores = self.selection if part == "test" else self.calibration_selection
+        return getattr(self, part) if scores is None else scores
 
 
 def calibration_split(train: AssessmentInputs, sources: list[str], fraction: float,
@@ -132,6 +141,7 @@ def run_spec(spec: RunSpec, data: BenchmarkData, seeds: list[int], cache: Path,
              backbones: dict[int, FrozenLiteBackbone] | None = None) -> RunResult:
     """Fit and predict ``spec`` once per seed (once in all for a deterministic assessor)."""
     tests, calibrations, fit_seconds, predict_seconds, used = [], [], [], [], []
+    selections, calibration_selections = [], []
     for seed in seeds:
         kwargs, stochastic = assessor_kwargs(spec, seed, verbose, backbones)
         path = cache / f"{_slug(spec.label)}-seed{seed}.npz"
@@ -147,18 +157,23 @@ def run_spec(spec: RunSpec, data: BenchmarkData, seeds: list[int], cache: Path,
             calibration = assessor.predict(data.calibration)
             cached = {"test": np.asarray(test, np.float64),
                       "calibration": np.asarray(calibration, np.float64),
+                      "selection": np.asarray(assessor.selection_scores(test), np.float64),
+                      "calibration_selection": np.asarray(assessor.selection_scores(calibration),
+                                                          np.float64),
                       "fit_seconds": np.float64(fitted - start),
                       "predict_seconds_per_tile": np.float64(per_tile)}
             atomic_save_npz(path, fingerprint=np.array(fingerprint), **cached)
         tests.append(cached["test"])
         calibrations.append(cached["calibration"])
+        selections.append(cached["selection"])
+        calibration_selections.append(cached["calibration_selection"])
         fit_seconds.append(float(cached["fit_seconds"]))
         predict_seconds.append(float(cached["predict_seconds_per_tile"]))
         used.append(seed)
         if not stochastic:
             break
     return RunResult(spec, used, np.stack(tests), np.stack(calibrations), fit_seconds,
-                     predict_seconds)
+                     predict_seconds, np.stack(selections), np.stack(calibration_selections))
 
 
 def run_all(config: BenchmarkConfig, data: BenchmarkData) -> list[RunResult]:
@@ -200,10 +215,15 @@ def _fingerprint(spec: RunSpec, kwargs: dict[str, Any], data: BenchmarkData) -> 
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# What a cache file must hold; one written before selection scores were kept is recomputed.
+CACHED_KEYS = ("test", "calibration", "selection", "calibration_selection", "fit_seconds",
+               "predict_seconds_per_tile")
+
+
 def _load_cached(path: Path, fingerprint: str) -> dict[str, np.ndarray] | None:
     if not path.exists():
         return None
     with np.load(path) as saved:
-        if str(saved["fingerprint"]) != fingerprint:
+        if str(saved["fingerprint"]) != fingerprint or not set(CACHED_KEYS) <= set(saved.files):
             return None
         return {key: saved[key] for key in saved.files if key != "fingerprint"}

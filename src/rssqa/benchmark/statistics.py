@@ -1,5 +1,9 @@
 """Tables of the benchmark: every metric with its seed spread and a 95% bootstrap interval, the
-paired tests against the reference, conformal coverage and costs.
+paired tests against the reference, what following the picks gains against the single best
+solver (per tile and per source image), conformal coverage and costs.
+
+P@1, P@3 and the selection measures score each run's picks (the argmax of its selection
+scores); the correlations score its predictions.
 
 Seeds and tiles are two sources of variation, reported apart: ``sd`` is the spread of a metric
 over training seeds; the interval resamples test tiles (rows stay whole, so a tile's methods and
@@ -10,19 +14,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from rssqa.assess.conformal import SplitConformal
 from rssqa.benchmark.runner import RunResult
-from rssqa.metrics import (bootstrap_ci, correlation_scores, paired_bootstrap_test,
-                           precision_at_1, precision_at_k, srocc)
+from rssqa.metrics import (MEASURES, bootstrap_ci, column_oa, correlation_scores, hindsight_sbs,
+                           one_hot, paired_bootstrap_test, per_image, picks_oa, precision_at_1,
+                           precision_at_k, selection_metrics, srocc, vbs_oa)
 
 Metric = Callable[[np.ndarray, np.ndarray], float]  # (N x M predicted, N x M true) -> value
 
 CORRELATIONS = {"PLCC": "plcc", "SROCC": "srocc", "KROCC": "krocc", "RMSE": "rmse"}
-LOWER_IS_BETTER = {"RMSE"}
+LOWER_IS_BETTER = {"RMSE", "regret"}
+# Metrics of the pick (row argmax): scored on the assessor's selection scores, not its predictions.
+ON_PICKS = {"P@1", "P@3", *MEASURES}
 
 
 class CorrelationMemo:
@@ -71,6 +79,12 @@ def tiles_first(result: RunResult, part: str = "test") -> np.ndarray:
     return np.moveaxis(getattr(result, part), 0, 1)
 
 
+def scored(result: RunResult, metric: str) -> np.ndarray:
+    """S x N x M test scores a metric reads: the picks' selection scores for P@k and the
+    selection measures, the predictions for the correlations."""
+    return result.picks("test") if metric in ON_PICKS else result.test
+
+
 def metric_table(results: list[RunResult], true: np.ndarray, metrics: dict[str, Metric],
                  n_boot: int, seed: int = 0) -> pd.DataFrame:
     """One row per run; per metric the seed-mean estimate, seed sd, and bootstrap bounds
@@ -78,11 +92,12 @@ def metric_table(results: list[RunResult], true: np.ndarray, metrics: dict[str, 
     of seed runs."""
     rows = []
     for result in results:
-        pred = tiles_first(result)
         row = {"assessor": result.spec.label, "seeds": len(result.seeds)}
         for name, metric in metrics.items():
-            per_seed = [metric(result.test[s], true) for s in range(len(result.seeds))]
-            interval = bootstrap_ci(seed_averaged(metric), pred, true, n_boot=n_boot, seed=seed)
+            scores = scored(result, name)
+            per_seed = [metric(scores[s], true) for s in range(len(result.seeds))]
+            interval = bootstrap_ci(seed_averaged(metric), np.moveaxis(scores, 0, 1), true,
+                                    n_boot=n_boot, seed=seed)
             row |= {name: float(np.mean(per_seed)), f"{name} sd": float(np.std(per_seed)),
                     f"{name} low": interval.low, f"{name} high": interval.high}
         rows.append(row)
@@ -110,12 +125,66 @@ def paired_tests(reference: RunResult, others: list[RunResult], true: np.ndarray
     rows = []
     for other in others:
         for name, metric in metrics.items():
-            comparison = paired_bootstrap_test(seed_averaged(metric), tiles_first(reference),
-                                               tiles_first(other), true, n_boot=n_boot, seed=seed)
+            comparison = paired_bootstrap_test(seed_averaged(metric),
+                                               np.moveaxis(scored(reference, name), 0, 1),
+                                               np.moveaxis(scored(other, name), 0, 1), true,
+                                               n_boot=n_boot, seed=seed)
             rows.append({"against": other.spec.label, "metric": name, "difference": comparison.diff,
                          "low": comparison.low, "high": comparison.high,
                          "p": comparison.p_value})
     return pd.DataFrame(rows).set_index(["against", "metric"])
+
+
+def selection_table(results: list[RunResult], true: np.ndarray, sbs: int, n_boot: int,
+                    seed: int = 0) -> pd.DataFrame:
+    """``metric_table`` of the selection measures (OA of picks, regret, gap closed, gap closed vs
+    hindsight SBS) on the runs' selection scores, plus the paired test of the seed-averaged
+    OA(picks) - OA(SBS) (columns ``OA(picks) - OA(SBS)`` and ``p vs SBS``).
+
+    ``sbs`` is the column chosen on the fit and calibration targets, never on the test units.
+    """
+    table = metric_table(results, true, selection_metrics(sbs), n_boot, seed)
+    for result in results:
+        picks = np.moveaxis(result.picks("test"), 0, 1)
+        always_sbs = np.repeat(one_hot(len(true), true.shape[1], sbs)[:, None], picks.shape[1], 1)
+        comparison = paired_bootstrap_test(seed_averaged(picks_oa), picks, always_sbs, true,
+                                           n_boot=n_boot, seed=seed)
+        table.loc[result.spec.label, "OA(picks) - OA(SBS)"] = comparison.diff
+        table.loc[result.spec.label, "p vs SBS"] = comparison.p_value
+    return table
+
+
+def per_image_results(results: list[RunResult], true: np.ndarray,
+                      sources: list[str]) -> tuple[list[RunResult], np.ndarray]:
+    """The runs and true accuracy with each source image's tiles averaged (``per_image``): the
+    unit ``rssqa recommend`` picks a method for. Calibration parts are left as they are."""
+    images = []
+    for result in results:
+        picks, test = [], []
+        for s in range(len(result.seeds)):
+            _, image_picks, image_true = per_image(result.picks("test")[s], true, sources)
+            picks.append(image_picks)
+            test.append(per_image(result.test[s], true, sources)[1])
+        images.append(replace(result, test=np.stack(test), selection=np.stack(picks)))
+    return images, per_image(true, true, sources)[2]
+
+
+def selection_references(true: np.ndarray, sbs: int, methods: list[str], unit: str) -> str:
+    """The references of the selection table in one sentence: SBS, hindsight SBS, VBS OAs."""
+    hindsight = hindsight_sbs(true)
+    return (f"References on {len(true)} test {unit}: SBS = {methods[sbs]} (best mean OA on the fit "
+            f"and calibration tiles), OA {column_oa(true, sbs):.3f}; hindsight SBS = "
+            f"{methods[hindsight]} (best on these {unit}), OA {column_oa(true, hindsight):.3f}; "
+            f"VBS (per-{unit[:-1]} oracle), OA {vbs_oa(true):.3f}.")
+
+
+def formatted_selection(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """``formatted`` cells of the selection measures and the p-value against the SBS."""
+    cells = formatted(table, list(MEASURES), digits)
+    for name in MEASURES:  # a gap share is undefined where the reference already is the oracle
+        cells.loc[table[name].isna().to_numpy(), name] = "n/a (no gap)"
+    cells["p vs SBS"] = [f"{p:.{digits}f}" for p in table["p vs SBS"]]
+    return cells
 
 
 def coverage_table(results: list[RunResult], true_calibration: np.ndarray,

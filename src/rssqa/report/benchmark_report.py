@@ -1,6 +1,7 @@
 """The benchmark's HTML report in the paper's layout: Table 3 (correlations), Table 4 (P@1,
 P@3), Tables 5-7 (ablations), Fig. 5 (scatter per assessor), Fig. 6 (t-SNE), plus what the
-paper does not report: seed spread, bootstrap intervals, paired tests, conformal coverage, costs,
+paper does not report: beside Table 4 what following the picks gains against the single best
+solver, seed spread, bootstrap intervals, paired tests, conformal coverage, costs,
 and a plain statement wherever RS-SQA loses.
 """
 
@@ -36,6 +37,9 @@ class BenchmarkTables:
     setup: list[str]                  # sentences: data, seeds, protocol
     scatter_figures: list[tuple[str, Path]] = field(default_factory=list)
     tsne_figure: Path | None = None
+    selection: pd.DataFrame | None = None         # formatted selection measures per test tile
+    selection_images: pd.DataFrame | None = None  # the same per whole source image
+    selection_references: list[str] = field(default_factory=list)  # SBS, hindsight SBS, VBS OAs
 
 
 def write_benchmark_report(path: Path, tables: BenchmarkTables) -> Path:
@@ -43,6 +47,23 @@ def write_benchmark_report(path: Path, tables: BenchmarkTables) -> Path:
     sections = benchmark_sections(tables)
     write_markdown_report(Path(path).with_suffix(".md"), "rssqa benchmark", sections)
     return write_html_report(path, "rssqa benchmark", sections)
+
+
+def selection_section(tables: BenchmarkTables) -> Section:
+    """Beside Table 4: what following the picks gains against always using one method."""
+    text = ("P@1 counts right picks but not what a wrong pick costs. OA of picks: mean true OA of "
+            "the recommended method. Regret: per-unit oracle (VBS) OA minus OA of picks (lower is "
+            "better). Gap closed: (OA of picks - OA(SBS)) / (OA(VBS) - OA(SBS)), where the single "
+            "best solver (SBS) is the method best on average on the fit and calibration tiles: 1 "
+            "is the oracle, 0 no better than always using the SBS, below 0 worse; undefined (n/a) where "
+            "the SBS already is the oracle. Gap closed vs "
+            "hindsight SBS: the same against the best single method on the test units themselves. "
+            "p vs SBS: paired bootstrap test of OA of picks minus OA(SBS). Same cells as Table 4.")
+    caption = "Per whole source image (tiles averaged, the unit rssqa recommend picks for)"
+    extra = [] if tables.selection_images is None else [(caption, tables.selection_images)]
+    return Section("Following the recommendations: selection against the single best solver",
+                   "\n\n".join([text, *tables.selection_references]),
+                   tables=[("Per test tile", tables.selection), *extra])
 
 
 def benchmark_sections(tables: BenchmarkTables) -> list[Section]:
@@ -58,6 +79,8 @@ def benchmark_sections(tables: BenchmarkTables) -> list[Section]:
                 "P@1: share of test tiles whose recommended method is truly best (ties count); "
                 "P@3: truly among the best three.", tables=[("", tables.ranking)]),
     ]
+    if tables.selection is not None:
+        sections.append(selection_section(tables))
     for name, table in tables.ablations.items():
         sections.append(Section(ABLATION_TITLES.get(name, f"Ablation: {name}"),
                                 f"{tables.reference} with one change per row; same cells as "
