@@ -157,7 +157,8 @@ def _selection_cells(row: dict, digits: int) -> dict:
     if not row:
         return {name: "n/a" for name in (*MEASURES, "p vs SBS")}
     cells = {name: f"{row[name]:.{digits}f} [{row[f'{name} low']:.{digits}f}, "
-                   f"{row[f'{name} high']:.{digits}f}]" for name in MEASURES}
+                   f"{row[f'{name} high']:.{digits}f}]" if not np.isnan(row[name])
+             else "n/a (no gap)" for name in MEASURES}  # the reference already is the oracle
     return cells | {"p vs SBS": f"{row['p vs SBS']:.{digits}f}"}
 
 
