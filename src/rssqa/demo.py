@@ -34,15 +34,20 @@ def run_demo(out: Path, verbose: bool = True, console: Console | None = None) ->
     train_assessors(config, store, names, verbose=verbose)
 
     console.rule("4. evaluation on the SQED test split")
-    summary, per_method, _ = evaluate_assessors(config, store, names, n_boot=500)
+    summary, per_method, _ = evaluate_assessors(config, store, names, n_boot=500, verbose=False)
     console.print(per_method.to_string(index=False))
     console.print(summary.to_string(index=False))
+    selection = _selection_summary(config)
+    for line in selection["sentences"]:
+        console.print(line)
+    console.print("Per whole source image:")
+    console.print(selection["images"].to_string(index=False))
 
     console.rule("5. recommendation on the test source images")
     recommendations = _recommend_test_images(config, store, verbose)
     console.print(recommendations.loc[recommendations["recommended"],
                                       ["image", "method", "predicted_oa"]].to_string(index=False))
-    report = _write_report(config, store, summary, per_method, recommendations)
+    report = _write_report(config, store, summary, per_method, recommendations, selection)
     console.print(f"report: {report}")
     return report
 
@@ -63,7 +68,26 @@ def _recommend_test_images(config, store, verbose: bool):
     return recommender.run(paths, layout.root / "recommend", verbose=verbose)
 
 
-def _write_report(config, store, summary, per_method, recommendations) -> Path:
+def _selection_summary(config) -> dict:
+    """What following each assessor's picks gains against always using the single best solver:
+    the image-level table, the references, and a plain verdict for the demo's assessor."""
+    import pandas as pd
+
+    from rssqa.evaluate import format_selection_records, references_sentence, selection_verdict
+
+    reports = Layout(config.output_dir).reports
+    tiles = pd.read_csv(reports / "selection.csv")
+    images = pd.read_csv(reports / "selection_images.csv")
+    sentences = [references_sentence(tiles), references_sentence(images)]
+    for records in (tiles, images):
+        ours = records.loc[records["assessor"] == config.assessor.name]
+        if not ours.empty:
+            sentences.append(selection_verdict(ours.iloc[0], config.assessor.name))
+    return {"tiles": format_selection_records(tiles), "images": format_selection_records(images),
+            "sentences": sentences}
+
+
+def _write_report(config, store, summary, per_method, recommendations, selection) -> Path:
     from rssqa.report.html import Section, write_html_report
 
     layout = Layout(config.output_dir)
@@ -76,6 +100,15 @@ def _write_report(config, store, summary, per_method, recommendations) -> Path:
                 tables=[("Recommendation", summary), ("Per method", per_method)],
                 figures=[(f"{config.assessor.name}: predicted against true OA",
                           layout.reports / f"scatter_{config.assessor.name}.png")]),
+        Section("Following the recommendations against always using one method",
+                "\n\n".join([*selection["sentences"],
+                               "SBS: the method best on average on the SQED train split, which "
+                               "needs no test label. VBS: the per-unit oracle. Regret: VBS OA minus "
+                               "OA of picks. Gap closed: share of the SBS-to-VBS gap the picks "
+                               "recover (1 oracle, 0 no better than the SBS, below 0 worse). "
+                               "p vs SBS: paired bootstrap test of OA of picks minus SBS OA."]),
+                tables=[("Per test tile", selection["tiles"]),
+                        ("Per whole source image", selection["images"])]),
         Section("Recommendations for the test source images",
                 "The method RS-SQA recommends for each whole image, with its predicted OA; the "
                 "segmentations are in the recommend/ folder.", tables=[("", picks)]),

@@ -117,6 +117,13 @@ def selection_table(evaluations: list[Evaluation], level: str = "tile", digits: 
                           "units": _level_row(ev, level).get("units", 0)} for ev in evaluations])
 
 
+def format_selection_records(records: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """The cells of ``selection_table`` from a ``selection_records`` table (e.g. read back from
+    selection.csv or selection_images.csv)."""
+    return pd.DataFrame([{"assessor": row["assessor"], **_selection_cells(row.to_dict(), digits),
+                          "units": int(row["units"])} for _, row in records.iterrows()])
+
+
 def references_sentence(records: pd.DataFrame, digits: int = 3) -> str:
     """The references of a ``selection_records`` table (the same for every assessor) in words."""
     if records.empty:
