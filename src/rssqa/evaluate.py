@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rssqa.metrics import (MEASURES, bootstrap_ci, image_selection_summary, krocc, plcc,
+from rssqa.metrics import (MEASURES, bootstrap_ci, image_selection_summary, krocc, pick_table, plcc,
                            precision_at_1, precision_at_k, rmse, selection_summary, srocc)
 
 CORRELATIONS = {"plcc": plcc, "srocc": srocc, "krocc": krocc, "rmse": rmse}
@@ -49,6 +49,7 @@ def evaluate_predictions(pred: np.ndarray, true: np.ndarray, methods: list[str],
     """
     pred, true = np.asarray(pred, float), np.asarray(true, float)
     scores = pred if selection is None else np.asarray(selection, float)
+    chosen = pick_table(scores)  # P@k refuses the +inf a safe selector may give its default
     rows = []
     for j, method in enumerate(methods):
         row = {"method": method}
@@ -56,9 +57,9 @@ def evaluate_predictions(pred: np.ndarray, true: np.ndarray, methods: list[str],
             row |= _with_interval(name, bootstrap_ci(metric, pred[:, j], true[:, j], n_boot=n_boot, seed=seed))
         rows.append(row)
     recommendation = {"tiles": len(pred)}
-    recommendation |= _with_interval("p@1", bootstrap_ci(precision_at_1, scores, true, n_boot=n_boot, seed=seed))
+    recommendation |= _with_interval("p@1", bootstrap_ci(precision_at_1, chosen, true, n_boot=n_boot, seed=seed))
     if len(methods) >= 3:  # with fewer methods "top three" is not defined
-        recommendation |= _with_interval("p@3", bootstrap_ci(lambda p, t: precision_at_k(p, t, k=3), scores,
+        recommendation |= _with_interval("p@3", bootstrap_ci(lambda p, t: precision_at_k(p, t, k=3), chosen,
                                                              true, n_boot=n_boot, seed=seed))
     levels = []
     if sbs is not None:

@@ -120,3 +120,16 @@ def test_report_holds_the_selection_tables_and_references(tmp_path, benchmark_da
         test_true.max(axis=1).mean() - test_true[:, prior_pick].mean())
     assert (tiles["regret"] >= 0).all() and (images["regret"] >= 0).all()
     assert len(images) == 2 and set(images.index) == {"Prior", "Confidence"}
+
+
+def test_selector_with_an_infinite_default_score_gets_p_at_k_and_selection_rows():
+    true = _true(seed=4)
+    safe = true[None].copy()
+    safe[..., 0] = np.inf  # always the default, column 0
+    run = _result("safe", true[None], selection=safe)
+    table = metric_table([run], true, table_metrics(3), n_boot=10)
+    assert table.loc["safe", "P@1"] == pytest.approx(np.mean(true[:, 0] >= true.max(axis=1)))
+    selection = selection_table([run], true, sbs=0, n_boot=10)
+    assert selection.loc["safe", "gap closed"] == 0 and selection.loc["safe", "p vs SBS"] == 1
+    images, image_true = per_image_results([run], true, [f"i{k // 5}" for k in range(len(true))])
+    assert selection_table(images, image_true, sbs=0, n_boot=10).loc["safe", "regret"] >= 0

@@ -55,3 +55,12 @@ def test_without_an_sbs_the_selection_columns_say_so():
     pred, true = tables(seed=2)
     summary = summary_table([evaluate_predictions(pred, true, METHODS, "x", n_boot=10)])
     assert summary.loc[0, "gap closed"] == "n/a" and summary.loc[0, "P@1"] != "n/a"
+
+
+def test_p_at_1_of_a_selector_that_scores_its_default_inf():
+    pred, true = tables(seed=3)
+    safe = pred.copy()
+    safe[:, 2] = np.inf  # keeps deeplab everywhere
+    ev = evaluate_predictions(pred, true, METHODS, "safe", n_boot=20, selection=safe, sbs=2)
+    assert ev.recommendation["p@1"].iloc[0] == pytest.approx(np.mean(true[:, 2] >= true.max(axis=1)))
+    assert ev.selection.iloc[0]["OA of picks"] == pytest.approx(true[:, 2].mean())

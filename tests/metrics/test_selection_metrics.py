@@ -3,8 +3,8 @@ import pytest
 
 from rssqa.errors import InputError
 from rssqa.metrics import (column_oa, gap_closed, gap_closed_hindsight, hindsight_sbs,
-                           image_selection_summary, one_hot, per_image, picks_oa, regret,
-                           selection_summary, single_best, vbs_oa)
+                           image_selection_summary, one_hot, per_image, pick_table, picks_oa,
+                           regret, selection_summary, single_best, vbs_oa)
 
 # 4 tiles x 3 methods. Column means 0.75, 0.70, 0.65 (hindsight SBS: column 0); row best 0.85.
 TRUE = np.array([
@@ -123,3 +123,16 @@ def test_bad_inputs_are_named():
         selection_summary(SCORES, TRUE, sbs=3)
     with pytest.raises(InputError, match="shape"):
         picks_oa(SCORES[:, :2], TRUE)
+
+
+def test_a_safe_selector_scoring_its_default_inf_is_measured_not_refused():
+    # An infinite margin: the default (column 1) is always kept, per tile and per image.
+    safe = SCORES.copy()
+    safe[:, 1] = np.inf
+    assert picks_oa(safe, TRUE) == pytest.approx(0.70)
+    assert gap_closed(safe, TRUE, SBS) == 0
+    np.testing.assert_array_equal(pick_table(safe), one_hot(4, 3, 1))
+    summary = image_selection_summary(safe, TRUE, SBS, ["a", "a", "b", "b"], n_boot=20)
+    assert summary.measures["gap closed"].estimate == 0
+    with pytest.raises(InputError, match="NaN"):
+        picks_oa(np.where(safe == np.inf, np.nan, safe), TRUE)

@@ -22,7 +22,8 @@ import pandas as pd
 from rssqa.assess.conformal import SplitConformal
 from rssqa.benchmark.runner import RunResult
 from rssqa.metrics import (MEASURES, bootstrap_ci, column_oa, correlation_scores, hindsight_sbs,
-                           one_hot, paired_bootstrap_test, per_image, picks_oa, precision_at_1,
+                           one_hot, paired_bootstrap_test, per_image, pick_table, picks_oa,
+                           precision_at_1,
                            precision_at_k, selection_metrics, srocc, vbs_oa)
 
 Metric = Callable[[np.ndarray, np.ndarray], float]  # (N x M predicted, N x M true) -> value
@@ -82,7 +83,8 @@ def tiles_first(result: RunResult, part: str = "test") -> np.ndarray:
 def scored(result: RunResult, metric: str) -> np.ndarray:
     """S x N x M test scores a metric reads: the picks' selection scores for P@k and the
     selection measures, the predictions for the correlations."""
-    return result.picks("test") if metric in ON_PICKS else result.test
+    # One-hot picks: the same argmax, finite where a safe selector scores its default +inf.
+    return pick_table(result.picks("test")) if metric in ON_PICKS else result.test
 
 
 def metric_table(results: list[RunResult], true: np.ndarray, metrics: dict[str, Metric],

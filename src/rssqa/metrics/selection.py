@@ -15,7 +15,8 @@ algorithm selection:
 SBS-to-VBS gap the picks recover (1: oracle, 0: no better than the SBS, below 0: worse).
 
 Scores S and true accuracy T are N x M tables (units x methods, same column order); the pick of a
-row is the argmax of S, first column on ties, as ``rssqa.metrics.ranking.recommend``. Units are
+row is the argmax of S, first column on ties, as ``rssqa.metrics.ranking.recommend``. S may hold
++-inf (a safe selector with an infinite margin scores its default +inf), never NaN. Units are
 tiles, or whole source images after ``per_image`` averages their tiles.
 """
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from rssqa.errors import InputError
 from rssqa.metrics.bootstrap import Interval, PairedComparison, bootstrap_ci, paired_bootstrap_test
-from rssqa.metrics.ranking import _score_table, _score_tables, recommend
+from rssqa.metrics.ranking import _score_table
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
@@ -45,10 +46,37 @@ def single_best(train_true: np.ndarray) -> int:
     return int(np.argmax(_score_table(train_true, "true scores").mean(axis=0)))
 
 
+def picks(scores: np.ndarray) -> np.ndarray:
+    """Column of each row's pick: argmax along the last axis, first on ties; +-inf allowed."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim < 2 or 0 in scores.shape or np.isnan(scores).any():
+        raise InputError(None, f"selection scores of shape {scores.shape} with NaN or no entries",
+                         "pass a non-empty tiles x methods table without NaN")
+    return np.argmax(scores, axis=-1)
+
+
+def pick_table(scores: np.ndarray) -> np.ndarray:
+    """One-hot table (same shape) of each row's pick: finite, with the same argmax.
+
+    P@k refuses infinite scores (a guard on predictions); it scores a selector through this.
+    """
+    return (np.arange(np.shape(scores)[-1]) == picks(scores)[..., None]).astype(np.float64)
+
+
 def picks_oa(scores: np.ndarray, true: np.ndarray) -> float:
     """Mean true accuracy of the picked method (argmax of ``scores``) over the rows."""
-    scores, true = _score_tables(scores, true)
-    return float(np.take_along_axis(true, recommend(scores)[:, None], axis=1).mean())
+    scores, true = _selection_tables(scores, true)
+    return float(np.take_along_axis(true, picks(scores)[:, None], axis=1).mean())
+
+
+def _selection_tables(scores: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    true = _score_table(true, "true scores")
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape != true.shape:
+        raise InputError(None, f"selection scores of shape {scores.shape} against true scores of "
+                         f"shape {true.shape}", "pass tiles x methods tables in the same order")
+    picks(scores)  # raises on NaN
+    return scores, true
 
 
 def column_oa(true: np.ndarray, column: int) -> float:
@@ -120,7 +148,7 @@ def per_image(scores: np.ndarray, true: np.ndarray,
     equal-sized, so the mean tile accuracy is the image's accuracy. Images keep the order in which
     they first appear.
     """
-    scores, true = _score_tables(scores, true)
+    scores, true = _selection_tables(scores, true)
     if len(sources) != len(scores):
         raise InputError(None, f"{len(sources)} source ids for {len(scores)} tiles",
                          "give the source image of every tile (AssessmentInputs.sources)")
@@ -171,7 +199,7 @@ def selection_summary(scores: np.ndarray, true: np.ndarray, sbs: int, n_boot: in
     Rows of ``scores`` and ``true`` are resampled together; the SBS column stays fixed (it was
     chosen on the train split), the hindsight SBS is chosen anew in every resample.
     """
-    scores, true = _score_tables(scores, true)
+    scores, true = _selection_tables(scores, true)
     _check_column(sbs, true.shape[1])
     measures = {name: bootstrap_ci(metric, scores, true, n_boot=n_boot, seed=seed)
                 for name, metric in selection_metrics(sbs).items()}
