@@ -50,3 +50,4 @@ def test_share_from_bin_counts_confident_pixels_per_method():
     assert signals.share_from_bin(np.array([0, 0, HISTOGRAM_BINS])).tolist() == [[1.0, 1.0, 0.0]]
     both = concatenate([signals, signals.subset(np.array([0]))])
     assert len(both) == 2 and both.agreement.shape == (2, 3, 3)
+    assert signals.class_shares[0].tolist() == [[0.25, 0.75], [0.5, 0.5], [0.5, 0.5]]

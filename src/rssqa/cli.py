@@ -37,9 +37,9 @@ def _names(text: str) -> list[str]:
 
 
 def _default_assessors(config) -> str:
-    from rssqa.pipeline import DEFAULT_BASELINES
+    from rssqa.pipeline import default_assessors
 
-    return ",".join([config.assessor.name, *DEFAULT_BASELINES])
+    return ",".join(default_assessors(config))
 
 
 @app.command("train-pool")

@@ -17,6 +17,9 @@ from rssqa.errors import InputError
 from rssqa.segzoo.train import TrainConfig
 
 
+TARGETS = ("oa", "miou", "f1")  # the labels rssqa.data.sqed.SQEDStore records per tile and method
+
+
 @dataclass
 class MethodConfig:
     name: str
@@ -58,6 +61,9 @@ class ExperimentConfig:
     sqed: SQEDConfig = field(default_factory=SQEDConfig)
     encoder: ComponentConfig = field(default_factory=lambda: ComponentConfig("efficientnet-lite0"))
     assessor: ComponentConfig = field(default_factory=lambda: ComponentConfig("rssqa"))
+    # The accuracy assessors predict and selectors maximise: "oa" as in the paper, or "miou" /
+    # "f1" where OA sits near 1 on tiles that are mostly background and hides what matters.
+    target: str = "oa"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -109,9 +115,13 @@ def load_config(path: Path | str, overrides: dict | None = None) -> ExperimentCo
         raise InputError(path, f"is not valid YAML ({error})", "fix the syntax") from None
     data.update(overrides or {})
     try:
-        return from_dict(ExperimentConfig, data, where=path.name)
+        config = from_dict(ExperimentConfig, data, where=path.name)
     except ValueError as error:
         raise InputError(path, str(error), "fix the config") from None
+    if config.target not in TARGETS:
+        raise InputError(path, f"target {config.target!r} is not an accuracy the SQED records",
+                         f"use one of {', '.join(TARGETS)}")
+    return config
 
 
 def builtin_config(name: str) -> Path:

@@ -129,7 +129,15 @@ def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
                       batch_size=config.sqed.batch_size, verbose=verbose)
 
 
-DEFAULT_BASELINES = ("random", "prior", "confidence-maxprob", "confidence-entropy")
+# Trained beside the config's assessor: the paper's RS-SQA, the label-free estimators, and the
+# references every recommender must beat (chance and the best-on-average prior).
+DEFAULT_BASELINES = ("rssqa", "agreement", "atc", "doc", "confidence-maxprob", "confidence-entropy",
+                     "prior", "random")
+
+
+def default_assessors(config: ExperimentConfig) -> list[str]:
+    """The config's assessor first, then every default baseline it is not already."""
+    return list(dict.fromkeys([config.assessor.name, *DEFAULT_BASELINES]))
 
 
 def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str],
@@ -148,8 +156,9 @@ def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str]
             kwargs.setdefault("verbose", verbose)
         assessor = create_assessor(name, **kwargs)
         if assessor.needs_images and train_with_images is None:
-            train_with_images = store.inputs("train", with_images=True)
-        assessor.fit(train_with_images if assessor.needs_images else store.inputs("train"))
+            train_with_images = store.inputs("train", with_images=True, label=config.target)
+        assessor.fit(train_with_images if assessor.needs_images
+                     else store.inputs("train", label=config.target))
         directory = Layout(config.output_dir).assessors / name
         assessor.save(directory)
         saved[name] = directory

@@ -2,8 +2,10 @@
 
 An image of any size is covered by square tiles (the last row and column slide back to the edge
 rather than pad, so every tile is real imagery); each tile is encoded once, segmented by every
-method, and assessed. An image's score for a method is the mean of its tiles' predicted accuracy,
-the recommended method is the best-scoring one, and its segmentation of the whole image is written.
+method, and assessed. An image's score for a method is the mean of its tiles' predicted accuracy;
+the recommended method is the argmax of the mean of the assessor's selection scores (a safe
+selector keeps its default method unless another is predicted to beat it by its margin), and its
+segmentation of the whole image is written.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def covering_grid(length: int, size: int) -> list[int]:
 
 @dataclass
 class ImageAssessment:
-    """One image's result: per-tile scores (T x M), per-method image scores (M), the pick and its mask."""
+    """One image's result: per-tile scores (T x M), per-method image scores (M), the pick and its
+    mask; with a safe selector, its default method and the pick's predicted gain over it."""
 
     name: str
     methods: list[str]
@@ -50,12 +53,28 @@ class ImageAssessment:
     scores: np.ndarray
     recommended: str
     labels: np.ndarray
+    default: str | None = None
+
+    @property
+    def predicted_gain(self) -> float | None:
+        """Predicted accuracy of the best-scoring method minus the default's (None without one)."""
+        if self.default is None:
+            return None
+        return float(self.scores.max() - self.scores[self.methods.index(self.default)])
+
+    @property
+    def kept_default(self) -> bool | None:
+        return None if self.default is None else self.recommended == self.default
 
     def ranking(self) -> pd.DataFrame:
         order = np.argsort(-self.scores, kind="stable")
         return pd.DataFrame({"image": self.name, "method": [self.methods[i] for i in order],
                              "predicted_oa": self.scores[order], "rank": np.arange(1, len(order) + 1),
                              "recommended": [self.methods[i] == self.recommended for i in order]})
+
+    def summary(self) -> dict:
+        return {"method": self.recommended, "default": self.default,
+                "kept_default": self.kept_default, "predicted_gain": self.predicted_gain}
 
 
 class Recommender:
@@ -94,12 +113,13 @@ class Recommender:
             masks.append(segmented.masks)
         tile_scores = np.concatenate(tile_scores)
         scores = tile_scores.mean(axis=0)
-        best = self.methods[int(np.argmax(scores))]
+        best = self.methods[int(np.argmax(self.assessor.selection_scores(tile_scores).mean(axis=0)))]
         labels = np.zeros(tuple(max(d, self.tile_size) for d in (height, width)), np.uint8)
         s = self.tile_size
         for (y, x), mask in zip(boxes, np.concatenate([m[best] for m in masks])):
             labels[y:y + s, x:x + s] = mask
-        return ImageAssessment(name, self.methods, tile_scores, scores, best, labels[:height, :width])
+        return ImageAssessment(name, self.methods, tile_scores, scores, best, labels[:height, :width],
+                               default=self.assessor.default_method)
 
     def run(self, paths: list[Path], out_dir: Path, verbose: bool = True) -> pd.DataFrame:
         """Assess every image, write its recommended segmentation and a ranking table.
@@ -108,7 +128,7 @@ class Recommender:
         """
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        rankings, skipped = [], []
+        rankings, picks, skipped = [], {}, []
         with progress_bar(verbose) as progress:
             task = progress.add_task("recommend", total=len(paths))
             for path in paths:
@@ -123,13 +143,13 @@ class Recommender:
                     out_dir / f"{result.name}_segmentation.png")
                 Image.fromarray(result.labels).save(out_dir / f"{result.name}_labels.png")
                 rankings.append(result.ranking())
+                picks[result.name] = result.summary()
                 progress.advance(task)
         table = pd.concat(rankings, ignore_index=True) if rankings else pd.DataFrame()
         table.to_csv(out_dir / "scores.csv", index=False)
-        picks = {name: group.loc[group["recommended"], "method"].iloc[0]
-                 for name, group in table.groupby("image", sort=False)} if rankings else {}
         atomic_write_text(out_dir / "recommendations.json", json.dumps(
-            {"recommended": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
+            {"recommended": {name: pick["method"] for name, pick in picks.items()},
+             "decisions": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
              "classes": list(self.classmap.names)}, indent=2))
         if skipped and verbose:
             print(f"skipped {len(skipped)} unreadable image(s):")

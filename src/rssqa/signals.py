@@ -26,19 +26,22 @@ class PoolSignals:
     agreement: N x M x M, pixel agreement of every pair of methods (1 on the diagonal).
     confidence_histograms: N x M x B, share of the tile's pixels whose max-softmax probability
         falls in each of B equal bins over [0, 1].
+    class_shares: N x M x C, share of the tile's pixels each method assigns to each class (what
+        the scene holds, as each method sees it; methods differ most on some classes).
     """
 
     methods: list[str]
     consensus: np.ndarray
     agreement: np.ndarray
     confidence_histograms: np.ndarray
+    class_shares: np.ndarray
 
     def __len__(self) -> int:
         return len(self.consensus)
 
     def subset(self, index: np.ndarray) -> PoolSignals:
         return PoolSignals(list(self.methods), self.consensus[index], self.agreement[index],
-                           self.confidence_histograms[index])
+                           self.confidence_histograms[index], self.class_shares[index])
 
     def share_from_bin(self, first_bins: np.ndarray) -> np.ndarray:
         """N x M share of pixels in histogram bins ``first_bins[m]`` and above, i.e. whose
@@ -56,6 +59,14 @@ def confidence_histogram(max_probability: np.ndarray, bins: int = HISTOGRAM_BINS
     index = np.clip((flat * bins).astype(np.int64), 0, bins - 1)
     counts = np.stack([np.bincount(row, minlength=bins) for row in index])
     return (counts / flat.shape[1]).astype(np.float32)
+
+
+def class_shares(masks: np.ndarray, num_classes: int) -> np.ndarray:
+    """N x M x C share of pixels per predicted class from M x N x H x W class masks."""
+    flat = masks.reshape(masks.shape[0], masks.shape[1], -1).astype(np.int64)
+    counts = np.stack([np.stack([np.bincount(row, minlength=num_classes)[:num_classes] for row in method])
+                       for method in flat], axis=1)
+    return (counts / flat.shape[2]).astype(np.float32)
 
 
 def pairwise_agreement(masks: np.ndarray) -> np.ndarray:
@@ -97,6 +108,7 @@ def pool_signals(methods: list[str], masks: dict[str, np.ndarray],
         agreement=pairwise_agreement(stacked),
         confidence_histograms=np.stack([confidence_histogram(max_probability[m]) for m in methods],
                                        axis=1),
+        class_shares=class_shares(stacked, num_classes),
     )
 
 
@@ -105,4 +117,5 @@ def concatenate(parts: list[PoolSignals]) -> PoolSignals:
     return PoolSignals(list(parts[0].methods),
                        np.concatenate([p.consensus for p in parts]),
                        np.concatenate([p.agreement for p in parts]),
-                       np.concatenate([p.confidence_histograms for p in parts]))
+                       np.concatenate([p.confidence_histograms for p in parts]),
+                       np.concatenate([p.class_shares for p in parts]))

@@ -100,7 +100,7 @@ def make_pool_inputs(n: int, seed: int = 0, informative: bool = True) -> Assessm
         confidence=confidence, targets=oa, groups=[f"g{i % 4}" for i in range(n)],
         sources=[f"s{seed}_img{i // 5}" for i in range(n)],
         signals=PoolSignals(methods, consensus.astype(np.float32), agreement.astype(np.float32),
-                            histograms))
+                            histograms, rng.dirichlet(np.ones(4), (n, 3)).astype(np.float32)))
 
 
 @pytest.fixture(scope="session")

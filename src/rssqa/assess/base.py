@@ -79,6 +79,12 @@ class Assessor(ABC):
         """N x M predicted overall accuracy (or any score whose order ranks methods), in
         ``inputs.methods`` order."""
 
+    @property
+    def default_method(self) -> str | None:
+        """The method kept unless the predictions argue clearly for another; None for an
+        assessor that always follows its argmax."""
+        return None
+
     def selection_scores(self, predictions: np.ndarray) -> np.ndarray:
         """N x M scores whose row-wise argmax is the method this assessor recommends.
 

@@ -129,7 +129,8 @@ def _build_batch(batch: list[TileData], pool: list[TrainedMethod], encoder: Sema
         arrays = {"semantic_tokens": encoded.tokens[i].numpy(), "semantic_pooled": encoded.pooled[i].numpy(),
                   "image": tile_data.image, "mask": tile_data.mask,
                   "signal_consensus": signals.consensus[i], "signal_agreement": signals.agreement[i],
-                  "signal_confidence_histograms": signals.confidence_histograms[i]}
+                  "signal_confidence_histograms": signals.confidence_histograms[i],
+                  "signal_class_shares": signals.class_shares[i]}
         for name in segmented.masks:
             scores = segmentation_scores(segmented.masks[name][i], tile_data.mask, classmap.num_classes,
                                          ignore_index=classmap.ignore_index)
@@ -147,7 +148,8 @@ def _assemble(out_dir: Path, shard_dir: Path, tile_ids: list[str], split_of: dic
     shards = [np.load(shard_dir / f"{t}.npz") for t in tile_ids]
     arrays = {"semantic_tokens": "semantic_tokens", "semantic_pooled": "semantic_pooled",
               "images": "image", "masks": "mask", "signal_agreement": "signal_agreement",
-              "signal_confidence_histograms": "signal_confidence_histograms"}
+              "signal_confidence_histograms": "signal_confidence_histograms",
+              "signal_class_shares": "signal_class_shares"}
     arrays |= {f"{kind}_{m}": f"{kind}_{m}" for m in methods for kind in ("seg", "pred")}
     (out_dir / ARRAYS).mkdir(exist_ok=True)
     for name, key in arrays.items():

@@ -12,6 +12,7 @@ Layout of a store folder::
     arrays/images.npy, masks.npy                        the tiles' pixels and labels
     arrays/signal_agreement.npy                         N x M x M pairwise pixel agreement
     arrays/signal_confidence_histograms.npy             N x M x B max-softmax histograms
+    arrays/signal_class_shares.npy                      N x M x C predicted class shares
 
 Rows of every array follow ``tiles.parquet``'s order.
 """
@@ -96,7 +97,7 @@ class SQEDStore:
     def signals(self, index: np.ndarray | None = None) -> PoolSignals | None:
         """The pool signals of the tiles at ``index`` (all by default); None for a store built
         before they were kept (rebuild it: ``rssqa build`` resumes)."""
-        if "consensus" not in self.records or not (self.root / ARRAYS / "signal_agreement.npy").exists():
+        if "consensus" not in self.records or not (self.root / ARRAYS / "signal_class_shares.npy").exists():
             return None
         index = np.arange(len(self.tiles)) if index is None else index
         consensus = self.records.pivot(index="tile_id", columns="method", values="consensus")
@@ -106,6 +107,7 @@ class SQEDStore:
             agreement=np.asarray(self.array("signal_agreement")[index], dtype=np.float32),
             confidence_histograms=np.asarray(self.array("signal_confidence_histograms")[index],
                                              dtype=np.float32),
+            class_shares=np.asarray(self.array("signal_class_shares")[index], dtype=np.float32),
         )
 
     def predictions(self, method: str) -> np.ndarray:

@@ -1,8 +1,8 @@
 """The feature space every cross-method selector shares: one row per (tile, method).
 
 A selector must tell the methods of one tile apart, so besides what each method's own output says
-(agreement with the other methods, confidence, the share of confident pixels) every signal also
-appears relative to the tile's mean over the pool: on a hard tile every method's confidence drops,
+(agreement with the other methods, confidence, the share of confident pixels, the share of pixels
+given to each class) every signal also appears relative to the tile's mean over the pool: on a hard tile every method's confidence drops,
 and only the differences say which one to trust. A few principal components of the tile's semantic
 embedding and of each method's pooled pre-classifier feature (RS-SQA's two branches, compressed)
 carry the scene and the method's view of it; a one-hot column per method lets a model learn each
@@ -98,6 +98,7 @@ class SelectorFeatures:
 
     def _raw(self, inputs: AssessmentInputs) -> np.ndarray:
         signals = with_relative(pool_signal_table(inputs))
+        classes = with_relative(np.asarray(require_signals(inputs).class_shares, np.float64))
         semantic = self.semantic.transform(np.asarray(inputs.semantic_pooled))
         semantic = np.broadcast_to(semantic[:, None, :], (len(inputs), len(self.methods),
                                                           semantic.shape[1]))
@@ -106,7 +107,7 @@ class SelectorFeatures:
         for j, m in enumerate(self.methods):
             projected = self.seg[m].transform(np.asarray(inputs.seg_features[m]))
             seg[:, j, :projected.shape[1]] = projected
-        return np.concatenate([signals, semantic, seg], axis=2).astype(np.float32)
+        return np.concatenate([signals, classes, semantic, seg], axis=2).astype(np.float32)
 
     def state(self) -> dict[str, np.ndarray]:
         state = {"scaler.mean": self.scaler.mean, "scaler.std": self.scaler.std}

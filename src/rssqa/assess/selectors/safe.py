@@ -108,6 +108,10 @@ class SafeSelector(Assessor):
         self._require_fitted()
         return self.base.predict(inputs)
 
+    @property
+    def default_method(self) -> str | None:
+        return self.default
+
     def selection_scores(self, predictions: np.ndarray) -> np.ndarray:
         self._require_fitted()
         scores = np.array(predictions, dtype=np.float64, copy=True)
