@@ -38,6 +38,8 @@ class SQEDConfig:
     groups: list[str] = field(default_factory=list)
     test_per_group: int = 2
     batch_size: int = 16
+    # Below tile_size: overlapping tiles from the train split's images, for assessors to fit on.
+    train_stride: int | None = None
 
 
 @dataclass

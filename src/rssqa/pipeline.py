@@ -126,7 +126,8 @@ def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
                       build_info={"groups": config.sqed.groups, "seed": config.seed,
                                   "test_per_group": config.sqed.test_per_group,
                                   "encoder": json.loads(json.dumps(config.encoder.kwargs, default=str))},
-                      batch_size=config.sqed.batch_size, verbose=verbose)
+                      batch_size=config.sqed.batch_size, verbose=verbose,
+                      train_stride=config.sqed.train_stride)
 
 
 # Trained beside the config's assessor: the paper's RS-SQA, the label-free estimators, and the

@@ -102,3 +102,32 @@ def test_unfinished_folder_is_not_opened_as_a_store(tmp_path):
 
     with pytest.raises(InputError, match="not a finished SQED store"):
         SQEDStore(tmp_path)
+
+
+def test_store_keeps_the_pool_signals_of_every_tile(store):
+    signals = store.inputs("test").signals
+    test = store.inputs("test")
+    assert signals.methods == store.methods
+    assert signals.consensus.shape == (len(test), len(store.methods))
+    assert signals.agreement.shape == (len(test), len(store.methods), len(store.methods))
+    np.testing.assert_allclose(signals.confidence_histograms.sum(axis=2), 1.0, atol=1e-5)
+    np.testing.assert_allclose(signals.class_shares.sum(axis=2), 1.0, atol=1e-5)
+    # the stored agreement is the agreement of the stored predictions
+    first, second = (np.asarray(store.predictions(m))[store.split_index("test")]
+                     for m in store.methods[:2])
+    np.testing.assert_allclose(signals.agreement[:, 0, 1], (first == second).mean(axis=(1, 2)),
+                               atol=1e-6)
+
+
+def test_overlapping_train_tiles_grow_the_train_split_only(config, store, tmp_path):
+    from dataclasses import replace
+
+    overlapping = replace(config, output=str(tmp_path / "run"),
+                          sqed=replace(config.sqed, train_stride=16))
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "pool").symlink_to(config.output_dir.resolve() / "pool")
+    grown = build_store(overlapping, verbose=False)
+    # 64-px images, 32-px tiles: 4 tiles at stride 32, 9 at stride 16
+    per_split = grown.tiles.groupby("split").size()
+    assert per_split["train"] == store.tiles.groupby("split").size()["train"] // 4 * 9
+    assert per_split["test"] == store.tiles.groupby("split").size()["test"]

@@ -43,15 +43,19 @@ class BuildStats:
 
 def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], pool: list[TrainedMethod],
                encoder: SemanticEncoder, classmap: ClassMap, tile_size: int, build_info: dict,
-               batch_size: int = 16, verbose: bool = True) -> SQEDStore:
+               batch_size: int = 16, verbose: bool = True,
+               train_stride: int | None = None) -> SQEDStore:
     """Build (or finish, or reuse) the store in ``out_dir``.
 
     ``split_of`` maps each sample's source_id to its split; ``build_info`` is recorded in the manifest
     and, with the pool's and encoder's identity, decides whether existing work can be reused.
-    Bad files are reported and skipped; the manifest lists them.
+    Bad files are reported and skipped; the manifest lists them. ``train_stride`` below the tile
+    size cuts overlapping tiles from the train split's images (more tiles to fit assessors on);
+    test tiles never overlap.
     """
     out_dir = Path(out_dir)
-    key = fingerprint({"format": STORE_FORMAT, "info": build_info, "tile_size": tile_size, "split": split_of,
+    key = fingerprint({"format": STORE_FORMAT, "info": build_info, "tile_size": tile_size,
+                       "train_stride": train_stride or tile_size, "split": split_of,
                        "encoder": [encoder.name, encoder.input_size],
                        "pool": [m.meta["fingerprint"] for m in pool]})
     manifest_path = out_dir / MANIFEST
@@ -76,7 +80,11 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
     with progress_bar(verbose) as progress:
         task = progress.add_task("build SQED", total=len(samples))
         last_source = None
-        for tile_data in iter_tile_data(samples, tile_size, classmap, on_error=skipped.add):
+        def stride_of(sample: Sample) -> int:
+            return (train_stride or tile_size) if split_of[sample.source_id] == "train" else tile_size
+
+        for tile_data in iter_tile_data(samples, tile_size, classmap, on_error=skipped.add,
+                                        stride_of=stride_of):
             if tile_data.tile.source_id != last_source:
                 if last_source is not None:
                     progress.advance(task)

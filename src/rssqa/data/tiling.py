@@ -1,9 +1,10 @@
-"""Cutting source images into square, non-overlapping tiles.
+"""Cutting source images into square tiles.
 
-Tiles never overlap, so no two tiles share ground within one image, and are never padded: the
-right and bottom remainders narrower than a tile are dropped, so every label pixel in a tile is a
-real one and a tile's overall accuracy is measured on real ground only. An image smaller than the
-tile size yields no tiles.
+By default tiles never overlap, so no two tiles share ground within one image; a smaller
+``stride`` cuts overlapping tiles, which only ever serves to give assessors more training tiles
+(never for a test split). Tiles are never padded: the right and bottom remainders narrower than a
+tile are dropped, so every label pixel in a tile is a real one and a tile's overall accuracy is
+measured on real ground only. An image smaller than the tile size yields no tiles.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ OnError = Callable[[Sample, InputError], None]
 """Called with a sample whose files cannot be used; processing then carries on without it."""
 
 
-def tile_grid(height: int, width: int, size: int) -> list[tuple[int, int]]:
-    """Top-left ``(x, y)`` corners of the ``size`` x ``size`` tiles of an image, row by row."""
-    if size <= 0:
-        raise ValueError(f"tile size must be positive, got {size}")
-    return [(x, y) for y in range(0, height - size + 1, size)
-            for x in range(0, width - size + 1, size)]
+def tile_grid(height: int, width: int, size: int, stride: int | None = None) -> list[tuple[int, int]]:
+    """Top-left ``(x, y)`` corners of the ``size`` x ``size`` tiles of an image, row by row,
+    ``stride`` pixels apart (``size`` by default: no overlap)."""
+    stride = stride or size
+    if size <= 0 or stride <= 0:
+        raise ValueError(f"tile size and stride must be positive, got {size} and {stride}")
+    return [(x, y) for y in range(0, height - size + 1, stride)
+            for x in range(0, width - size + 1, stride)]
 
 
 @dataclass
@@ -82,11 +85,13 @@ def _crop(array: np.ndarray | None, tile: Tile) -> np.ndarray | None:
 
 
 def iter_tile_data(samples: Iterable[Sample], size: int, classmap: ClassMap | None,
-                   on_error: OnError | None = None) -> Iterator[TileData]:
+                   on_error: OnError | None = None,
+                   stride_of: Callable[[Sample], int] | None = None) -> Iterator[TileData]:
     """Read each sample's image and mask once and yield its tiles in :func:`tile_grid` order.
 
     Masks are read only when ``classmap`` is given. A sample whose files cannot be used raises
-    its InputError, or, with ``on_error``, is reported to it and skipped.
+    its InputError, or, with ``on_error``, is reported to it and skipped. ``stride_of`` gives a
+    sample's tile stride (the tile size when None).
     """
     for sample in samples:
         try:
@@ -94,7 +99,8 @@ def iter_tile_data(samples: Iterable[Sample], size: int, classmap: ClassMap | No
         except InputError as error:
             _handle(sample, error, on_error)
             continue
-        for x, y in tile_grid(image.shape[0], image.shape[1], size):
+        stride = stride_of(sample) if stride_of else size
+        for x, y in tile_grid(image.shape[0], image.shape[1], size, stride):
             tile = Tile(sample.source_id, sample.group, x, y, size)
             yield TileData(tile, _crop(image, tile), _crop(mask, tile))
 
