@@ -35,7 +35,9 @@ class RSSQAConfig:
     (``SequentialLR`` of ``LinearLR`` and ``StepLR``, stepped once per epoch).
 
     Loss: ``MSE + kl_weight * KL(P || Q)`` with P and Q softmaxes of the true and the predicted
-    scores over the batch at temperature ``kl_tau`` (see ``rssqa.assess.losses``). The default
+    scores over the batch at temperature ``kl_tau`` (see ``rssqa.assess.losses``). Departure from
+    the paper, whose KL term has no temperature (a softmax of raw OA values is nearly uniform,
+    so the term would carry no ranking signal). The default
     0.05 is picked for the narrow range OA lives in: a batch whose OA spreads with a standard
     deviation of 0.05-0.1 then gives logits spread by 1-2, a distribution whose effective support
     is about 9-21 of 32 tiles. A larger tau flattens P towards uniform (KL carries no ranking

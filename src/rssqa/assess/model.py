@@ -23,7 +23,11 @@ from rssqa.assess.config import RSSQAConfig
 
 class SemanticAdapter(nn.Module):
     """Encoder tokens -> F_sem: linear projection, a learned [CLS] token and positional
-    embedding, ``depth`` ViT blocks, and the CLS token after a final LayerNorm."""
+    embedding, ``depth`` ViT blocks, and the CLS token after a final LayerNorm.
+
+    Departure from the paper, which does not say how the adapter's tokens become one vector:
+    a learned CLS token, as in ViT, rather than a mean over tokens (the mean is what the
+    ``adapters=False`` ablation projects)."""
 
     def __init__(self, token_dim: int, num_tokens: int, hidden: int, heads: int, depth: int,
                  mlp_ratio: float = 4.0):

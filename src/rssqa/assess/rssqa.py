@@ -1,7 +1,9 @@
 """RS-SQA as an ``Assessor``: one ``RSSQANet`` per segmentation method, trained on cached features.
 
 Inputs are standardised feature-wise with statistics from the training tiles (saved with the
-model). Training is deterministic given ``config.seed``: each method's network starts from
+model). Departure from the paper, which feeds raw features: the pooled features of different
+segmentation models differ in scale by orders of magnitude, and one learning rate serves them all
+only once they share a scale. Training is deterministic given ``config.seed``: each method's network starts from
 ``torch.manual_seed(seed)`` and shuffles with its own seeded generator.
 
 A saved assessor is a directory: ``assessor.json`` (kind, config, feature dimensions, methods,
