@@ -101,7 +101,8 @@ def evaluate(config: ConfigArg, assessors: AssessorsOpt = "",
 def recommend(
     target: Annotated[Path, typer.Argument(help="an image or a folder of images")],
     config: Annotated[Path, typer.Option("--config", "-c", help="the experiment that trained the pool")],
-    assessor: Annotated[str, typer.Option(help="which trained assessor scores the methods")] = "rssqa",
+    assessor: Annotated[str | None, typer.Option(
+        help="which trained assessor scores the methods (default: the config's)")] = None,
     out: Annotated[Path, typer.Option(help="output folder (default: <experiment>/recommend)")] = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -118,11 +119,15 @@ def recommend(
     paths = find_images(target)
     store = SQEDStore.open(layout.sqed)
     recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(cfg),
-                              load_assessor(layout.assessors / assessor),
+                              load_assessor(layout.assessors / (assessor or cfg.assessor.name)),
                               ClassMap.from_dict(store.manifest["classmap"]), cfg.tile_size)
     table = recommender.run(paths, out, verbose=not quiet)
     if not table.empty:
         picks = table[table["recommended"]][["image", "method", "predicted_oa"]]
+        decisions = recommender.decisions
+        if any(d["default"] for d in decisions.values()):
+            picks["kept default"] = [decisions[name]["kept_default"] for name in picks["image"]]
+            picks["predicted gain"] = [decisions[name]["predicted_gain"] for name in picks["image"]]
         console.print(picks.to_string(index=False))
     console.print(f"segmentations, scores.csv and recommendations.json in {out}")
 

@@ -85,6 +85,7 @@ class Recommender:
         self.pool, self.encoder, self.assessor = pool, encoder, assessor
         self.classmap, self.tile_size, self.batch_size = classmap, tile_size, batch_size
         self.methods = [m.method.name for m in pool]
+        self.decisions: dict[str, dict] = {}  # image -> its ImageAssessment.summary(), after run()
 
     def _tiles(self, image: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
         height, width = image.shape[:2]
@@ -147,6 +148,7 @@ class Recommender:
                 progress.advance(task)
         table = pd.concat(rankings, ignore_index=True) if rankings else pd.DataFrame()
         table.to_csv(out_dir / "scores.csv", index=False)
+        self.decisions = picks
         atomic_write_text(out_dir / "recommendations.json", json.dumps(
             {"recommended": {name: pick["method"] for name, pick in picks.items()},
              "decisions": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
