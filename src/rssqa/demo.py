@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from rssqa.config import builtin_config, load_config
-from rssqa.pipeline import (DEFAULT_BASELINES, Layout, build_encoder, build_store, evaluate_assessors,
+from rssqa.pipeline import (Layout, build_encoder, build_store, default_assessors, evaluate_assessors,
                             load_source, train_assessors)
 from rssqa.utils import write_run_record
 
@@ -30,7 +30,7 @@ def run_demo(out: Path, verbose: bool = True, console: Console | None = None) ->
     console.print(store.summary().to_string())
 
     console.rule("3. assessors on the SQED train split")
-    names = [config.assessor.name, *DEFAULT_BASELINES]
+    names = default_assessors(config)
     train_assessors(config, store, names, verbose=verbose)
 
     console.rule("4. evaluation on the SQED test split")
