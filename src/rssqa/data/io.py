@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from rssqa.data.classmap import ClassMap
+from rssqa.data.mask_encodings import MaskPixels, grey_band
 from rssqa.errors import InputError
 
 # Pillow modes that hold 8-bit samples and convert to RGB without loss of meaning
@@ -81,14 +82,35 @@ def image_size(path: str | Path) -> tuple[int, int]:
     return height, width
 
 
+def _mask_pixels(img: Image.Image, path: Path) -> MaskPixels:
+    """What a mask's encodings need from it: its colours and/or its single band.
+
+    A palette PNG keeps its raw indices as the band (class ids in VOC-style index masks) and is
+    expanded to RGB for colour lookup. A multi-band TIFF label gives band 1 as its band, whatever
+    the other bands hold; other RGB masks have a band only where their three channels are equal.
+    """
+    img.load()  # decode now, inside _open, so a truncated file is reported as unreadable
+    raw = np.asarray(img)
+    if img.mode == "1":
+        raw = raw.astype(np.uint8) * 255
+    rgb = np.asarray(img.convert("RGB")) if img.mode in _EIGHT_BIT_MODES else None
+    if raw.ndim == 2:
+        return MaskPixels(rgb, raw)
+    is_tiff = path.suffix.lower() in {".tif", ".tiff"}
+    band = raw[..., 0] if is_tiff else (None if rgb is None else grey_band(rgb))
+    if img.mode in {"LA", "PA"}:
+        band = raw[..., 0]
+    return MaskPixels(rgb, band)
+
+
 def read_mask(path: str | Path, classmap: ClassMap,
               expected_shape: tuple[int, int] | None = None) -> np.ndarray:
-    """HxW uint8 class indices of a colour-coded mask.
+    """HxW uint8 class indices of a label mask, in whichever encoding the class map declares.
 
-    The mask is always converted to RGB before its colours are looked up: palette PNGs each carry
-    their own palette order, so palette indices are meaningless across files.
-    ``expected_shape`` is the ``(height, width)`` of the mask's image; a mask of another size is
-    not pixel-aligned with it and is refused.
+    Colours are always looked up after converting to RGB: palette PNGs each carry their own
+    palette order, so palette indices are meaningless across files as colours (an index encoding
+    reads them as class ids instead). ``expected_shape`` is the ``(height, width)`` of the mask's
+    image; a mask of another size is not pixel-aligned with it and is refused.
     """
     path = Path(path)
     with _open(path) as img:
@@ -98,5 +120,5 @@ def read_mask(path: str | Path, classmap: ClassMap,
                              f"{expected_shape[0]}x{expected_shape[1]}",
                              "labels must be pixel-aligned with their image: re-export the mask "
                              "at the image's size")
-        rgb = _decode_rgb(img, path, "mask")
-    return classmap.encode(rgb, path=path)
+        pixels = _mask_pixels(img, path)
+    return classmap.encode_pixels(pixels, path=path)
