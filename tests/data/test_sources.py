@@ -57,8 +57,8 @@ def test_create_source_builds_kinds_from_config(tmp_path):
                            classmap={"classes": [{"name": "red", "colour": "#FF0000"}]})
     assert source.classmap.names == ("red",)
     assert len(source.samples()) == 1
-    with pytest.raises(InputError, match="use one of: dubai, folder"):
-        create_source("loveda", root=".")
+    with pytest.raises(InputError, match="use one of: deepglobe, dubai, floodnet, folder"):
+        create_source("landcover_ai", root=".")
     with pytest.raises(InputError, match="images_dr"):
         create_source("folder", images_dr=".")
 

@@ -6,6 +6,11 @@ Configs name a source by kind::
     source: {kind: dubai, root: ../shared/data/dubai}
     source: {kind: folder, images_dir: scenes/img, masks_dir: scenes/lbl,
              classmap: {classes: [{name: road, colour: "#FFFF00"}], ignore: ["#000000"]}}
+    source: {kind: potsdam, root: data/Potsdam, bands: IRRG, labels: eroded}
+
+The published datasets (``vaihingen``, ``potsdam``, ``loveda``, ``uavid``, ``floodnet``,
+``deepglobe``, ``openearthmap``) are read in the folder layout their publishers ship, with their
+own class maps; each says in its docstring what layout it expects and where to get it.
 """
 
 from __future__ import annotations
@@ -15,8 +20,14 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from rssqa.data.classmap import ClassMap
+from rssqa.data.sources.deepglobe import DeepGlobeLandCoverSource
 from rssqa.data.sources.dubai import DubaiSource
+from rssqa.data.sources.floodnet import FloodNetSource
 from rssqa.data.sources.folder import FolderSource
+from rssqa.data.sources.isprs import PotsdamSource, VaihingenSource
+from rssqa.data.sources.loveda import LoveDASource
+from rssqa.data.sources.openearthmap import OpenEarthMapSource
+from rssqa.data.sources.uavid import UAVidSource
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
 
@@ -27,7 +38,12 @@ class Source(Protocol):
     def samples(self) -> list[Sample]: ...
 
 
-SOURCES: dict[str, type] = {"dubai": DubaiSource, "folder": FolderSource}
+SOURCES: dict[str, type] = {
+    "dubai": DubaiSource, "folder": FolderSource, "vaihingen": VaihingenSource,
+    "potsdam": PotsdamSource, "loveda": LoveDASource, "uavid": UAVidSource,
+    "floodnet": FloodNetSource, "deepglobe": DeepGlobeLandCoverSource,
+    "openearthmap": OpenEarthMapSource,
+}
 
 
 def create_source(kind: str, **kwargs) -> Source:
@@ -54,4 +70,6 @@ def create_source(kind: str, **kwargs) -> Source:
     return cls(**kwargs)
 
 
-__all__ = ["DubaiSource", "FolderSource", "SOURCES", "Source", "create_source"]
+__all__ = ["DeepGlobeLandCoverSource", "DubaiSource", "FloodNetSource", "FolderSource",
+           "LoveDASource", "OpenEarthMapSource", "PotsdamSource", "SOURCES", "Source",
+           "UAVidSource", "VaihingenSource", "create_source"]
