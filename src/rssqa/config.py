@@ -29,14 +29,19 @@ class MethodConfig:
 @dataclass
 class PoolConfig:
     groups: list[str] = field(default_factory=list)
+    # Instead of named groups: this seeded share of the groups (source images) trains the pool.
+    fraction: float | None = None
     methods: list[MethodConfig] = field(default_factory=list)
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
 @dataclass
 class SQEDConfig:
-    groups: list[str] = field(default_factory=list)
-    test_per_group: int = 2
+    groups: list[str] = field(default_factory=list)  # none named: the groups the pool left
+    # Test images: test_per_group of each group (2 by default with named groups), or a seeded
+    # test_fraction of the groups (0.2 by default without); see rssqa.data.assignment.
+    test_per_group: int | None = None
+    test_fraction: float | None = None
     batch_size: int = 16
     # Below tile_size: overlapping tiles from the train split's images, for assessors to fit on.
     train_stride: int | None = None

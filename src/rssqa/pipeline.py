@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from rssqa.config import ExperimentConfig
+from rssqa.data.assignment import SplitRule, pool_samples, sqed_samples, sqed_split, write_assignment
 from rssqa.data.classmap import ClassMap
+from rssqa.data.grid import apply_grouping
 from rssqa.data.sources import create_source
-from rssqa.data.splits import select_groups, split_by_source
 from rssqa.data.sqed import SQEDStore
 from rssqa.data.tiling import SkipLog, iter_tile_data
 from rssqa.data.types import Sample
@@ -50,15 +51,25 @@ class Layout:
 
 
 def load_source(config: ExperimentConfig) -> tuple[list[Sample], ClassMap]:
+    """The source's samples, grouped as ``data.group_by`` asks (``grid``: blocks of
+    ``data.block_tiles`` x ``data.block_tiles`` tiles), and its class map."""
     options = dict(config.data)
     kind = options.pop("kind", "demo")
+    group_by, block_tiles = options.pop("group_by", "source"), options.pop("block_tiles", 4)
     if kind == "demo":
         from rssqa.data.demo import demo_source
 
         source = demo_source()
     else:
         source = create_source(kind, **options)
-    return source.samples(), source.classmap
+    samples = apply_grouping(source.samples(), group_by, config.tile_size, block_tiles)
+    return samples, source.classmap
+
+
+def split_rule(config: ExperimentConfig) -> SplitRule:
+    """The config's split settings: named groups or seeded shares (rssqa.data.assignment)."""
+    return SplitRule(config.seed, tuple(config.pool.groups), config.pool.fraction,
+                     tuple(config.sqed.groups), config.sqed.test_per_group, config.sqed.test_fraction)
 
 
 def load_tiles(samples: list[Sample], tile_size: int, classmap: ClassMap,
@@ -78,12 +89,13 @@ def load_tiles(samples: list[Sample], tile_size: int, classmap: ClassMap,
 def train_pool(config: ExperimentConfig, verbose: bool = True) -> list[TrainedMethod]:
     """Train (or load, when already trained) every method of the pool on the pool groups."""
     samples, classmap = load_source(config)
-    pool_samples = select_groups(samples, config.pool.groups)
+    pool_part = pool_samples(samples, split_rule(config))
     skipped = SkipLog()
-    ids, images, masks = load_tiles(pool_samples, config.tile_size, classmap, skipped)
+    ids, images, masks = load_tiles(pool_part, config.tile_size, classmap, skipped)
     if verbose:
+        groups = sorted({s.group for s in pool_part})
         print(f"pool training data: {len(ids)} tiles of {config.tile_size} px from "
-              f"{len(pool_samples)} images in {', '.join(config.pool.groups)}")
+              f"{len(pool_part)} images in {len(groups)} group(s): {', '.join(groups[:10])}")
         if skipped.entries:
             print(skipped.summary())
     data_id = fingerprint({"tiles": ids})
@@ -111,7 +123,7 @@ def build_encoder(config: ExperimentConfig) -> SemanticEncoder:
 
 
 def assessment_split(config: ExperimentConfig, samples: list[Sample]) -> dict[str, str]:
-    return split_by_source(samples, config.sqed.test_per_group, config.seed)
+    return sqed_split(samples, split_rule(config))
 
 
 def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
@@ -120,11 +132,12 @@ def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
 
     pool = train_pool(config, verbose=verbose)
     samples, classmap = load_source(config)
-    sqed_samples = select_groups(samples, config.sqed.groups)
-    return build_sqed(Layout(config.output_dir).sqed, sqed_samples, assessment_split(config, sqed_samples),
+    sqed_part = sqed_samples(samples, split_rule(config))
+    split_of = assessment_split(config, sqed_part)
+    write_assignment(config.output_dir / "splits.json", samples, split_rule(config), split_of)
+    return build_sqed(Layout(config.output_dir).sqed, sqed_part, split_of,
                       pool, build_encoder(config), classmap, config.tile_size,
-                      build_info={"groups": config.sqed.groups, "seed": config.seed,
-                                  "test_per_group": config.sqed.test_per_group,
+                      build_info={**split_rule(config).build_info(),
                                   "encoder": json.loads(json.dumps(config.encoder.kwargs, default=str))},
                       batch_size=config.sqed.batch_size, verbose=verbose,
                       train_stride=config.sqed.train_stride)

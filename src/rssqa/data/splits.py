@@ -21,7 +21,7 @@ from rssqa.errors import InputError
 Split = Literal["train", "test"]
 
 
-def _natural_key(name: str) -> list:
+def natural_key(name: str) -> list:
     """'tile2' before 'tile10'."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
@@ -33,7 +33,7 @@ def select_groups(samples: Iterable[Sample], groups: Sequence[str]) -> list[Samp
     unknown = [g for g in groups if g not in known]
     if unknown:
         raise InputError(None, f"unknown group(s) {', '.join(map(repr, unknown))}",
-                         f"known groups: {', '.join(sorted(known, key=_natural_key))}")
+                         f"known groups: {', '.join(sorted(known, key=natural_key))}")
     wanted = set(groups)
     return [s for s in samples if s.group in wanted]
 
@@ -63,3 +63,44 @@ def split_by_source(samples: Iterable[Sample], test_per_group: int, seed: int) -
         test = set(rng.choice(len(members), size=test_per_group, replace=False).tolist())
         assignment.update({sid: "test" if i in test else "train" for i, sid in enumerate(members)})
     return assignment
+
+
+def _groups_in_order(samples: Iterable[Sample]) -> list[str]:
+    return sorted({s.group for s in samples}, key=natural_key)
+
+
+def _share_count(fraction: float, total: int, what: str) -> int:
+    """How many of ``total`` groups a ``fraction`` takes: rounded, and never all nor none."""
+    if not 0 < fraction < 1:
+        raise InputError(None, f"{what} is {fraction}", "give a share strictly between 0 and 1, "
+                         "e.g. 0.5")
+    if total < 2:
+        raise InputError(None, f"{what} needs at least two groups (source images) to share out, "
+                         f"but there are {total}", "add images, or use group_by: grid to cut a "
+                         "large image into blocks")
+    return min(max(round(fraction * total), 1), total - 1)
+
+
+def choose_share(samples: Iterable[Sample], fraction: float, seed: int, purpose: str,
+                 what: str = "fraction") -> list[str]:
+    """A seeded ``fraction`` of the samples' groups (whole groups, so none straddles the cut).
+
+    The generator is seeded by ``seed`` and ``purpose`` (e.g. ``"pool"``), so different uses of
+    one seed draw independently; the result does not depend on sample order.
+    """
+    groups = _groups_in_order(samples)
+    count = _share_count(fraction, len(groups), what)
+    rng = np.random.default_rng([seed, zlib.crc32(purpose.encode())])
+    chosen = set(rng.permutation(len(groups))[:count].tolist())
+    return [g for i, g in enumerate(groups) if i in chosen]
+
+
+def split_by_fraction(samples: Iterable[Sample], test_fraction: float, seed: int) -> dict[str, Split]:
+    """``source_id -> "train" | "test"``: a seeded ``test_fraction`` of the groups go to test.
+
+    Whole groups move together (each image is its own group when a source has no groups), so the
+    split is by source image, or by scene, sequence or spatial block where the source has those.
+    """
+    samples = list(samples)
+    test = set(choose_share(samples, test_fraction, seed, "sqed-test", "sqed.test_fraction"))
+    return {s.source_id: "test" if s.group in test else "train" for s in samples}

@@ -67,6 +67,8 @@ def plan_tiles(samples: Iterable[Sample], size: int, on_error: OnError | None = 
         except InputError as error:
             _handle(sample, error, on_error)
             continue
+        if sample.window is not None:
+            width, height = sample.window[2:]
         tiles += [Tile(sample.source_id, sample.group, x, y, size)
                   for x, y in tile_grid(height, width, size)]
     return tiles
@@ -74,9 +76,17 @@ def plan_tiles(samples: Iterable[Sample], size: int, on_error: OnError | None = 
 
 def _read_sample(sample: Sample, classmap: ClassMap | None) -> tuple[np.ndarray, np.ndarray | None]:
     image = read_image(sample.image_path)
-    if sample.mask_path is None or classmap is None:
-        return image, None
-    return image, read_mask(sample.mask_path, classmap, expected_shape=image.shape[:2])
+    mask = None
+    if sample.mask_path is not None and classmap is not None:
+        mask = read_mask(sample.mask_path, classmap, expected_shape=image.shape[:2])
+    if sample.window is None:
+        return image, mask
+    x, y, width, height = sample.window
+    if x + width > image.shape[1] or y + height > image.shape[0]:
+        raise InputError(sample.image_path, f"block {sample.source_id} lies outside the "
+                         f"{image.shape[0]}x{image.shape[1]} image", "the file changed since its "
+                         "blocks were cut: run again")
+    return image[y:y + height, x:x + width], None if mask is None else mask[y:y + height, x:x + width]
 
 
 def _crop(array: np.ndarray | None, tile: Tile) -> np.ndarray | None:

@@ -13,13 +13,16 @@ class Sample:
     """One source image, with its label mask when there is one.
 
     ``group`` is the unit that must never straddle two splits (a Dubai tile such as ``tile2``:
-    its nine images overlap in content); ``source_id`` names the image itself.
+    its nine images overlap in content); ``source_id`` names the image itself. ``window``
+    ``(x, y, width, height)`` limits the sample to one block of its files (``group_by: grid``
+    cuts a large image into such blocks); tiles are then cut from the block alone.
     """
 
     source_id: str
     image_path: Path
     mask_path: Path | None
     group: str
+    window: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)
