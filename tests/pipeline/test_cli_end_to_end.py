@@ -25,13 +25,14 @@ def test_build_train_evaluate_recommend(tiny_config, tiny_dataset, tmp_path):
     assert (run / "run_build.json").exists()  # resolved config and seed next to the output
 
     invoke("train", tiny_config, "--quiet")
-    for name in ["rssqa", "random", "prior", "confidence-maxprob", "confidence-entropy"]:
+    defaults = ["rssqa", "agreement", "atc", "doc", "confidence-maxprob", "confidence-entropy",
+                "prior", "random"]
+    for name in defaults:
         assert (run / "assessors" / name).is_dir()
 
     output = invoke("evaluate", tiny_config, "--n-boot", 50)
     summary = pd.read_csv(run / "reports" / "summary.csv")
-    assert set(summary["assessor"]) == {"rssqa", "random", "prior", "confidence-maxprob",
-                                        "confidence-entropy"}
+    assert set(summary["assessor"]) == set(defaults)
     assert (run / "reports" / "scatter_rssqa.png").exists()
     assert "P@1" in output
 
