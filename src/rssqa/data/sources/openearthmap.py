@@ -1,6 +1,6 @@
 """OpenEarthMap (Xia et al., WACV 2023): global land cover at 0.25-0.5 m.
 
-1024x1024 RGB GeoTIFF tiles from 97 regions (44 countries) with single-band index labels:
+1000x1000 RGB GeoTIFF tiles (1024x1024 for the xBD-derived ones) from 97 regions (44 countries) with single-band index labels:
 0 is unknown (ignored), 1..8 the eight classes. Tiles of one region are cut from the same
 imagery, often side by side, so the region is the group. Published on Zenodo,
 https://zenodo.org/records/7223446 (OpenEarthMap_wo_xBD; test labels are withheld).
