@@ -196,14 +196,14 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
 
     out = Layout(config.output_dir).reports
     out.mkdir(parents=True, exist_ok=True)
-    test = store.inputs("test")
-    sbs = single_best(store.inputs("train").targets)
+    test = store.inputs("test", label=config.target)
+    sbs = single_best(store.inputs("train", label=config.target).targets)
     test_with_images = None
     evaluations, predictions, selections = [], {}, {}
     for name in names:
         assessor = load_assessor(Layout(config.output_dir).assessors / name)
         if assessor.needs_images and test_with_images is None:
-            test_with_images = store.inputs("test", with_images=True)
+            test_with_images = store.inputs("test", with_images=True, label=config.target)
         pred = assessor.predict(test_with_images if assessor.needs_images else test)
         predictions[name] = pred
         selections[name] = np.asarray(assessor.selection_scores(pred), dtype=np.float64)

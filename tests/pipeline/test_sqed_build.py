@@ -131,3 +131,15 @@ def test_overlapping_train_tiles_grow_the_train_split_only(config, store, tmp_pa
     per_split = grown.tiles.groupby("split").size()
     assert per_split["train"] == store.tiles.groupby("split").size()["train"] // 4 * 9
     assert per_split["test"] == store.tiles.groupby("split").size()["test"]
+
+
+def test_the_target_accuracy_is_configurable(store, tmp_path):
+    from rssqa.errors import InputError
+
+    miou = store.inputs("test", label="miou")
+    expected = store.records.set_index(["tile_id", "method"])["miou"]
+    assert miou.targets[0, 0] == pytest.approx(expected[(miou.tile_ids[0], store.methods[0])])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"target": "kappa"}))
+    with pytest.raises(InputError, match="target 'kappa'"):
+        load_config(bad)

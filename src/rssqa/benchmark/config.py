@@ -62,6 +62,7 @@ class BenchmarkConfig:
     threads: int | None = None
     verbose: bool = True
     cost: dict[str, Any] = field(default_factory=dict)  # {encoder: {name, kwargs}, num_classes}
+    target: str = "oa"  # the accuracy label predicted and selected on: oa, miou or f1
     source: dict[str, Any] = field(default_factory=dict)  # the YAML as read, for the run record
 
     @property
@@ -93,7 +94,7 @@ class BenchmarkConfig:
         every other rssqa config; ``base`` is only consulted when that path does not exist."""
         values = dict(values)
         known = {"store", "output", "reference", "assessors", "ablations", "seeds", "n_boot",
-                 "calibration_fraction", "coverage_levels", "threads", "verbose", "cost"}
+                 "calibration_fraction", "coverage_levels", "threads", "verbose", "cost", "target"}
         unknown = sorted(set(values) - known)
         if unknown:
             raise InputError(None, f"unknown benchmark key(s) {', '.join(unknown)}",
@@ -128,13 +129,16 @@ class BenchmarkConfig:
             problems.append(f"coverage_levels must lie in (0, 1), got {list(levels)}")
         if n_boot < 1:
             problems.append(f"n_boot must be positive, got {n_boot}")
+        target = str(values.get("target", "oa"))
+        if target not in ("oa", "miou", "f1"):
+            problems.append(f"target must be oa, miou or f1, got {target!r}")
         if problems:
             raise InputError(None, "; ".join(problems), "fix these values in the benchmark config")
         return cls(store=_path(values["store"], base), output=Path(values["output"]),
                    reference=reference, assessors=assessors, ablations=ablations, seeds=seeds,
                    n_boot=n_boot, calibration_fraction=fraction, coverage_levels=levels,
                    threads=values.get("threads"), verbose=bool(values.get("verbose", True)),
-                   cost=_cost(values.get("cost")), source=copy.deepcopy(values))
+                   cost=_cost(values.get("cost")), target=target, source=copy.deepcopy(values))
 
 
 def _run_spec(entry: dict[str, Any], table: str) -> RunSpec:

@@ -76,11 +76,11 @@ def load_benchmark_data(config: BenchmarkConfig) -> BenchmarkData:
     from rssqa.data.sqed import SQEDStore
 
     store = SQEDStore.open(config.store)
-    train = store.inputs("train", with_images=True)
+    train = store.inputs("train", with_images=True, label=config.target)
     sources = list(store.tiles["source_id"].to_numpy()[store.split_index("train")])
     fit, calibration = calibration_split(train, sources, config.calibration_fraction,
                                          config.seeds[0])
-    return BenchmarkData(fit, calibration, store.inputs("test", with_images=True))
+    return BenchmarkData(fit, calibration, store.inputs("test", with_images=True, label=config.target))
 
 
 def with_semantic_features(data: BenchmarkData, encoder: dict[str, Any],
@@ -210,6 +210,7 @@ def _fingerprint(spec: RunSpec, kwargs: dict[str, Any], data: BenchmarkData) -> 
         "test": data.test.tile_ids, "methods": data.test.methods,
         "semantic": [float(np.asarray(part.semantic_pooled, np.float64).sum())
                      for part in (data.fit, data.test)],
+        "targets": float(np.asarray(data.fit.targets, np.float64).sum()),  # OA, mIoU or F1
     }
     text = json.dumps(description, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
