@@ -73,3 +73,23 @@ def test_numbered_images_with_anti_aliased_masks_build(tmp_path, one_thread):
     assert set(tiles["source_id"]) == sqed_ids
     assert set(tiles.loc[tiles["split"] == "test", "source_id"]) == {
         sid for members in splits["groups"].values() for sid, role in members.items() if role == "sqed-test"}
+
+
+def test_group_by_grid_cuts_one_large_image_into_blocks_that_splits_keep_whole(tmp_path):
+    from rssqa.config import ExperimentConfig, from_dict
+    from rssqa.pipeline import load_source, split_rule
+    from rssqa.data.assignment import pool_samples, sqed_samples, sqed_split
+
+    data = numbered_folder(tmp_path / "data", count=1, size=256)
+    config = from_dict(ExperimentConfig, {
+        "tile_size": 32, "seed": 0,
+        "data": {"kind": "folder", "images_dir": str(data / "images"), "masks_dir": str(data / "masks"),
+                 "classmap": {"threshold": 128, "classes": ["background", "building"]},
+                 "group_by": "grid", "block_tiles": 2},
+        "pool": {"fraction": 0.5}})
+    samples, _ = load_source(config)
+    assert len(samples) == 16 and len({s.group for s in samples}) == 16  # 4 x 4 blocks of 2 x 2 tiles
+    rule = split_rule(config)
+    pool, sqed = pool_samples(samples, rule), sqed_samples(samples, rule)
+    assert len(pool) == 8 and {s.window for s in pool}.isdisjoint(s.window for s in sqed)
+    assert sum(v == "test" for v in sqed_split(sqed, rule).values()) == 2  # 0.2 of 8 blocks
