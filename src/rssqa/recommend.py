@@ -54,6 +54,8 @@ class ImageAssessment:
     recommended: str
     labels: np.ndarray
     default: str | None = None
+    # method -> that method's stitched class indices, only when assess(..., all_masks=True)
+    method_labels: dict[str, np.ndarray] | None = None
 
     @property
     def predicted_gain(self) -> float | None:
@@ -97,7 +99,9 @@ class Recommender:
         s = self.tile_size
         return boxes, np.stack([image[y:y + s, x:x + s] for y, x in boxes])
 
-    def assess(self, image: np.ndarray, name: str = "image") -> ImageAssessment:
+    def assess(self, image: np.ndarray, name: str = "image", all_masks: bool = False) -> ImageAssessment:
+        """Score, rank and segment one HxWx3 image; ``all_masks`` also keeps every method's
+        stitched mask (for showing them side by side), at one HxW uint8 array per method."""
         height, width = image.shape[:2]
         boxes, tiles = self._tiles(image)
         tile_scores, masks = [], []
@@ -115,12 +119,21 @@ class Recommender:
         tile_scores = np.concatenate(tile_scores)
         scores = tile_scores.mean(axis=0)
         best = self.methods[int(np.argmax(self.assessor.selection_scores(tile_scores).mean(axis=0)))]
-        labels = np.zeros(tuple(max(d, self.tile_size) for d in (height, width)), np.uint8)
+        stitched = {method: self._stitch(boxes, [m[method] for m in masks], (height, width))
+                    for method in (self.methods if all_masks else [best])}
+        return ImageAssessment(name, self.methods, tile_scores, scores, best, stitched[best],
+                               default=self.assessor.default_method,
+                               method_labels=stitched if all_masks else None)
+
+    def _stitch(self, boxes: list[tuple[int, int]], batches: list[np.ndarray],
+                shape: tuple[int, int]) -> np.ndarray:
+        """One method's tile masks pasted back in tile order (later tiles overwrite the overlap),
+        cropped to the image."""
+        labels = np.zeros(tuple(max(d, self.tile_size) for d in shape), np.uint8)
         s = self.tile_size
-        for (y, x), mask in zip(boxes, np.concatenate([m[best] for m in masks])):
+        for (y, x), mask in zip(boxes, np.concatenate(batches)):
             labels[y:y + s, x:x + s] = mask
-        return ImageAssessment(name, self.methods, tile_scores, scores, best, labels[:height, :width],
-                               default=self.assessor.default_method)
+        return labels[:shape[0], :shape[1]]
 
     def run(self, paths: list[Path], out_dir: Path, verbose: bool = True) -> pd.DataFrame:
         """Assess every image, write its recommended segmentation and a ranking table.
