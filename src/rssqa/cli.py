@@ -158,8 +158,10 @@ def _mount_optional_commands() -> None:
     """Commands whose modules pull in heavy dependencies (CLIP towers, the benchmark suite)."""
     from rssqa.benchmark.command import run_benchmark_command
     from rssqa.cliprs.command import pretrain_clip, train_clip
+    from rssqa.serve.command import serve
 
     app.command("benchmark")(run_benchmark_command)
+    app.command("serve")(serve)
     app.command("pretrain-clip")(pretrain_clip)
     app.command("train-clip")(train_clip)
 

@@ -1,0 +1,115 @@
+"""The FastAPI application: the page, ``POST /api/assess`` and ``GET /api/info``.
+
+Built around an already loaded :class:`Experiment` so tests and the benchmark can serve any
+experiment, and so loading (tens of seconds) happens once, before the first request.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI, File, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from rssqa.errors import RssqaError
+from rssqa.serve.engine import Experiment
+from rssqa.serve.limits import BodyLimit
+from rssqa.serve.results import assessment_payload
+from rssqa.serve.settings import ServeSettings
+from rssqa.serve.upload import ACCEPTED_FORMATS, UploadError, decode_upload, display_name
+from rssqa.serve.workers import BoundedWorkers
+
+log = logging.getLogger("rssqa.serve")
+
+# The page runs only its own script and shows only its own and data: images.
+_PAGE_POLICY = ("default-src 'self'; img-src 'self' data: blob:; script-src 'self'; "
+                "style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+                "frame-ancestors 'none'")
+
+
+def create_app(experiment: Experiment, settings: ServeSettings | None = None) -> FastAPI:
+    settings = settings or ServeSettings()
+    workers = BoundedWorkers(settings.workers, settings.max_queue)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        workers.shutdown()
+
+    app = FastAPI(title="rssqa", version="1", lifespan=lifespan, summary="Label-free quality "
+                  "assessment of remote-sensing segmentation: which model to trust on this image.")
+    app.state.experiment, app.state.settings, app.state.workers = experiment, settings, workers
+    app.add_middleware(BodyLimit, max_bytes=settings.max_bytes)
+    static = resources.files("rssqa.serve") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    _add_error_handlers(app)
+    _add_routes(app, experiment, settings, workers)
+    return app
+
+
+def _add_routes(app: FastAPI, experiment: Experiment, settings: ServeSettings,
+                workers: BoundedWorkers) -> None:
+    page = Environment(loader=PackageLoader("rssqa.serve", "templates"),
+                       autoescape=select_autoescape()).get_template("index.html")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> HTMLResponse:
+        html = page.render(info=_info(experiment, settings))
+        return HTMLResponse(html, headers={"Content-Security-Policy": _PAGE_POLICY,
+                                           "X-Content-Type-Options": "nosniff"})
+
+    @app.get("/api/info", summary="The experiment being served and the upload limits")
+    def info() -> dict:
+        return _info(experiment, settings)
+
+    @app.post("/api/assess", summary="Score every method on one image and recommend one",
+              responses={413: {"description": "file or image too large"},
+                         415: {"description": "not a PNG, JPEG or TIFF image"},
+                         422: {"description": "damaged image"}, 429: {"description": "queue full"}})
+    async def assess(file: UploadFile = File(..., description="a PNG, JPEG or TIFF image"),
+                     images: bool = Query(True, description="include the pictures (data: URIs)")
+                     ) -> dict:
+        data = await file.read()
+        name = display_name(file.filename)
+        return await workers.run(_assess_bytes, experiment, settings, data, name, images)
+
+
+def _assess_bytes(experiment: Experiment, settings: ServeSettings, data: bytes, name: str,
+                  images: bool) -> dict:
+    """Decode (on the worker, so a big decode also waits its turn), assess and package."""
+    pixels = decode_upload(data, settings.max_pixels)
+    result, seconds = experiment.assess(pixels, name)
+    return assessment_payload(experiment, result, pixels, seconds, images=images)
+
+
+def _info(experiment: Experiment, settings: ServeSettings) -> dict:
+    return {"experiment": experiment.name, "assessor": experiment.assessor_name,
+            "methods": experiment.methods, "default": experiment.recommender.assessor.default_method,
+            "tile_size": experiment.tile_size, "interval_note": experiment.interval_note,
+            "classes": [{"name": n, "colour": c} for n, c in
+                        zip(experiment.classmap.names, experiment.classmap.colours)],
+            "limits": {"max_bytes": settings.max_bytes, "max_pixels": settings.max_pixels,
+                       "formats": list(ACCEPTED_FORMATS), "workers": settings.workers}}
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Client mistakes get their status and one sentence; anything else a plain 500 sentence,
+    with the traceback only in the server's log."""
+
+    @app.exception_handler(UploadError)
+    async def upload_error(request: Request, error: UploadError) -> JSONResponse:
+        return JSONResponse({"detail": error.message}, status_code=error.status)
+
+    @app.exception_handler(RssqaError)
+    async def input_error(request: Request, error: RssqaError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("assessment failed")
+        return JSONResponse({"detail": "the server failed on this request; its log has the "
+                             "details"}, status_code=500)

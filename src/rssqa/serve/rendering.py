@@ -1,0 +1,62 @@
+"""Pictures for the page, as ``data:`` URIs: nothing is written to disk and nothing is fetched
+later, so a result is one self-contained JSON answer that a script can also save."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+
+from rssqa.data.classmap import ClassMap
+from rssqa.recommend import covering_grid
+
+DISPLAY_SIDE = 1024  # the shown photo is shrunk to this; masks keep full size for download
+
+
+def data_uri(image: Image.Image, fmt: str = "PNG") -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **({"quality": 88} if fmt == "JPEG" else {"optimize": True}))
+    mime = "image/jpeg" if fmt == "JPEG" else "image/png"
+    return f"data:{mime};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def photo_uri(pixels: np.ndarray) -> str:
+    """The uploaded image as a browser shows it (TIFF is not shown by browsers), at most
+    ``DISPLAY_SIDE`` pixels on its long side."""
+    image = Image.fromarray(pixels)
+    image.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))
+    return data_uri(image, "JPEG")
+
+
+def mask_uri(labels: np.ndarray, classmap: ClassMap) -> str:
+    """Class indices painted in the class map's colours, as a palette PNG (small, full size);
+    pixels of no class are black."""
+    image = Image.fromarray(np.asarray(labels, np.uint8), mode="P")
+    palette = np.zeros((256, 3), np.uint8)
+    palette[:len(classmap.names)] = classmap.decode(np.arange(len(classmap.names))[None])[0]
+    image.putpalette(palette.ravel().tolist())
+    return data_uri(image)
+
+
+def tile_boxes(shape: tuple[int, int], tile_size: int) -> list[tuple[int, int]]:
+    """The tiles' top-left corners, in the order ``Recommender`` scores them."""
+    height, width = (max(d, tile_size) for d in shape)
+    return [(y, x) for y in covering_grid(height, tile_size) for x in covering_grid(width, tile_size)]
+
+
+def heatmap(tile_scores: np.ndarray, shape: tuple[int, int], tile_size: int) -> tuple[str, dict]:
+    """Each pixel coloured by its tile's predicted accuracy (later tiles cover overlaps, as in the
+    stitched mask), on viridis over [lowest, highest] tile; the range comes back for the legend."""
+    from matplotlib import colormaps
+
+    low, high = float(tile_scores.min()), float(tile_scores.max())
+    span = high - low if high > low else 1.0
+    grid = np.zeros(tuple(max(d, tile_size) for d in shape), np.float32)
+    for (y, x), score in zip(tile_boxes(shape, tile_size), tile_scores):
+        grid[y:y + tile_size, x:x + tile_size] = (score - low) / span
+    colours = (colormaps["viridis"](grid[:shape[0], :shape[1]])[..., :3] * 255).astype(np.uint8)
+    image = Image.fromarray(colours)
+    image.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE), resample=Image.Resampling.NEAREST)
+    return data_uri(image), {"low": low, "high": high, "tiles": int(len(tile_scores))}
