@@ -52,10 +52,11 @@ def heatmap(tile_scores: np.ndarray, shape: tuple[int, int], tile_size: int) -> 
     from matplotlib import colormaps
 
     low, high = float(tile_scores.min()), float(tile_scores.max())
-    span = high - low if high > low else 1.0
+    # Equal tiles (e.g. an assessor that ignores the image) sit mid-scale, not at "worst".
+    relative = (tile_scores - low) / (high - low) if high > low else np.full(len(tile_scores), 0.5)
     grid = np.zeros(tuple(max(d, tile_size) for d in shape), np.float32)
-    for (y, x), score in zip(tile_boxes(shape, tile_size), tile_scores):
-        grid[y:y + tile_size, x:x + tile_size] = (score - low) / span
+    for (y, x), value in zip(tile_boxes(shape, tile_size), relative):
+        grid[y:y + tile_size, x:x + tile_size] = value
     colours = (colormaps["viridis"](grid[:shape[0], :shape[1]])[..., :3] * 255).astype(np.uint8)
     image = Image.fromarray(colours)
     image.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE), resample=Image.Resampling.NEAREST)

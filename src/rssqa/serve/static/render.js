@@ -73,8 +73,9 @@ function drawHeatmap(card, heatmap) {
   if (!heatmap) return;
   card.querySelector(".heatmap-block").hidden = false;
   card.querySelector(".heatmap").src = heatmap.uri;
-  card.querySelector(".heatmap-method").textContent =
-    `${heatmap.method}, predicted accuracy per tile (${heatmap.tiles} tiles)`;
+  const equal = heatmap.high - heatmap.low < 1e-9;
+  card.querySelector(".heatmap-method").textContent = `${heatmap.method}, predicted accuracy per ` +
+    `tile (${heatmap.tiles} tiles${equal ? ", all equal: this assessor does not vary by tile" : ""})`;
   card.querySelector(".heatmap-scale .low").textContent = percent(heatmap.low);
   card.querySelector(".heatmap-scale .high").textContent = percent(heatmap.high);
 }

@@ -1,0 +1,142 @@
+"""The page in a real headless Chromium (selenium): upload, wait, look, refuse a corrupt file.
+
+Skips, saying why, where Chromium or its driver is not installed (Debian: `apt-get install
+chromium chromium-driver`; `.ci/run` installs them). Saves the screenshot README.md shows.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "serve.png"
+
+
+def _browser_paths() -> tuple[str, str]:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    driver = shutil.which("chromedriver")
+    if not (browser and driver):
+        pytest.skip("no chromium and chromedriver on PATH: install them (Debian: apt-get install "
+                    "chromium chromium-driver) to run the browser test")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        pytest.skip("selenium is not installed: pip install -e '.[dev]'")
+    return browser, driver
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_url(experiment):
+    """uvicorn on a free loopback port, in a background thread, for this module."""
+    import uvicorn
+
+    from rssqa.serve.app import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(experiment), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver = _browser_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1180,1240", "--force-device-scale-factor=1"):
+        options.add_argument(argument)
+    chrome = webdriver.Chrome(service=Service(driver), options=options)
+    yield chrome
+    chrome.quit()
+
+
+def _scene(path: Path) -> Path:
+    """A 96 x 96 image from the tiny data's colours, so the masks look like something."""
+    rng = np.random.default_rng(3)
+    means = np.array([(180, 60, 60), (120, 110, 80), (30, 60, 140)], float)
+    layout = rng.integers(0, 3, (6, 6)).repeat(16, 0).repeat(16, 1)
+    pixels = np.clip(means[layout] + rng.normal(0, 20, (96, 96, 3)), 0, 255).astype(np.uint8)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def _upload(browser, path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.ID, "file-input").send_keys(str(path))
+
+
+def test_upload_shows_recommendation_overlay_and_refuses_a_corrupt_file(browser, server_url,
+                                                                        experiment, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server_url + "/")
+    assert "rssqa" in browser.title
+    _upload(browser, _scene(tmp_path / "scene.png"))
+    card = WebDriverWait(browser, 120).until(
+        ready.visibility_of_element_located((By.CSS_SELECTOR, ".result-card")))
+    recommended = card.find_element(By.CSS_SELECTOR, ".recommended-method").text
+    assert recommended in experiment.methods
+    overlay = card.find_element(By.CSS_SELECTOR, "img.overlay")
+    assert overlay.is_displayed()
+    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", overlay) == 96
+    slider = card.find_element(By.CSS_SELECTOR, ".opacity-slider")
+    browser.execute_script("arguments[0].value = 20; arguments[0].dispatchEvent(new Event('input'))", slider)
+    assert float(overlay.value_of_css_property("opacity")) == pytest.approx(0.2)
+    assert len(card.find_elements(By.CSS_SELECTOR, ".masks img")) == len(experiment.methods)
+    assert len(card.find_elements(By.CSS_SELECTOR, ".bar-row")) == len(experiment.methods)
+    assert card.find_element(By.CSS_SELECTOR, ".bar-row.recommended").get_attribute("data-method") == recommended
+    assert card.find_element(By.CSS_SELECTOR, ".heatmap-block").is_displayed()  # 9 tiles of 32 px
+    assert [e.text for e in card.find_elements(By.CSS_SELECTOR, ".legend li")] == ["building", "land", "water"]
+    _save_small_screenshot(browser)
+    _check_corrupt_file(browser, tmp_path)
+
+
+def _save_small_screenshot(browser) -> None:
+    """The page as README.md shows it, reduced to a 256-colour PNG to keep the repository small."""
+    import io
+
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shot = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("RGB")
+    shot.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(SCREENSHOT, optimize=True)
+
+
+def _check_corrupt_file(browser, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes((tmp_path / "scene.png").read_bytes()[:300])
+    _upload(browser, broken)
+    message = browser.find_element(By.ID, "message")
+    WebDriverWait(browser, 60).until(lambda _: message.is_displayed() and message.text)
+    assert "broken.png" in message.text and "damaged or truncated" in message.text
+    assert "HTTP 422" in message.text
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".result-card")) == 1
