@@ -50,7 +50,10 @@ def train_pool(config: ConfigArg, quiet: QuietOpt = False) -> None:
     cfg = _config(config)
     _record(cfg, "train-pool")
     for member in run(cfg, verbose=not quiet):
-        console.print(f"{member.method.name}: {member.meta['parameters']:,} parameters, "
+        if "train_seconds" not in member.meta:  # saved predictions or a user model
+            console.print(f"{member.name}: {member.meta['kind']} member, not trained here")
+            continue
+        console.print(f"{member.name}: {member.meta['parameters']:,} parameters, "
                       f"trained in {member.meta['train_seconds']} s")
 
 

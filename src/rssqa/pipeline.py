@@ -23,7 +23,10 @@ from rssqa.data.tiling import SkipLog, iter_tile_data
 from rssqa.data.types import Sample
 from rssqa.encoders import SemanticEncoder, create_encoder
 from rssqa.segzoo import get_method
-from rssqa.segzoo.train import TrainedMethod, fingerprint, load_trained, train_method
+from rssqa.errors import InputError
+from rssqa.segzoo.member import PoolMember
+from rssqa.segzoo.members import MEMBER_FILE, create_member, is_external, load_member, save_member
+from rssqa.segzoo.train import fingerprint, load_trained, train_method
 from rssqa.utils import seed_everything
 
 
@@ -86,9 +89,35 @@ def load_tiles(samples: list[Sample], tile_size: int, classmap: ClassMap,
     return ids, np.stack(images), np.stack(masks)
 
 
-def train_pool(config: ExperimentConfig, verbose: bool = True) -> list[TrainedMethod]:
-    """Train (or load, when already trained) every method of the pool on the pool groups."""
+def train_pool(config: ExperimentConfig, verbose: bool = True) -> list[PoolMember]:
+    """Every member of the pool, in config order: registry methods trained (or loaded, when
+    already trained) on the pool groups; saved predictions and user models (``name: predictions``
+    / ``name: torch``) opened and recorded in the pool folder, never trained."""
     samples, classmap = load_source(config)
+    names = [entry.kwargs.get("label") if is_external(entry.name) else entry.name
+             for entry in config.pool.methods]
+    if len(set(names)) != len(names) or None in names:
+        raise InputError(None, f"pool.methods names its members {names}: each needs a distinct "
+                         "name", "give every predictions / torch entry its own kwargs.label")
+    trained = [e for e in config.pool.methods if not is_external(e.name)]
+    training = _pool_training_data(config, samples, classmap, verbose) if trained else None
+    pool: list[PoolMember] = []
+    for entry, name in zip(config.pool.methods, names):
+        directory = Layout(config.output_dir).pool / name
+        if is_external(entry.name):
+            pool.append(create_member(entry.name, entry.kwargs, classmap))
+            save_member(directory, entry.name, entry.kwargs, classmap)
+            continue
+        images, masks, data_id = training
+        pool.append(train_method(get_method(entry.name), images, masks, classmap.num_classes,
+                                 directory, config.pool.train, method_kwargs=entry.kwargs,
+                                 data_id=data_id, verbose=verbose))
+    return pool
+
+
+def _pool_training_data(config: ExperimentConfig, samples: list[Sample], classmap: ClassMap,
+                        verbose: bool) -> tuple[np.ndarray, np.ndarray, str]:
+    """The pool groups' tiles and masks, and their fingerprint (the trainer's cache key)."""
     pool_part = pool_samples(samples, split_rule(config))
     skipped = SkipLog()
     ids, images, masks = load_tiles(pool_part, config.tile_size, classmap, skipped)
@@ -98,22 +127,19 @@ def train_pool(config: ExperimentConfig, verbose: bool = True) -> list[TrainedMe
               f"{len(pool_part)} images in {len(groups)} group(s): {', '.join(groups[:10])}")
         if skipped.entries:
             print(skipped.summary())
-    data_id = fingerprint({"tiles": ids})
-    pool = []
-    for entry in config.pool.methods:
-        pool.append(train_method(get_method(entry.name), images, masks, classmap.num_classes,
-                                 Layout(config.output_dir).pool / entry.name, config.pool.train,
-                                 method_kwargs=entry.kwargs, data_id=data_id, verbose=verbose))
-    return pool
+    return images, masks, fingerprint({"tiles": ids})
 
 
-def load_pool(directory: Path, methods: list[str] | None = None) -> list[TrainedMethod]:
-    """Trained pool members from ``directory`` (one sub-folder per method)."""
+def load_pool(directory: Path, methods: list[str] | None = None) -> list[PoolMember]:
+    """The pool members recorded in ``directory`` (one sub-folder each: a trained method's
+    weights, or the ``member.json`` of saved predictions or a user model)."""
     directory = Path(directory)
-    names = methods or sorted(p.name for p in directory.iterdir() if (p / "meta.json").exists())
+    names = methods or sorted(p.name for p in directory.iterdir()
+                              if (p / "meta.json").exists() or (p / MEMBER_FILE).exists())
     if not names:
         raise FileNotFoundError(f"{directory}: no trained segmentation method found; run `rssqa build`")
-    return [load_trained(directory / name) for name in names]
+    return [load_member(directory / name) if (directory / name / MEMBER_FILE).exists()
+            else load_trained(directory / name) for name in names]
 
 
 def build_encoder(config: ExperimentConfig) -> SemanticEncoder:

@@ -1,8 +1,14 @@
 """Running the segmentation pool on a batch of tiles: what the SQED builder and the recommender share.
 
-For each method: the predicted mask, the pooled pre-classifier feature (RS-SQA's segmentation
-branch) and the prediction's own confidence (the confidence baselines); across methods, the
-label-free pool signals (agreement, confidence histograms) of ``rssqa.signals``.
+For each member (a method trained here, a folder of saved predictions, a user's torch model; see
+``rssqa.segzoo.member``): the predicted mask, the pooled pre-classifier feature (RS-SQA's
+segmentation branch; N x 0 for a member without one) and the prediction's own confidence (the
+confidence baselines); across members, the label-free pool signals of ``rssqa.signals``.
+
+A mask-only member (saved index or colour masks) has no probabilities. It is taken to be certain
+of every pixel: max-probability 1 and entropy 0, so its confidence is (1, 0) and all its pixels
+fall in the top confidence bin. Confidence-based assessors then see a constant for it (no
+information, but no NaN), while agreement signals, which need masks only, work as for any member.
 """
 
 from __future__ import annotations
@@ -12,15 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from rssqa.segzoo.base import FeatureTap, to_model_input
-from rssqa.segzoo.train import TrainedMethod
+from rssqa.segzoo.member import PoolMember, Segmentation, TileRef
 from rssqa.signals import PoolSignals, pool_signals
 
 
 @dataclass
 class PoolOutput:
-    """Per method name: ``masks`` N x H x W uint8, ``features`` N x C, ``confidence`` N x 2
-    (mean max-softmax, mean entropy in nats); ``signals`` across the pool's methods."""
+    """Per member name: ``masks`` N x H x W uint8, ``features`` N x D (D = 0 for a member without
+    a pre-classifier feature), ``confidence`` N x 2 (mean max-softmax, mean entropy in nats);
+    ``signals`` across the pool's members."""
 
     masks: dict[str, np.ndarray] = field(default_factory=dict)
     features: dict[str, np.ndarray] = field(default_factory=dict)
@@ -28,24 +34,34 @@ class PoolOutput:
     signals: PoolSignals | None = None
 
 
-@torch.no_grad()
-def run_pool(pool: list[TrainedMethod], images: np.ndarray) -> PoolOutput:
-    """Segment N x H x W x 3 uint8 tiles with every method of the pool."""
-    pixels = to_model_input(images)
+def confidence_maps(segmentation: Segmentation) -> tuple[np.ndarray, np.ndarray]:
+    """N x H x W max-probability and entropy (nats) of one member's output; 1 and 0 everywhere
+    for a mask-only member (see the module docstring)."""
+    if segmentation.probabilities is None:
+        shape = segmentation.masks.shape
+        return np.ones(shape, np.float32), np.zeros(shape, np.float32)
+    probabilities = torch.from_numpy(np.asarray(segmentation.probabilities, np.float32))
+    max_prob = probabilities.max(dim=1).values
+    entropy = -(probabilities * probabilities.clamp_min(1e-12).log()).sum(dim=1)
+    return max_prob.numpy(), entropy.numpy()
+
+
+def run_pool(pool: list[PoolMember], images: np.ndarray,
+             refs: list[TileRef] | None = None) -> PoolOutput:
+    """Segment N x H x W x 3 uint8 tiles with every member of the pool; ``refs`` say where each
+    tile comes from (members that read saved predictions need them)."""
     output, max_probabilities, num_classes = PoolOutput(), {}, 0
     for member in pool:
-        member.model.eval()
-        with FeatureTap(member.model, member.method.classifier) as tap:
-            logits = member.model(pixels)
-        probabilities = logits.float().softmax(dim=1)
-        max_prob, predicted = probabilities.max(dim=1)
-        entropy = -(probabilities * probabilities.clamp_min(1e-12).log()).sum(dim=1)
-        name = member.method.name
-        output.masks[name] = predicted.to(torch.uint8).numpy()
-        output.features[name] = tap.pooled.float().numpy()
-        output.confidence[name] = torch.stack([max_prob.mean(dim=(1, 2)),
-                                               entropy.mean(dim=(1, 2))], dim=1).numpy()
-        max_probabilities[name] = max_prob.numpy()
-        num_classes = max(num_classes, probabilities.shape[1])
+        segmentation = member.segment(images, refs)
+        max_prob, entropy = confidence_maps(segmentation)
+        name = member.name
+        output.masks[name] = np.asarray(segmentation.masks, np.uint8)
+        output.features[name] = (np.zeros((len(images), 0), np.float32)
+                                 if segmentation.features is None
+                                 else np.asarray(segmentation.features, np.float32))
+        output.confidence[name] = np.stack([max_prob.mean(axis=(1, 2)), entropy.mean(axis=(1, 2))],
+                                           axis=1).astype(np.float32)
+        max_probabilities[name] = max_prob
+        num_classes = max(num_classes, member.num_classes)
     output.signals = pool_signals(list(output.masks), output.masks, max_probabilities, num_classes)
     return output

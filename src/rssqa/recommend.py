@@ -25,7 +25,7 @@ from rssqa.encoders.base import SemanticEncoder
 from rssqa.errors import InputError
 from rssqa.pool import run_pool
 from rssqa.progress import progress_bar
-from rssqa.segzoo.train import TrainedMethod
+from rssqa.segzoo.member import PoolMember, TileRef
 from rssqa.utils import atomic_write_text
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
@@ -82,11 +82,11 @@ class ImageAssessment:
 class Recommender:
     """Pool + semantic encoder + assessor, applied to unlabelled images."""
 
-    def __init__(self, pool: list[TrainedMethod], encoder: SemanticEncoder, assessor: Assessor,
+    def __init__(self, pool: list[PoolMember], encoder: SemanticEncoder, assessor: Assessor,
                  classmap: ClassMap, tile_size: int, batch_size: int = 16):
         self.pool, self.encoder, self.assessor = pool, encoder, assessor
         self.classmap, self.tile_size, self.batch_size = classmap, tile_size, batch_size
-        self.methods = [m.method.name for m in pool]
+        self.methods = [m.name for m in pool]
         self.decisions: dict[str, dict] = {}  # image -> its ImageAssessment.summary(), after run()
 
     def _tiles(self, image: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
@@ -101,14 +101,20 @@ class Recommender:
 
     def assess(self, image: np.ndarray, name: str = "image", all_masks: bool = False) -> ImageAssessment:
         """Score, rank and segment one HxWx3 image; ``all_masks`` also keeps every method's
-        stitched mask (for showing them side by side), at one HxW uint8 array per method."""
+        stitched mask (for showing them side by side), at one HxW uint8 array per method.
+
+        ``name`` is also the file stem under which pool members of saved predictions look for
+        this image's prediction; one they cannot use raises ``InputError`` naming the file."""
         height, width = image.shape[:2]
         boxes, tiles = self._tiles(image)
+        refs = [TileRef(name, (height, width), x, y, self.tile_size) for y, x in boxes]
+        for member in self.pool:
+            member.check(refs[0])
         tile_scores, masks = [], []
         for first in range(0, len(tiles), self.batch_size):
             batch = tiles[first:first + self.batch_size]
             encoded = self.encoder.encode(batch)
-            segmented = run_pool(self.pool, batch)
+            segmented = run_pool(self.pool, batch, refs[first:first + self.batch_size])
             inputs = AssessmentInputs(
                 tile_ids=[f"{name}_{i}" for i in range(first, first + len(batch))], methods=self.methods,
                 semantic_tokens=encoded.tokens.numpy(), semantic_pooled=encoded.pooled.numpy(),
@@ -148,11 +154,11 @@ class Recommender:
             for path in paths:
                 try:
                     image = read_image(path)
+                    result = self.assess(image, name=Path(path).stem)
                 except InputError as error:
                     skipped.append({"image": str(path), "error": str(error)})
                     progress.advance(task)
                     continue
-                result = self.assess(image, name=Path(path).stem)
                 Image.fromarray(self.classmap.decode(result.labels)).save(
                     out_dir / f"{result.name}_segmentation.png")
                 Image.fromarray(result.labels).save(out_dir / f"{result.name}_labels.png")
@@ -167,7 +173,7 @@ class Recommender:
              "decisions": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
              "classes": list(self.classmap.names)}, indent=2))
         if skipped and verbose:
-            print(f"skipped {len(skipped)} unreadable image(s):")
+            print(f"skipped {len(skipped)} image(s) that could not be read or segmented:")
             for entry in skipped:
                 print(f"  {entry['error']}")
         return table

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rssqa.structure import mask_structure
+
 # Max-softmax histogram resolution: ATC thresholds are fitted on these bin edges, so 0.02 steps.
 HISTOGRAM_BINS = 50
 
@@ -28,6 +30,8 @@ class PoolSignals:
         falls in each of B equal bins over [0, 1].
     class_shares: N x M x C, share of the tile's pixels each method assigns to each class (what
         the scene holds, as each method sees it; methods differ most on some classes).
+    structure: N x M x F, shape statistics of each method's mask (``rssqa.structure``: boundary
+        density, fragments); None where they were not computed.
     """
 
     methods: list[str]
@@ -35,13 +39,15 @@ class PoolSignals:
     agreement: np.ndarray
     confidence_histograms: np.ndarray
     class_shares: np.ndarray
+    structure: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.consensus)
 
     def subset(self, index: np.ndarray) -> PoolSignals:
         return PoolSignals(list(self.methods), self.consensus[index], self.agreement[index],
-                           self.confidence_histograms[index], self.class_shares[index])
+                           self.confidence_histograms[index], self.class_shares[index],
+                           None if self.structure is None else self.structure[index])
 
     def share_from_bin(self, first_bins: np.ndarray) -> np.ndarray:
         """N x M share of pixels in histogram bins ``first_bins[m]`` and above, i.e. whose
@@ -109,6 +115,7 @@ def pool_signals(methods: list[str], masks: dict[str, np.ndarray],
         confidence_histograms=np.stack([confidence_histogram(max_probability[m]) for m in methods],
                                        axis=1),
         class_shares=class_shares(stacked, num_classes),
+        structure=np.stack([mask_structure(masks[m]) for m in methods], axis=1),
     )
 
 
@@ -118,4 +125,6 @@ def concatenate(parts: list[PoolSignals]) -> PoolSignals:
                        np.concatenate([p.consensus for p in parts]),
                        np.concatenate([p.agreement for p in parts]),
                        np.concatenate([p.confidence_histograms for p in parts]),
-                       np.concatenate([p.class_shares for p in parts]))
+                       np.concatenate([p.class_shares for p in parts]),
+                       None if any(p.structure is None for p in parts)
+                       else np.concatenate([p.structure for p in parts]))

@@ -1,7 +1,10 @@
 """The resumable SQED builder.
 
 Work is done tile by tile: one semantic-encoder forward per tile (shared by every method), then
-every method of the pool, then the labels. Each finished tile is written atomically to its own
+every member of the pool (``rssqa.segzoo.member``: trained methods, saved predictions, user
+models), then the labels. Each member is asked once per source image whether it can segment it
+(saved predictions may be missing or misaligned); an image refused by any member is reported and
+skipped like an unreadable one, and the other images still go through. Each finished tile is written atomically to its own
 shard, so a builder killed at any point reruns without recomputing anything finished; the store is
 assembled from the shards in a fixed order, so the result is identical either way.
 """
@@ -18,13 +21,17 @@ import pandas as pd
 
 from rssqa.data.classmap import ClassMap
 from rssqa.data.sqed import ARRAYS, MANIFEST, RECORDS, TILES, SQEDStore
+from rssqa.data.io import image_size
 from rssqa.data.tiling import SkipLog, iter_tile_data
-from rssqa.data.types import Sample, TileData
+from rssqa.data.types import Sample, Tile, TileData
 from rssqa.encoders.base import SemanticEncoder
+from rssqa.errors import InputError
 from rssqa.metrics.segmentation import segmentation_scores
 from rssqa.pool import run_pool
 from rssqa.progress import progress_bar
-from rssqa.segzoo.train import TrainedMethod, fingerprint
+from rssqa.segzoo.member import PoolMember, TileRef
+from rssqa.segzoo.train import fingerprint
+from rssqa.structure import mask_structure
 from rssqa.utils import atomic_save_npz, atomic_write_text, atomic_write_with
 
 SHARDS = "shards"
@@ -41,7 +48,38 @@ class BuildStats:
     seconds: float = 0.0
 
 
-def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], pool: list[TrainedMethod],
+class MemberCheck:
+    """Where each tile comes from (its ``TileRef``), and whether every member of the pool can
+    segment its source image: asked once per image, a refusal recorded in the skip log."""
+
+    def __init__(self, pool: list[PoolMember], samples: list[Sample], skipped: SkipLog):
+        self.pool, self.skipped = pool, skipped
+        self.samples = {s.source_id: s for s in samples}
+        self.shapes: dict[str, tuple[int, int]] = {}
+        self.verdicts: dict[str, bool] = {}
+
+    def ref(self, tile: Tile) -> TileRef:
+        sample = self.samples[tile.source_id]
+        if tile.source_id not in self.shapes:
+            self.shapes[tile.source_id] = image_size(sample.image_path)
+        left, top = sample.window[:2] if sample.window is not None else (0, 0)
+        return TileRef(Path(sample.image_path).stem, self.shapes[tile.source_id],
+                       left + tile.x, top + tile.y, tile.size, Path(sample.image_path))
+
+    def accepts(self, tile: Tile) -> bool:
+        if tile.source_id not in self.verdicts:
+            try:
+                ref = self.ref(tile)
+                for member in self.pool:
+                    member.check(ref)
+                self.verdicts[tile.source_id] = True
+            except InputError as error:
+                self.skipped.add(self.samples[tile.source_id], error)
+                self.verdicts[tile.source_id] = False
+        return self.verdicts[tile.source_id]
+
+
+def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], pool: list[PoolMember],
                encoder: SemanticEncoder, classmap: ClassMap, tile_size: int, build_info: dict,
                batch_size: int = 16, verbose: bool = True,
                train_stride: int | None = None) -> SQEDStore:
@@ -68,11 +106,12 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
     shard_dir = out_dir / SHARDS / key
     shard_dir.mkdir(parents=True, exist_ok=True)
     skipped, stats, began = SkipLog(), BuildStats(), time.perf_counter()
+    members = MemberCheck(pool, samples, skipped)
     done_ids: list[str] = []
     pending: list[TileData] = []
 
     def flush() -> None:
-        _build_batch(pending, pool, encoder, classmap, shard_dir)
+        _build_batch(pending, pool, encoder, classmap, shard_dir, members)
         stats.encoder_forwards += len(pending)
         stats.tiles_built += len(pending)
         pending.clear()
@@ -92,6 +131,8 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
             tile_id = tile_data.tile.tile_id
             if _labelled_fraction(tile_data, classmap) == 0:
                 continue  # nothing to score against
+            if not members.accepts(tile_data.tile):
+                continue  # a member cannot segment this image: reported in the skip log
             done_ids.append(tile_id)
             if (shard_dir / f"{tile_id}.npz").exists():
                 stats.tiles_reused += 1
@@ -108,10 +149,10 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
         raise RuntimeError("no tile could be built: every input was skipped "
                            f"({skipped.summary()})")
     group_of = {s.source_id: s.group for s in samples}
-    _assemble(out_dir, shard_dir, done_ids, split_of, group_of, [m.method.name for m in pool])
-    manifest = {"fingerprint": key, "methods": [m.method.name for m in pool], "build": build_info,
+    _assemble(out_dir, shard_dir, done_ids, split_of, group_of, [m.name for m in pool])
+    manifest = {"fingerprint": key, "methods": [m.name for m in pool], "build": build_info,
                 "tile_size": tile_size, "classmap": classmap.to_dict(), "encoder": encoder.name,
-                "tiles": len(done_ids), "pool": {m.method.name: m.meta for m in pool},
+                "tiles": len(done_ids), "pool": {m.name: m.meta for m in pool},
                 "skipped": [{"source_id": sample.source_id, "error": str(error)}
                             for sample, error in skipped.entries],
                 "last_run": {"tiles_built": stats.tiles_built, "tiles_reused": stats.tiles_reused,
@@ -127,11 +168,11 @@ def _labelled_fraction(tile_data: TileData, classmap: ClassMap) -> float:
     return float(np.mean(tile_data.mask != classmap.ignore_index))
 
 
-def _build_batch(batch: list[TileData], pool: list[TrainedMethod], encoder: SemanticEncoder,
-                 classmap: ClassMap, shard_dir: Path) -> None:
+def _build_batch(batch: list[TileData], pool: list[PoolMember], encoder: SemanticEncoder,
+                 classmap: ClassMap, shard_dir: Path, members: MemberCheck) -> None:
     images = np.stack([t.image for t in batch])
     encoded = encoder.encode(images)  # once per tile, whatever the number of methods
-    segmented = run_pool(pool, images)
+    segmented = run_pool(pool, images, [members.ref(t.tile) for t in batch])
     signals = segmented.signals
     for i, tile_data in enumerate(batch):
         arrays = {"semantic_tokens": encoded.tokens[i].numpy(), "semantic_pooled": encoded.pooled[i].numpy(),
@@ -160,9 +201,14 @@ def _assemble(out_dir: Path, shard_dir: Path, tile_ids: list[str], split_of: dic
               "signal_class_shares": "signal_class_shares"}
     arrays |= {f"{kind}_{m}": f"{kind}_{m}" for m in methods for kind in ("seg", "pred")}
     (out_dir / ARRAYS).mkdir(exist_ok=True)
+    structure = {}
     for name, key in arrays.items():
         stacked = np.stack([s[key] for s in shards])
         atomic_write_with(out_dir / ARRAYS / f"{name}.npy", lambda stream: np.save(stream, stacked))
+        if name.startswith("pred_"):
+            structure[name[len("pred_"):]] = mask_structure(stacked)
+    stacked = np.stack([structure[m] for m in methods], axis=1)
+    atomic_write_with(out_dir / ARRAYS / "signal_structure.npy", lambda stream: np.save(stream, stacked))
 
     tiles = pd.DataFrame([_parse_tile_id(t) for t in tile_ids])
     tiles["group"] = tiles["source_id"].map(group_of)

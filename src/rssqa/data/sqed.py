@@ -7,12 +7,21 @@ Layout of a store folder::
     records.parquet        one row per tile x method: labels (oa, miou, f1), confidence and
                            agreement with the consensus of the other methods
     arrays/semantic_tokens.npy, semantic_pooled.npy     one encoding per tile, shared by all methods
-    arrays/seg_<method>.npy                             pooled pre-classifier feature per tile
+    arrays/seg_<method>.npy                             pooled pre-classifier feature per tile;
+                                                        N x 0 (empty) for a member without one
+                                                        (saved predictions, a model without tap)
     arrays/pred_<method>.npy                            predicted class masks per tile
     arrays/images.npy, masks.npy                        the tiles' pixels and labels
     arrays/signal_agreement.npy                         N x M x M pairwise pixel agreement
     arrays/signal_confidence_histograms.npy             N x M x B max-softmax histograms
     arrays/signal_class_shares.npy                      N x M x C predicted class shares
+    arrays/signal_structure.npy                         N x M x F mask shape statistics
+                                                        (rssqa.structure); absent from stores
+                                                        built before it: then computed from
+                                                        the pred_<method> arrays when read
+
+Pool members without probabilities (saved index or colour masks) record confidence 1 and entropy
+0 (see ``rssqa.pool``).
 
 Rows of every array follow ``tiles.parquet``'s order.
 """
@@ -28,6 +37,7 @@ import pandas as pd
 from rssqa.assess.base import AssessmentInputs
 from rssqa.errors import InputError
 from rssqa.signals import PoolSignals
+from rssqa.structure import mask_structure
 
 MANIFEST = "manifest.json"
 TILES = "tiles.parquet"
@@ -49,6 +59,7 @@ class SQEDStore:
         self.tiles: pd.DataFrame = pd.read_parquet(self.root / TILES)
         self.records: pd.DataFrame = pd.read_parquet(self.root / RECORDS)
         self.methods: list[str] = list(self.manifest["methods"])
+        self._structure: np.ndarray | None = None
 
     @classmethod
     def open(cls, root: Path) -> SQEDStore:
@@ -108,7 +119,21 @@ class SQEDStore:
             confidence_histograms=np.asarray(self.array("signal_confidence_histograms")[index],
                                              dtype=np.float32),
             class_shares=np.asarray(self.array("signal_class_shares")[index], dtype=np.float32),
+            structure=self.structure()[index],
         )
+
+    def structure(self) -> np.ndarray:
+        """N x M x F mask shape statistics (``rssqa.structure``) of every tile and method: the
+        stored array, or, for a store built before it was kept, computed once from the stored
+        predictions (in chunks, so the masks never sit in memory all at once)."""
+        if self._structure is None:
+            path = self.root / ARRAYS / "signal_structure.npy"
+            if path.exists():
+                self._structure = np.load(path).astype(np.float32)
+            else:
+                self._structure = np.stack([_chunked_structure(self.predictions(m))
+                                            for m in self.methods], axis=1)
+        return self._structure
 
     def predictions(self, method: str) -> np.ndarray:
         return self.array(f"pred_{method}")
@@ -117,3 +142,8 @@ class SQEDStore:
         """Mean labels per method and split (the paper's Table 1 on this store)."""
         return (self.records.groupby(["method", "split"])[list(LABELS)].mean()
                 .unstack("split").round(4))
+
+
+def _chunked_structure(masks: np.ndarray, chunk: int = 256) -> np.ndarray:
+    return np.concatenate([mask_structure(np.asarray(masks[i:i + chunk]))
+                           for i in range(0, len(masks), chunk)])

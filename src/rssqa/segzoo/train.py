@@ -20,7 +20,8 @@ from torch import nn
 
 from rssqa.errors import CheckpointError
 from rssqa.progress import progress_bar
-from rssqa.segzoo.base import SegMethod, get_method, to_model_input
+from rssqa.segzoo.base import FeatureTap, SegMethod, get_method, to_model_input
+from rssqa.segzoo.member import Segmentation, TileRef
 from rssqa.utils import atomic_write_text, seed_everything
 
 IGNORE_INDEX = 255
@@ -43,11 +44,35 @@ class TrainConfig:
 
 @dataclass
 class TrainedMethod:
-    """A pool member ready for inference: its spec, eval-mode model and training record."""
+    """A pool member ready for inference: its spec, eval-mode model and training record.
+
+    Implements ``rssqa.segzoo.member.PoolMember``: it has probabilities and a pooled feature
+    (the input of the method's classifier), and needs no tile identity.
+    """
 
     method: SegMethod
     model: nn.Module
     meta: dict
+
+    @property
+    def name(self) -> str:
+        return self.method.name
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.meta["num_classes"])
+
+    def check(self, ref: TileRef) -> None:
+        """Any RGB tile will do: nothing to check."""
+
+    @torch.no_grad()
+    def segment(self, images: np.ndarray, refs: list[TileRef] | None = None) -> Segmentation:
+        self.model.eval()
+        with FeatureTap(self.model, self.method.classifier) as tap:
+            logits = self.model(to_model_input(images))
+        probabilities = logits.float().softmax(dim=1)
+        return Segmentation(masks=probabilities.max(dim=1).indices.to(torch.uint8).numpy(),
+                            probabilities=probabilities.numpy(), features=tap.pooled.float().numpy())
 
 
 def fingerprint(payload: dict) -> str:
