@@ -4,7 +4,7 @@ A new baseline: add a module whose ``Assessor`` subclass carries ``@register_ass
 implements ``save``/``load`` (state as ``assessor.json``), then import it here.
 """
 
-from rssqa.assess.baselines import agreement, atc, confidence, prior, random  # noqa: F401
+from rssqa.assess.baselines import agreement, atc, blackbox, confidence, prior, random  # noqa: F401
 from rssqa.assess.baselines import bliinds, brisque, deiqt, fractal, hyperiqa, maniqa  # noqa: F401
 from rssqa.assess.baselines.confidence import ConfidenceAssessor
 from rssqa.assess.baselines.prior import PriorAssessor

@@ -1,0 +1,150 @@
+"""A black-box assessor: quality from a member's output alone, for models rssqa cannot open.
+
+A folder of saved masks has no pre-classifier feature, so RS-SQA's segmentation branch has
+nothing to read. What every member does have is its output, and a wrong segmentation tends to
+look wrong: speckle and long boundaries, classes no other member sees, disagreement with the rest
+of the pool, low confidence where probabilities exist. Per (tile, member) this assessor reads
+
+- the mask's shape statistics (``rssqa.structure``: boundary density, fragment count and sizes),
+- its class histogram, its agreement with the other members (consensus and pairwise),
+- its confidence (mean max-probability, mean entropy, share of pixels at 0.9 or above; constants
+  for a mask-only member, see ``rssqa.pool``),
+
+each also relative to the tile's mean over the pool (only differences tell members apart on a
+hard tile), plus a few principal components of the tile's semantic-encoder embedding (what the
+scene is) and the member's identity, and fits one gradient-boosted regressor (LightGBM, saved as
+text, never pickled) to the members' accuracy over all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+from safetensors.numpy import load_file as load_arrays
+from safetensors.numpy import save_file as save_arrays
+
+from rssqa.assess.base import AssessmentInputs, Assessor
+from rssqa.assess.baselines.agreement import agreement_signal
+from rssqa.assess.checkpoint import read_manifest, write_manifest
+from rssqa.assess.checks import require_same_methods, require_signals, require_targets
+from rssqa.assess.registry import register_assessor
+from rssqa.assess.scaling import Standardizer
+from rssqa.errors import InputError
+
+KIND = "blackbox"
+_CONFIDENT_BIN = 45  # of the 50 max-probability bins: pixels at 0.9 or above
+
+
+@dataclass
+class BlackBoxConfig:
+    rounds: int = 300
+    learning_rate: float = 0.05
+    leaves: int = 15
+    min_leaf: int = 20
+    semantic_components: int = 8
+    seed: int = 0
+    threads: int = 1
+
+    def lightgbm_params(self) -> dict:
+        return {"objective": "regression", "learning_rate": self.learning_rate,
+                "num_leaves": self.leaves, "min_data_in_leaf": self.min_leaf,
+                "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
+                "lambda_l2": 1.0, "seed": self.seed, "deterministic": True,
+                "num_threads": self.threads, "verbose": -1}
+
+
+def output_table(inputs: AssessmentInputs) -> np.ndarray:
+    """N x M x F features of each member's output on each tile, with their relative versions."""
+    signals = require_signals(inputs)
+    if signals.structure is None:
+        raise InputError(None, "these inputs carry no mask shape statistics (signals.structure)",
+                         "open them from a SQED store (SQEDStore.inputs) or from rssqa.pool.run_pool")
+    confidence = np.stack([np.asarray(inputs.confidence[m], np.float64) for m in inputs.methods],
+                          axis=1)
+    confident = signals.share_from_bin(np.full(len(inputs.methods), _CONFIDENT_BIN))
+    columns = np.concatenate([
+        np.asarray(signals.structure, np.float64), np.asarray(signals.class_shares, np.float64),
+        np.stack([agreement_signal(signals, "consensus"), agreement_signal(signals, "pairwise"),
+                  confidence[:, :, 0], -confidence[:, :, 1], confident], axis=2)], axis=2)
+    return np.concatenate([columns, columns - columns.mean(axis=1, keepdims=True)], axis=2)
+
+
+@dataclass
+class SemanticProjection:
+    """Standardise the tile embedding, then keep its leading principal components."""
+
+    scaler: Standardizer
+    components: np.ndarray  # k x C
+
+    @classmethod
+    def fit(cls, pooled: np.ndarray, count: int) -> SemanticProjection:
+        scaler = Standardizer.fit(pooled)
+        _, _, vectors = np.linalg.svd(scaler.transform(pooled), full_matrices=False)
+        return cls(scaler, vectors[:min(count, *pooled.shape)].astype(np.float32))
+
+    def transform(self, pooled: np.ndarray) -> np.ndarray:
+        return self.scaler.transform(pooled) @ self.components.T
+
+
+@register_assessor(KIND)
+class BlackBoxAssessor(Assessor):
+    """One LightGBM regressor over (tile, member) rows of output-only features."""
+
+    name = KIND
+
+    def __init__(self, config: dict | BlackBoxConfig | None = None):
+        self.config = config if isinstance(config, BlackBoxConfig) else BlackBoxConfig(**(config or {}))
+        self.methods: list[str] = []
+        self.semantic: SemanticProjection | None = None
+        self.booster: lightgbm.Booster | None = None
+        self.source: Path | None = None
+
+    def rows(self, inputs: AssessmentInputs) -> np.ndarray:
+        """(N * M) x F design matrix, tile-major; the last column is the member's index."""
+        table = output_table(inputs)
+        semantic = self.semantic.transform(np.asarray(inputs.semantic_pooled, np.float32))
+        n, m = table.shape[:2]
+        semantic = np.broadcast_to(semantic[:, None, :], (n, m, semantic.shape[1]))
+        member = np.broadcast_to(np.arange(m, dtype=np.float64)[None, :, None], (n, m, 1))
+        return np.concatenate([table, semantic, member], axis=2).reshape(n * m, -1)
+
+    def fit(self, train: AssessmentInputs) -> BlackBoxAssessor:
+        targets = require_targets(train)
+        self.methods = list(train.methods)
+        self.semantic = SemanticProjection.fit(np.asarray(train.semantic_pooled, np.float32),
+                                               self.config.semantic_components)
+        rows = self.rows(train)
+        data = lightgbm.Dataset(rows, targets.reshape(-1), categorical_feature=[rows.shape[1] - 1])
+        self.booster = lightgbm.train(self.config.lightgbm_params(), data,
+                                      num_boost_round=self.config.rounds)
+        self.source = None
+        return self
+
+    def predict(self, inputs: AssessmentInputs) -> np.ndarray:
+        require_same_methods(self.methods, list(inputs.methods), self.source)
+        return self.booster.predict(self.rows(inputs)).reshape(len(inputs), len(self.methods))
+
+    def save(self, directory: str | Path) -> None:
+        require_same_methods(self.methods, self.methods)
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(directory / "model.txt"))
+        save_arrays({"mean": self.semantic.scaler.mean, "std": self.semantic.scaler.std,
+                     "components": self.semantic.components}, directory / "semantic.safetensors")
+        write_manifest(directory, KIND, {"config": asdict(self.config), "methods": self.methods})
+
+    @classmethod
+    def load(cls, directory: str | Path) -> BlackBoxAssessor:
+        directory = Path(directory)
+        manifest = read_manifest(directory, KIND)
+        assessor = cls(manifest["config"])
+        assessor.methods = list(manifest["methods"])
+        state = load_arrays(directory / "semantic.safetensors")
+        assessor.semantic = SemanticProjection(Standardizer(state["mean"], state["std"]),
+                                               state["components"])
+        assessor.booster = lightgbm.Booster(model_file=str(directory / "model.txt"))
+        assessor.source = directory
+        return assessor
