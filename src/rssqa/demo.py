@@ -34,7 +34,8 @@ def run_demo(out: Path, verbose: bool = True, console: Console | None = None) ->
     train_assessors(config, store, names, verbose=verbose)
 
     console.rule("4. evaluation on the SQED test split")
-    summary, per_method, _ = evaluate_assessors(config, store, names, n_boot=500, verbose=False)
+    summary, per_method, predictions = evaluate_assessors(config, store, names, n_boot=500,
+                                                          verbose=False)
     console.print(per_method.to_string(index=False))
     console.print(summary.to_string(index=False))
     selection = _selection_summary(config)
@@ -47,7 +48,9 @@ def run_demo(out: Path, verbose: bool = True, console: Console | None = None) ->
     recommendations = _recommend_test_images(config, store, verbose)
     console.print(recommendations.loc[recommendations["recommended"],
                                       ["image", "method", "predicted_oa"]].to_string(index=False))
-    report = _write_report(config, store, summary, per_method, recommendations, selection)
+    thumbnails = _draw_thumbnails(config, store, predictions[config.assessor.name])
+    report = _write_report(config, store, summary, per_method, recommendations, selection,
+                           thumbnails)
     console.print(f"report: {report}")
     return report
 
@@ -87,7 +90,29 @@ def _selection_summary(config) -> dict:
             "sentences": sentences}
 
 
-def _write_report(config, store, summary, per_method, recommendations, selection) -> Path:
+def _draw_thumbnails(config, store, predicted) -> Path:
+    """The test tiles whose pick the config's assessor predicts best and worst, drawn with the
+    truth and every method's mask (see rssqa.report.thumbnails)."""
+    import numpy as np
+
+    from rssqa.assess.registry import load_assessor
+    from rssqa.data.classmap import ClassMap
+    from rssqa.report.thumbnails import TileSample, draw_thumbnails
+
+    layout = Layout(config.output_dir)
+    index = store.split_index("test")
+    assessor = load_assessor(layout.assessors / config.assessor.name)
+    sample = TileSample(
+        images=np.asarray(store.array("images")[index]), masks=np.asarray(store.array("masks")[index]),
+        predictions={m: np.asarray(store.array(f"pred_{m}")[index]) for m in store.methods},
+        predicted=predicted, true=store.labels(config.target)[index], methods=list(store.methods),
+        picks=np.argmax(assessor.selection_scores(predicted), axis=1))
+    return draw_thumbnails(sample, ClassMap.from_dict(store.manifest["classmap"]),
+                           layout.reports / f"thumbnails_{config.assessor.name}.png")
+
+
+def _write_report(config, store, summary, per_method, recommendations, selection,
+                  thumbnails: Path) -> Path:
     from rssqa.report.html import Section, write_html_report
 
     layout = Layout(config.output_dir)
@@ -96,10 +121,17 @@ def _write_report(config, store, summary, per_method, recommendations, selection
         Section("Segmentation pool", "Mean overall accuracy (OA), mIoU and F1 of each method on the "
                 "assessment tiles, by SQED split.", tables=[("", store.summary().reset_index())]),
         Section("Quality assessment on the test split",
-                "Intervals are 95% percentile-bootstrap intervals over test tiles.",
+                "Intervals are 95% percentile-bootstrap intervals over test tiles. n/a: a "
+                "correlation is undefined for an assessor whose predictions do not vary across "
+                "tiles (the prior predicts one value per method).",
                 tables=[("Recommendation", summary), ("Per method", per_method)],
                 figures=[(f"{config.assessor.name}: predicted against true OA",
                           layout.reports / f"scatter_{config.assessor.name}.png")]),
+        Section("What the scores look like",
+                f"Test tiles whose recommended method {config.assessor.name} predicts best and "
+                "worst: the image, the true mask, and every method's segmentation with its "
+                "predicted and true OA; the recommended one is framed in green.",
+                figures=[(f"{config.assessor.name}: best and worst predicted test tiles", thumbnails)]),
         Section("Following the recommendations against always using one method",
                 "\n\n".join([*selection["sentences"],
                                "SBS: the method best on average on the SQED train split, which "

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from rssqa.errors import InputError
+
+_NAN_CELL = re.compile(r"^\s*nan(\s*\[\s*nan\s*,\s*nan\s*\])?\s*$", re.IGNORECASE)
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
@@ -73,8 +76,12 @@ def render_section(section: Section, float_format: str = "{:.4f}") -> str:
 
 
 def render_table(table: pd.DataFrame, caption: str = "", float_format: str = "{:.4f}") -> str:
+    """An HTML table; a default 0..n-1 index is left out (it means nothing to a reader), and
+    formatted cells with no value ("nan [nan, nan]") read "n/a"."""
+    table = table.map(lambda cell: "n/a" if isinstance(cell, str) and _NAN_CELL.match(cell)
+                      else cell) if len(table) else table
     rendered = table.to_html(float_format=float_format.format, escape=True, border=0,
-                             na_rep="–")
+                             na_rep="–", index=not isinstance(table.index, pd.RangeIndex))
     if caption:
         rendered = rendered.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
     return rendered
