@@ -44,10 +44,11 @@ def server_url(experiment):
     import uvicorn
 
     from rssqa.serve.app import create_app
+    from rssqa.serve.settings import ServeSettings
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(experiment), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    app = create_app(experiment, ServeSettings(max_bytes=1024 * 1024))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -140,3 +141,9 @@ def _check_corrupt_file(browser, tmp_path: Path) -> None:
     assert "broken.png" in message.text and "damaged or truncated" in message.text
     assert "HTTP 422" in message.text
     assert len(browser.find_elements(By.CSS_SELECTOR, ".result-card")) == 1
+
+    big = tmp_path / "big.png"  # ~1.5 MB of noise, over the 1 MB limit: refused before uploading
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (700, 700, 3), dtype=np.uint8)).save(big)
+    _upload(browser, big)
+    WebDriverWait(browser, 30).until(lambda _: "big.png" in message.text)
+    assert "larger than the server's limit of 1 MB" in message.text

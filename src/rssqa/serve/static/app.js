@@ -9,6 +9,7 @@ const progressText = document.getElementById("progress-text");
 const progressBar = document.getElementById("progress-bar");
 const message = document.getElementById("message");
 const results = document.getElementById("results");
+const maxBytes = Number(document.getElementById("upload-form").dataset.maxBytes);
 
 function showMessage(text) {
   message.textContent = text;
@@ -46,6 +47,12 @@ async function assessFiles(files) {
   for (let i = 0; i < files.length; i++) {
     const file = files[i];
     const which = files.length > 1 ? ` (${i + 1} of ${files.length})` : "";
+    if (file.size > maxBytes) {  // the server would refuse it too (413), after the upload
+      failures.push(`${file.name}: larger than the server's limit of ` +
+                    `${(maxBytes / 1048576).toFixed(0)} MB; send a smaller file`);
+      showMessage(failures.join("\n"));
+      continue;
+    }
     const began = performance.now();
     let timer = null;
     const answer = await postImage(file, () => {
