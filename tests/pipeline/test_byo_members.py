@@ -198,3 +198,16 @@ def test_a_build_skips_images_with_bad_predictions_and_keeps_the_others(tmp_path
     assert set(skipped) == {"g1_img2", "g2_img1"}
     assert "g1_img2.*" in skipped["g1_img2"] and "g2_img1.png" in skipped["g2_img1"]
     assert set(store.tiles["source_id"]) == {"g1_img1", "g1_img3", "g2_img2", "g2_img3"}
+
+
+@pytest.mark.slow
+def test_every_default_assessor_fits_and_predicts_on_members_without_features(byo, one_thread):
+    from rssqa.assess.registry import load_assessor
+    from rssqa.pipeline import default_assessors, train_assessors
+
+    config, store = byo[2], byo[3]
+    test = store.inputs("test")
+    for name, directory in train_assessors(config, store, default_assessors(config),
+                                           verbose=False).items():
+        predicted = load_assessor(directory).predict(test)
+        assert predicted.shape == (len(test), 3) and np.isfinite(predicted).all(), name

@@ -26,7 +26,9 @@ class Standardizer:
     @classmethod
     def fit(cls, features: np.ndarray) -> Standardizer:
         """Statistics over every axis but the last (tiles, and tokens for N x L x C input)."""
-        flat = np.asarray(features, dtype=np.float64).reshape(-1, features.shape[-1])
+        # Rows spelled out rather than -1: a member without a pre-classifier feature has N x 0.
+        rows = int(np.prod(features.shape[:-1]))
+        flat = np.asarray(features, dtype=np.float64).reshape(rows, features.shape[-1])
         std = flat.std(axis=0)
         return cls(mean=flat.mean(axis=0).astype(np.float32),
                    std=np.where(std < _MIN_STD, 1.0, std).astype(np.float32))
