@@ -211,3 +211,20 @@ def test_every_default_assessor_fits_and_predicts_on_members_without_features(by
                                            verbose=False).items():
         predicted = load_assessor(directory).predict(test)
         assert predicted.shape == (len(test), 3) and np.isfinite(predicted).all(), name
+
+
+@pytest.mark.parametrize("planar", [True, False])
+def test_multiband_tiff_probabilities_read_either_band_layout(tmp_path, planar):
+    tifffile = pytest.importorskip("tifffile")
+    folder = tmp_path / "p"
+    folder.mkdir()
+    labels = np.random.default_rng(2).integers(0, 3, (64, 64))
+    one_hot = np.eye(3, dtype=np.float32)[labels]  # H x W x C
+    if planar:
+        tifffile.imwrite(folder / "a.tif", np.moveaxis(one_hot, -1, 0), photometric="minisblack",
+                         planarconfig="separate")
+    else:
+        tifffile.imwrite(folder / "a.tif", one_hot, photometric="minisblack", planarconfig="contig")
+    member = make_member(folder, "probabilities")
+    out = member.segment(np.zeros((1, 32, 32, 3), np.uint8), [TileRef("a", (64, 64), 0, 32, 32)])
+    assert np.array_equal(out.masks[0], labels[32:64, 0:32])
