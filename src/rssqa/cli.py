@@ -157,13 +157,31 @@ def demo(
     console.print(f"demo finished in {time.perf_counter() - began:.0f} s; see {out}")
 
 
+@app.command("benchmark")
+def benchmark(
+    config: Annotated[Path, typer.Argument(help="benchmark YAML, e.g. configs/benchmark_dubai.yaml")],
+    output: Annotated[Path | None, typer.Option(help="output folder (overrides the config's)")] = None,
+    store: Annotated[Path | None, typer.Option(help="SQED store (overrides the config's), so one "
+                                                     "protocol serves several pools")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
+) -> None:
+    """Fit every assessor and ablation over seeds, test them, and write one HTML report."""
+    from dataclasses import replace
+
+    from rssqa.benchmark.command import run_benchmark
+    from rssqa.benchmark.config import BenchmarkConfig
+
+    settings = BenchmarkConfig.from_yaml(config)
+    settings = replace(settings, output=output or settings.output, store=store or settings.store,
+                       verbose=settings.verbose and not quiet)
+    console.print(f"report: {run_benchmark(settings)}")
+
+
 def _mount_optional_commands() -> None:
-    """Commands whose modules pull in heavy dependencies (CLIP towers, the benchmark suite)."""
-    from rssqa.benchmark.command import run_benchmark_command
+    """Commands kept in their own modules, which import their heavy dependencies when run."""
     from rssqa.cliprs.command import pretrain_clip, train_clip
     from rssqa.serve.command import serve
 
-    app.command("benchmark")(run_benchmark_command)
     app.command("serve")(serve)
     app.command("pretrain-clip")(pretrain_clip)
     app.command("train-clip")(train_clip)

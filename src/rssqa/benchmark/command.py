@@ -1,4 +1,5 @@
-"""``rssqa benchmark CONFIG``: every assessor and ablation over seeds, statistics, one HTML report.
+"""The work behind ``rssqa benchmark CONFIG`` (its options live in ``rssqa.cli``): every assessor
+and ablation over seeds, statistics, one HTML report.
 
 Outputs under the config's ``output`` folder: ``report.html`` (self-contained), ``report.md`` (the
 same, figures linked), ``tables/*.csv`` (unformatted numbers), ``figures/*.png``,
@@ -9,14 +10,11 @@ versions).
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
 
 import numpy as np
 import pandas as pd
 import torch
-import typer
 
 from rssqa.benchmark.config import MAIN_TABLE, BenchmarkConfig
 from rssqa.benchmark.runner import BenchmarkData, RunResult, load_benchmark_data, run_all
@@ -35,21 +33,6 @@ def _mean_srocc(pred: np.ndarray, true: np.ndarray) -> float:
 
 # The issue's paired tests; SROCC without the memo, which would also fit PLCC's logistic.
 PAIRED_METRICS = {"SROCC": _mean_srocc, "P@1": precision_at_1}
-
-
-def run_benchmark_command(
-    config: Annotated[Path, typer.Argument(help="benchmark YAML, e.g. configs/benchmark_dubai.yaml")],
-    output: Annotated[Path | None, typer.Option(help="output folder (overrides the config's)")] = None,
-    store: Annotated[Path | None, typer.Option(help="SQED store (overrides the config's), so one "
-                                                     "protocol serves several pools")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
-) -> None:
-    """Fit every assessor and ablation over seeds, test them, and write one HTML report."""
-    settings = BenchmarkConfig.from_yaml(config)
-    settings = replace(settings, output=output or settings.output, store=store or settings.store,
-                       verbose=settings.verbose and not quiet)
-    report = run_benchmark(settings)
-    typer.echo(f"report: {report}")
 
 
 def run_benchmark(config: BenchmarkConfig, data: BenchmarkData | None = None) -> Path:

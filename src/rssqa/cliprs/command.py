@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from rssqa.cliprs.pipeline import STAGES, load_config, run_pipeline
+from rssqa.cliprs.stages import STAGES
 
 
 def pretrain_clip(
@@ -23,6 +23,8 @@ def pretrain_clip(
 ) -> None:
     """Pretrain CLIP-RS: mask captions, noisy pool, CLIP_Sem, purification, refinement, continual
     pretraining and evaluation, each stage cached under the config's run_dir."""
+    from rssqa.cliprs.pipeline import load_config, run_pipeline
+
     settings = load_config(config)
     if nproc_per_node is not None:
         settings.nproc_per_node = nproc_per_node

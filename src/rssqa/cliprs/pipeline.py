@@ -43,10 +43,10 @@ from PIL import Image
 from rssqa.cliprs.captions import describe_mask
 from rssqa.cliprs.model import LitConfig, write_initial_lit
 from rssqa.cliprs.noise import make_noisy_pool
+from rssqa.cliprs.stages import STAGES
 from rssqa.cliprs.train import FINAL_MODEL, TrainConfig, train_clip
 from rssqa.errors import InputError
 
-STAGES = ("crops", "captions", "base", "clip_sem", "purify", "refine", "clip_rs", "clip_noisy", "evaluate")
 MODELS = {"base": "base", "clip_sem": "CLIP_Sem", "clip_rs": "CLIP-RS", "clip_noisy": "unpurified"}
 
 # Training defaults for both contrastive stages, sized for the offline LiT model on CPU; any

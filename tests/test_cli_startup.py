@@ -1,0 +1,23 @@
+"""`rssqa --help` and argument errors must not wait for torch: the CLI imports its stages lazily."""
+
+import subprocess
+import sys
+
+
+def test_the_command_line_loads_without_the_heavy_libraries():
+    code = ("import sys, rssqa.cli; "
+            "print(sorted(m for m in ('torch', 'numpy', 'pandas', 'fastapi', 'open_clip') "
+            "if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_every_command_is_listed_in_the_help():
+    from typer.testing import CliRunner
+
+    from rssqa.cli import app
+
+    output = CliRunner().invoke(app, ["--help"]).output
+    for command in ("build", "train", "evaluate", "recommend", "benchmark", "serve", "demo",
+                    "pretrain-clip"):
+        assert command in output
