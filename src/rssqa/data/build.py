@@ -105,46 +105,11 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
 
     shard_dir = out_dir / SHARDS / key
     shard_dir.mkdir(parents=True, exist_ok=True)
-    skipped, stats, began = SkipLog(), BuildStats(), time.perf_counter()
-    members = MemberCheck(pool, samples, skipped)
-    done_ids: list[str] = []
-    pending: list[TileData] = []
-
-    def flush() -> None:
-        _build_batch(pending, pool, encoder, classmap, shard_dir, members)
-        stats.encoder_forwards += len(pending)
-        stats.tiles_built += len(pending)
-        pending.clear()
-
-    with progress_bar(verbose) as progress:
-        task = progress.add_task("build SQED", total=len(samples))
-        last_source = None
-        def stride_of(sample: Sample) -> int:
-            return (train_stride or tile_size) if split_of[sample.source_id] == "train" else tile_size
-
-        for tile_data in iter_tile_data(samples, tile_size, classmap, on_error=skipped.add,
-                                        stride_of=stride_of):
-            if tile_data.tile.source_id != last_source:
-                if last_source is not None:
-                    progress.advance(task)
-                last_source = tile_data.tile.source_id
-            tile_id = tile_data.tile.tile_id
-            if _labelled_fraction(tile_data, classmap) == 0:
-                continue  # nothing to score against
-            if not members.accepts(tile_data.tile):
-                continue  # a member cannot segment this image: reported in the skip log
-            done_ids.append(tile_id)
-            if (shard_dir / f"{tile_id}.npz").exists():
-                stats.tiles_reused += 1
-                continue
-            pending.append(tile_data)
-            if len(pending) == batch_size:
-                flush()
-        if pending:
-            flush()
-        progress.update(task, completed=len(samples))
-
-    stats.seconds = time.perf_counter() - began
+    skipped = SkipLog()
+    strides = {s.source_id: (train_stride or tile_size) if split_of[s.source_id] == "train"
+               else tile_size for s in samples}
+    done_ids, stats = _build_shards(samples, strides, pool, encoder, classmap, tile_size,
+                                    shard_dir, skipped, batch_size, verbose)
     if not done_ids:
         raise RuntimeError("no tile could be built: every input was skipped "
                            f"({skipped.summary()})")
@@ -162,6 +127,48 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
     if verbose and skipped.entries:
         print(skipped.summary())
     return SQEDStore(out_dir)
+
+
+def _build_shards(samples: list[Sample], strides: dict[str, int], pool: list[PoolMember],
+                  encoder: SemanticEncoder, classmap: ClassMap, tile_size: int, shard_dir: Path,
+                  skipped: SkipLog, batch_size: int, verbose: bool) -> tuple[list[str], BuildStats]:
+    """Write a shard for every labelled tile that has none yet; the ids of every usable tile."""
+    stats, began = BuildStats(), time.perf_counter()
+    members = MemberCheck(pool, samples, skipped)
+    done_ids: list[str] = []
+    pending: list[TileData] = []
+
+    def flush() -> None:
+        _build_batch(pending, pool, encoder, classmap, shard_dir, members)
+        stats.encoder_forwards += len(pending)
+        stats.tiles_built += len(pending)
+        pending.clear()
+
+    with progress_bar(verbose) as progress:
+        task = progress.add_task("build SQED", total=len(samples))
+        last_source = None
+        for tile_data in iter_tile_data(samples, tile_size, classmap, on_error=skipped.add,
+                                        stride_of=lambda sample: strides[sample.source_id]):
+            if tile_data.tile.source_id != last_source:
+                if last_source is not None:
+                    progress.advance(task)
+                last_source = tile_data.tile.source_id
+            if _labelled_fraction(tile_data, classmap) == 0:
+                continue  # nothing to score against
+            if not members.accepts(tile_data.tile):
+                continue  # a member cannot segment this image: reported in the skip log
+            done_ids.append(tile_data.tile.tile_id)
+            if (shard_dir / f"{tile_data.tile.tile_id}.npz").exists():
+                stats.tiles_reused += 1
+                continue
+            pending.append(tile_data)
+            if len(pending) == batch_size:
+                flush()
+        if pending:
+            flush()
+        progress.update(task, completed=len(samples))
+    stats.seconds = time.perf_counter() - began
+    return done_ids, stats
 
 
 def _labelled_fraction(tile_data: TileData, classmap: ClassMap) -> float:
