@@ -1,4 +1,5 @@
-"""Feature-wise standardisation fitted on the training split and saved with the assessor.
+"""Feature-wise standardisation (and principal components) fitted on the training split and saved
+with the assessor.
 
 Pooled features of different segmentation models differ in scale by orders of magnitude (a
 BatchNorm+ReLU output versus a raw decoder sum), and encoder channels do too; a network trained
@@ -64,3 +65,31 @@ def to_oa_scale(score: np.ndarray, line: tuple[float, float]) -> np.ndarray:
     """``score`` through a line from :func:`fit_increasing_line`, clipped to OA's range [0, 1]."""
     slope, intercept = line
     return np.clip(slope * np.asarray(score) + intercept, 0.0, 1.0)
+
+
+@dataclass
+class PrincipalComponents:
+    """Standardise, then project onto the leading right singular vectors of the training rows."""
+
+    scaler: Standardizer
+    components: np.ndarray  # k x C
+
+    @classmethod
+    def fit(cls, rows: np.ndarray, count: int) -> PrincipalComponents:
+        scaler = Standardizer.fit(rows)
+        centred = scaler.transform(rows)
+        count = min(count, *centred.shape)
+        _, _, vectors = np.linalg.svd(centred, full_matrices=False)
+        return cls(scaler, vectors[:count].astype(np.float32))
+
+    def transform(self, rows: np.ndarray) -> np.ndarray:
+        return self.scaler.transform(rows) @ self.components.T
+
+    def state(self, prefix: str) -> dict[str, np.ndarray]:
+        return {f"{prefix}mean": self.scaler.mean, f"{prefix}std": self.scaler.std,
+                f"{prefix}components": self.components}
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray], prefix: str) -> PrincipalComponents:
+        return cls(Standardizer(state[f"{prefix}mean"], state[f"{prefix}std"]),
+                   state[f"{prefix}components"])

@@ -31,7 +31,7 @@ from rssqa.assess.baselines.agreement import agreement_signal
 from rssqa.assess.checkpoint import read_manifest, write_manifest
 from rssqa.assess.checks import require_same_methods, require_signals, require_targets
 from rssqa.assess.registry import register_assessor
-from rssqa.assess.scaling import Standardizer
+from rssqa.assess.scaling import PrincipalComponents
 from rssqa.errors import InputError
 
 KIND = "blackbox"
@@ -72,23 +72,6 @@ def output_table(inputs: AssessmentInputs) -> np.ndarray:
     return np.concatenate([columns, columns - columns.mean(axis=1, keepdims=True)], axis=2)
 
 
-@dataclass
-class SemanticProjection:
-    """Standardise the tile embedding, then keep its leading principal components."""
-
-    scaler: Standardizer
-    components: np.ndarray  # k x C
-
-    @classmethod
-    def fit(cls, pooled: np.ndarray, count: int) -> SemanticProjection:
-        scaler = Standardizer.fit(pooled)
-        _, _, vectors = np.linalg.svd(scaler.transform(pooled), full_matrices=False)
-        return cls(scaler, vectors[:min(count, *pooled.shape)].astype(np.float32))
-
-    def transform(self, pooled: np.ndarray) -> np.ndarray:
-        return self.scaler.transform(pooled) @ self.components.T
-
-
 @register_assessor(KIND)
 class BlackBoxAssessor(Assessor):
     """One LightGBM regressor over (tile, member) rows of output-only features."""
@@ -98,7 +81,7 @@ class BlackBoxAssessor(Assessor):
     def __init__(self, config: dict | BlackBoxConfig | None = None):
         self.config = config if isinstance(config, BlackBoxConfig) else BlackBoxConfig(**(config or {}))
         self.methods: list[str] = []
-        self.semantic: SemanticProjection | None = None
+        self.semantic: PrincipalComponents | None = None
         self.booster: lightgbm.Booster | None = None
         self.source: Path | None = None
 
@@ -114,7 +97,7 @@ class BlackBoxAssessor(Assessor):
     def fit(self, train: AssessmentInputs) -> BlackBoxAssessor:
         targets = require_targets(train)
         self.methods = list(train.methods)
-        self.semantic = SemanticProjection.fit(np.asarray(train.semantic_pooled, np.float32),
+        self.semantic = PrincipalComponents.fit(np.asarray(train.semantic_pooled, np.float32),
                                                self.config.semantic_components)
         rows = self.rows(train)
         data = lightgbm.Dataset(rows, targets.reshape(-1), categorical_feature=[rows.shape[1] - 1])
@@ -132,8 +115,7 @@ class BlackBoxAssessor(Assessor):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(directory / "model.txt"))
-        save_arrays({"mean": self.semantic.scaler.mean, "std": self.semantic.scaler.std,
-                     "components": self.semantic.components}, directory / "semantic.safetensors")
+        save_arrays(self.semantic.state(""), directory / "semantic.safetensors")
         write_manifest(directory, KIND, {"config": asdict(self.config), "methods": self.methods})
 
     @classmethod
@@ -143,8 +125,7 @@ class BlackBoxAssessor(Assessor):
         assessor = cls(manifest["config"])
         assessor.methods = list(manifest["methods"])
         state = load_arrays(directory / "semantic.safetensors")
-        assessor.semantic = SemanticProjection(Standardizer(state["mean"], state["std"]),
-                                               state["components"])
+        assessor.semantic = PrincipalComponents.from_state(state, "")
         assessor.booster = lightgbm.Booster(model_file=str(directory / "model.txt"))
         assessor.source = directory
         return assessor

@@ -11,14 +11,12 @@ method's own level. Everything is fitted on the training split and saved as plai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from rssqa.assess.base import AssessmentInputs
 from rssqa.assess.baselines.agreement import agreement_signal
 from rssqa.assess.checks import require_signals
-from rssqa.assess.scaling import Standardizer
+from rssqa.assess.scaling import PrincipalComponents, Standardizer
 
 SIGNAL_NAMES = ("consensus", "pairwise agreement", "max-softmax", "negative entropy",
                 "share >= 0.5", "share >= 0.7", "share >= 0.9", "share >= 0.98")
@@ -39,34 +37,6 @@ def pool_signal_table(inputs: AssessmentInputs) -> np.ndarray:
 def with_relative(table: np.ndarray) -> np.ndarray:
     """N x M x F -> N x M x 2F: each feature and its difference from the tile's mean over methods."""
     return np.concatenate([table, table - table.mean(axis=1, keepdims=True)], axis=2)
-
-
-@dataclass
-class PrincipalComponents:
-    """Standardise, then project onto the leading right singular vectors of the training rows."""
-
-    scaler: Standardizer
-    components: np.ndarray  # k x C
-
-    @classmethod
-    def fit(cls, rows: np.ndarray, count: int) -> PrincipalComponents:
-        scaler = Standardizer.fit(rows)
-        centred = scaler.transform(rows)
-        count = min(count, *centred.shape)
-        _, _, vectors = np.linalg.svd(centred, full_matrices=False)
-        return cls(scaler, vectors[:count].astype(np.float32))
-
-    def transform(self, rows: np.ndarray) -> np.ndarray:
-        return self.scaler.transform(rows) @ self.components.T
-
-    def state(self, prefix: str) -> dict[str, np.ndarray]:
-        return {f"{prefix}mean": self.scaler.mean, f"{prefix}std": self.scaler.std,
-                f"{prefix}components": self.components}
-
-    @classmethod
-    def from_state(cls, state: dict[str, np.ndarray], prefix: str) -> PrincipalComponents:
-        return cls(Standardizer(state[f"{prefix}mean"], state[f"{prefix}std"]),
-                   state[f"{prefix}components"])
 
 
 class SelectorFeatures:
