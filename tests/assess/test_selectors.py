@@ -70,3 +70,18 @@ def test_a_selector_refuses_another_pool(pool_inputs, single_thread):
     test.methods = ["c", "b", "a"]
     with pytest.raises(CheckpointError, match="same pool"):
         selector.predict(test)
+
+
+def test_safe_selector_saves_intervals_that_cover_held_out_tiles(pool_inputs, tmp_path, single_thread):
+    from rssqa.serve.intervals import load_intervals
+
+    train, test = pool_inputs(240, seed=1), pool_inputs(200, seed=2)
+    safe = create_assessor("safe", base="listwise", base_kwargs=FAST["listwise"]).fit(train)
+    safe.save(tmp_path / "safe")
+    intervals, why = load_intervals(tmp_path / "safe", safe.methods, level=0.9)
+    assert intervals is not None, why
+    predicted = safe.predict(test)
+    inside = [[low <= true <= high for (low, high), true in
+               zip((intervals.bounds(m, p) for p in predicted[:, j]), test.targets[:, j])]
+              for j, m in enumerate(safe.methods)]
+    assert np.mean(inside) > 0.8  # nominal 0.9, marginal over tiles

@@ -9,13 +9,18 @@ not per tile.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from rssqa.errors import InputError
+from rssqa.utils import atomic_write_text
+
+CONFORMAL_FILE = "conformal.json"  # beside a saved assessor: per-method half-widths per level
 
 
 @dataclass(frozen=True)
@@ -81,3 +86,14 @@ def _tables(pred: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         raise InputError(None, "predicted or true OA contain NaN or infinity",
                          "drop tiles without labels before calibrating")
     return pred, true
+
+
+def save_conformal(directory: str | Path, conformal: SplitConformal, methods: list[str]) -> Path:
+    """Store a calibration beside a saved assessor, in its method order (half-widths, not
+    residuals: that is all an interval needs)."""
+    path = Path(directory) / CONFORMAL_FILE
+    atomic_write_text(path, json.dumps({
+        "methods": list(methods), "calibration_size": conformal.calibration_size,
+        "half_widths": {str(level): [float(w) for w in widths]
+                        for level, widths in conformal.half_widths.items()}}, indent=2))
+    return path

@@ -1,9 +1,9 @@
 """Conformal intervals for the page, when the assessor directory holds a calibration.
 
 ``rssqa.assess.conformal.SplitConformal`` needs residuals of calibration tiles the assessor never
-trained on; training does not write them yet, so the server looks for ``conformal.json`` beside the
-assessor (written by :func:`save_conformal`) and, without it, shows point scores and says why.
-The file holds per-method half-widths, not residuals: that is all an interval needs.
+trained on. The safe selector (the configs' recommender) writes them as ``conformal.json`` beside
+itself, from its cross-fitted held-out predictions; for an assessor without the file the server
+shows point scores and says why.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rssqa.assess.conformal import SplitConformal
-from rssqa.utils import atomic_write_text
+from rssqa.assess.conformal import CONFORMAL_FILE
 
-CONFORMAL_FILE = "conformal.json"
 
 
 @dataclass(frozen=True)
@@ -35,16 +33,6 @@ class Intervals:
         if not math.isfinite(half):
             return None
         return max(0.0, score - half), min(1.0, score + half)
-
-
-def save_conformal(directory: str | Path, conformal: SplitConformal, methods: list[str]) -> Path:
-    """Store a calibration beside a saved assessor, in its method order."""
-    path = Path(directory) / CONFORMAL_FILE
-    atomic_write_text(path, json.dumps({
-        "methods": list(methods), "calibration_size": conformal.calibration_size,
-        "half_widths": {str(level): [float(w) for w in widths]
-                        for level, widths in conformal.half_widths.items()}}, indent=2))
-    return path
 
 
 def load_intervals(directory: str | Path, methods: list[str],
