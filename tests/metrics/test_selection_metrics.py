@@ -136,3 +136,11 @@ def test_a_safe_selector_scoring_its_default_inf_is_measured_not_refused():
     assert summary.measures["gap closed"].estimate == 0
     with pytest.raises(InputError, match="NaN"):
         picks_oa(np.where(safe == np.inf, np.nan, safe), TRUE)
+
+
+def test_a_negligible_oracle_gain_has_no_gap_share():
+    from rssqa.metrics.selection import gap_closed
+
+    true = np.array([[0.70, 0.7000], [0.60, 0.6004]])  # the oracle gains 0.0002 over column 0
+    worse = np.array([[0.0, 1.0], [1.0, 0.0]])
+    assert np.isnan(gap_closed(worse, true, sbs=0))
