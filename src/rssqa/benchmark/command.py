@@ -90,6 +90,7 @@ def build_tables(config: BenchmarkConfig, data: BenchmarkData,
     scatter = [(r.spec.label, scatter_predicted_vs_true(
         r.test[0], true, methods, figures / f"scatter_{index:02d}.png",
         title=f"{r.spec.label} (seed {r.seeds[0]})")) for index, r in enumerate(main)]
+    thumbnails = reference_thumbnails(config, data, reference, figures / "thumbnails.png")
     tsne = None
     if len(data.test) >= 5:
         tsne = tsne_by_quality(data.test.semantic_pooled, true.mean(axis=1), figures / "tsne.png",
@@ -97,6 +98,7 @@ def build_tables(config: BenchmarkConfig, data: BenchmarkData,
                                seed=config.seeds[0])
 
     return BenchmarkTables(
+        thumbnails=thumbnails,
         reference=config.reference, correlations=correlations, ranking=ranking,
         selection=selection, selection_images=selection_images, selection_references=references,
         per_method=per_method.round(4), ablations=ablations, paired=paired.round(4),
@@ -125,6 +127,27 @@ def _selection(config: BenchmarkConfig, data: BenchmarkData, runs: list[RunResul
     images.to_csv(config.output / "tables" / "selection_images.csv")
     references.append(selection_references(image_true, sbs, data.test.methods, "images"))
     return formatted_selection(tiles), formatted_selection(images), references
+
+
+def reference_thumbnails(config: BenchmarkConfig, data: BenchmarkData, reference: RunResult,
+                         path: Path) -> Path | None:
+    """The test tiles whose pick the reference (seed run 0) predicts best and worst, with the image,
+    the truth and every method's mask from the store; None when the store is not on disk."""
+    from rssqa.data.classmap import ClassMap
+    from rssqa.data.sqed import MANIFEST, SQEDStore
+    from rssqa.report.thumbnails import TileSample, draw_thumbnails
+
+    if not (Path(config.store) / MANIFEST).exists():
+        return None
+    store = SQEDStore.open(config.store)
+    position = {tile: row for row, tile in enumerate(store.tiles["tile_id"])}
+    index = np.array([position[tile] for tile in data.test.tile_ids])
+    sample = TileSample(
+        images=np.asarray(store.array("images")[index]), masks=np.asarray(store.array("masks")[index]),
+        predictions={m: np.asarray(store.predictions(m)[index]) for m in data.test.methods},
+        predicted=reference.test[0], true=np.asarray(data.test.targets), methods=list(data.test.methods),
+        picks=np.argmax(reference.picks("test")[0], axis=1))
+    return draw_thumbnails(sample, ClassMap.from_dict(store.manifest["classmap"]), path)
 
 
 def explain_losses(config: BenchmarkConfig, numbers: pd.DataFrame, metrics: list[str],

@@ -40,6 +40,7 @@ class BenchmarkTables:
     selection: pd.DataFrame | None = None         # formatted selection measures per test tile
     selection_images: pd.DataFrame | None = None  # the same per whole source image
     selection_references: list[str] = field(default_factory=list)  # SBS, hindsight SBS, VBS OAs
+    thumbnails: Path | None = None  # the reference's best and worst predicted test tiles
 
 
 def write_benchmark_report(path: Path, tables: BenchmarkTables) -> Path:
@@ -61,9 +62,12 @@ def selection_section(tables: BenchmarkTables) -> Section:
             "p vs SBS: paired bootstrap test of OA of picks minus OA(SBS). Same cells as Table 4.")
     caption = "Per whole source image (tiles averaged, the unit rssqa recommend picks for)"
     extra = [] if tables.selection_images is None else [(caption, tables.selection_images)]
+    figures = [] if tables.thumbnails is None else [
+        (f"{tables.reference}: the test tiles whose pick it predicts best and worst (image, truth, "
+         "every method's mask; the pick framed in green)", tables.thumbnails)]
     return Section("Following the recommendations: selection against the single best solver",
                    "\n\n".join([text, *tables.selection_references]),
-                   tables=[("Per test tile", tables.selection), *extra])
+                   tables=[("Per test tile", tables.selection), *extra], figures=figures)
 
 
 def benchmark_sections(tables: BenchmarkTables) -> list[Section]:
