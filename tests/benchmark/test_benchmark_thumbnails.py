@@ -1,4 +1,5 @@
-"""The benchmark report shows the reference's best and worst predicted test tiles, from the store."""
+"""The benchmark report shows the reference's best and worst predicted test tiles, from the store,
+and says why a cell is undefined."""
 
 import yaml
 
@@ -20,4 +21,6 @@ def test_report_shows_thumbnails_of_the_reference(tiny_dataset, tmp_path, one_th
         "assessors": [{"label": "agreement", "name": "agreement"}, {"label": "prior", "name": "prior"}]})
     run_benchmark(config)
     assert (tmp_path / "bench" / "figures" / "thumbnails.png").stat().st_size > 1000
-    assert "thumbnails.png" in (tmp_path / "bench" / "report.md").read_text()
+    report = (tmp_path / "bench" / "report.md").read_text()
+    assert "thumbnails.png" in report
+    assert "n/a (constant prediction)" in report and "nan [nan" not in report  # the prior's SROCC

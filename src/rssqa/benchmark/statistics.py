@@ -216,15 +216,21 @@ def cost_table(results: list[RunResult]) -> pd.DataFrame:
 
 
 def formatted(table: pd.DataFrame, metrics: list[str], digits: int = 3) -> pd.DataFrame:
-    """'0.812 ± 0.010 [0.751, 0.860]' cells (± is the seed sd, shown when there are seeds)."""
+    """'0.812 ± 0.010 [0.751, 0.860]' cells (± is the seed sd, shown when there are seeds); an
+    undefined metric reads 'n/a' with its usual reason instead of 'nan [nan, nan]'."""
     cells = {}
     for name in metrics:
         cells[name] = [
+            UNDEFINED if np.isnan(row[name]) else
             f"{row[name]:.{digits}f}"
             + (f" ± {row[f'{name} sd']:.{digits}f}" if row["seeds"] > 1 else "")
             + f" [{row[f'{name} low']:.{digits}f}, {row[f'{name} high']:.{digits}f}]"
             for _, row in table.iterrows()]
     return pd.DataFrame(cells, index=table.index)
+
+
+# A correlation is undefined when an assessor predicts one value per method (the prior).
+UNDEFINED = "n/a (constant prediction)"
 
 
 def losses_of_reference(table: pd.DataFrame, reference: str, metrics: list[str]) -> list[tuple[str, str]]:
