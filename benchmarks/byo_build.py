@@ -1,6 +1,6 @@
 """Benchmark: building a SQED from three folders of saved predictions (issue 11's timing target).
 
-    python benchmarks/byo_build.py [--images 500] [--size 256] [--workdir /tmp/byo_build]
+    python benchmarks/byo_build.py [--images 500] [--size 256] [--workdir runs/byo_build]
 
 Generates ``--images`` labelled RGB images of ``--size`` px (blocky class layouts, class-tinted
 noise, 6 classes) and three prediction folders for them, one per format: index PNGs, colour PNGs
@@ -86,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=500)
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/byo_build"))
+    parser.add_argument("--workdir", type=Path, default=ROOT / "runs" / "byo_build")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "byo_build.md")
     args = parser.parse_args()
     from rssqa.config import load_config

@@ -11,7 +11,11 @@ method's own level. Everything is fitted on the training split and saved as plai
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+from safetensors.numpy import load_file as load_arrays
+from safetensors.numpy import save_file as save_arrays
 
 from rssqa.assess.base import AssessmentInputs
 from rssqa.assess.baselines.agreement import agreement_signal
@@ -20,7 +24,8 @@ from rssqa.assess.scaling import PrincipalComponents, Standardizer
 
 SIGNAL_NAMES = ("consensus", "pairwise agreement", "max-softmax", "negative entropy",
                 "share >= 0.5", "share >= 0.7", "share >= 0.9", "share >= 0.98")
-_SHARE_BINS = (25, 35, 45, 49)  # histogram bins (of 50) where the shares above start
+_SHARE_BINS = (25, 35, 45, 49)
+FEATURES_FILE = "features.safetensors"  # a saved selector's fitted feature space  # histogram bins (of 50) where the shares above start
 
 
 def pool_signal_table(inputs: AssessmentInputs) -> np.ndarray:
@@ -85,6 +90,13 @@ class SelectorFeatures:
         for j, m in enumerate(self.methods):
             state |= self.seg[m].state(f"seg{j}.")
         return state
+
+    def save(self, directory: Path) -> None:
+        save_arrays(self.state(), Path(directory) / FEATURES_FILE)
+
+    @classmethod
+    def load(cls, directory: Path, methods: list[str]) -> SelectorFeatures:
+        return cls.from_state(load_arrays(Path(directory) / FEATURES_FILE), methods)
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray], methods: list[str]) -> SelectorFeatures:

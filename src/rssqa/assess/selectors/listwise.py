@@ -26,8 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.numpy import load_file as load_arrays
-from safetensors.numpy import save_file as save_arrays
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -123,7 +121,7 @@ class ListwiseSelector(Assessor):
         require_methods(self.methods, [])
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        save_arrays(self.features.state(), directory / "features.safetensors")
+        self.features.save(directory)
         for k, network in enumerate(self.networks):
             save_file({n: t.contiguous() for n, t in network.state_dict().items()},
                       directory / f"member-{k:02d}.safetensors")
@@ -136,8 +134,7 @@ class ListwiseSelector(Assessor):
         manifest = read_manifest(directory, KIND)
         selector = cls(manifest["config"])
         selector.methods = list(manifest["methods"])
-        selector.features = SelectorFeatures.from_state(load_arrays(directory / "features.safetensors"),
-                                                        selector.methods)
+        selector.features = SelectorFeatures.load(directory, selector.methods)
         for k in range(selector.config.members):
             network = _network(int(manifest["features"]), selector.config)
             network.load_state_dict(load_file(directory / f"member-{k:02d}.safetensors"))

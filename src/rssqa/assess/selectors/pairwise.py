@@ -18,8 +18,6 @@ from pathlib import Path
 
 import lightgbm
 import numpy as np
-from safetensors.numpy import load_file as load_arrays
-from safetensors.numpy import save_file as save_arrays
 
 from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.checkpoint import read_manifest, write_manifest
@@ -103,7 +101,7 @@ class PairwiseSelector(Assessor):
         require_methods(self.methods, [])
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        save_arrays(self.features.state(), directory / "features.safetensors")
+        self.features.save(directory)
         judges = {}
         for (a, b), judge in self.judges.items():
             if isinstance(judge, float):
@@ -120,8 +118,7 @@ class PairwiseSelector(Assessor):
         manifest = read_manifest(directory, KIND)
         selector = cls(manifest["config"])
         selector.methods = list(manifest["methods"])
-        selector.features = SelectorFeatures.from_state(load_arrays(directory / "features.safetensors"),
-                                                        selector.methods)
+        selector.features = SelectorFeatures.load(directory, selector.methods)
         for pair, judge in manifest["judges"].items():
             a, b = (int(i) for i in pair.split("-"))
             selector.judges[(a, b)] = (float(judge) if isinstance(judge, (int, float))
