@@ -8,12 +8,40 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from rssqa.errors import RssqaError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+
+class _OneLineErrors(TyperGroup):
+    """Every ``RssqaError`` a command raises ends as one line on stderr and exit code 2; with
+    ``rssqa --debug`` it propagates with its traceback instead."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RssqaError as error:
+            if ctx.params.get("debug"):
+                raise
+            _report(error)
+            raise SystemExit(2) from None
+
+
+app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True,
+                  pretty_exceptions_enable=False,
                   help="Label-free quality assessment of remote-sensing semantic segmentation (RS-SQA).")
 console = Console()
+err_console = Console(stderr=True)
+
+
+def _report(error: Exception) -> None:
+    err_console.print(f"[red]error:[/red] {error}", markup=True, highlight=False, soft_wrap=True)
+
+
+@app.callback()
+def _options(debug: Annotated[bool, typer.Option(
+        "--debug", help="show the full traceback of an error instead of one line")] = False) -> None:
+    """Label-free quality assessment of remote-sensing semantic segmentation (RS-SQA)."""
 
 ConfigArg = Annotated[Path, typer.Argument(help="experiment YAML (see configs/)")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")]
@@ -73,13 +101,14 @@ def build(config: ConfigArg, quiet: QuietOpt = False) -> None:
 def train(config: ConfigArg, assessors: AssessorsOpt = "", quiet: QuietOpt = False) -> None:
     """Fit assessors (default: the config's and the baselines) on the SQED train split."""
     from rssqa.data.sqed import SQEDStore
-    from rssqa.pipeline import Layout, train_assessors
+    from rssqa.pipeline import Layout, check_assessor_names, train_assessors
 
     cfg = _config(config)
+    names = _names(assessors or _default_assessors(cfg))
+    check_assessor_names(names)
     _record(cfg, "train")
     store = SQEDStore.open(Layout(cfg.output_dir).sqed)
-    for name, folder in train_assessors(cfg, store, _names(assessors or _default_assessors(cfg)),
-                                        verbose=not quiet).items():
+    for name, folder in train_assessors(cfg, store, names, verbose=not quiet).items():
         console.print(f"{name}: saved to {folder}")
 
 
@@ -114,15 +143,23 @@ def recommend(
     from rssqa.data.classmap import ClassMap
     from rssqa.data.sqed import SQEDStore
     from rssqa.pipeline import Layout, build_encoder, load_pool
+    from rssqa.errors import InputError, check_writable_folder
     from rssqa.recommend import Recommender, find_images
 
     cfg = _config(config)
     layout = Layout(cfg.output_dir)
-    out = out or cfg.output_dir / "recommend"
+    out = check_writable_folder(out or cfg.output_dir / "recommend")
     paths = find_images(target)
+    name = assessor or cfg.assessor.name
+    if not (layout.assessors / name).is_dir():
+        trained = sorted(p.name for p in layout.assessors.iterdir() if p.is_dir()) \
+            if layout.assessors.is_dir() else []
+        raise InputError(layout.assessors / name, f"no trained assessor {name!r}",
+                         f"trained here: {', '.join(trained)}; run `rssqa train` first" if trained
+                         else "run `rssqa train` with this config first")
     store = SQEDStore.open(layout.sqed)
     recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(cfg),
-                              load_assessor(layout.assessors / (assessor or cfg.assessor.name)),
+                              load_assessor(layout.assessors / name),
                               ClassMap.from_dict(store.manifest["classmap"]), cfg.tile_size)
     table = recommender.run(paths, out, verbose=not quiet)
     if not table.empty:
@@ -195,7 +232,7 @@ def main() -> None:
     try:
         app()
     except RssqaError as error:
-        console.print(f"[red]error:[/red] {error}")
+        _report(error)
         raise SystemExit(2) from None
 
 

@@ -125,6 +125,9 @@ def load_config(path: Path | str, overrides: dict | None = None) -> ExperimentCo
         config = from_dict(ExperimentConfig, data, where=path.name)
     except ValueError as error:
         raise InputError(path, str(error), "fix the config") from None
+    if isinstance(config.tile_size, bool) or config.tile_size <= 0:
+        raise InputError(path, f"tile_size must be a positive number of pixels, got {config.tile_size}",
+                         "use e.g. tile_size: 256")
     if config.target not in TARGETS:
         raise InputError(path, f"target {config.target!r} is not an accuracy the SQED records",
                          f"use one of {', '.join(TARGETS)}")

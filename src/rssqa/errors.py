@@ -26,3 +26,34 @@ class InputError(RssqaError):
 
 class CheckpointError(InputError):
     """A checkpoint that does not fit the model it is loaded into."""
+
+
+class UnknownNameError(InputError, KeyError):
+    """A method, assessor or other registry name that is not registered.
+
+    Also a ``KeyError``, so code that looks names up and catches ``KeyError`` keeps working.
+    """
+
+    __str__ = Exception.__str__
+
+
+def check_writable_folder(folder: str | Path, what: str = "output folder") -> Path:
+    """Fail early, with one line, when ``folder`` cannot be created or written: a regular file
+    in its place or above it, or an existing ancestor without write permission."""
+    import os
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(folder, f"{what} is a regular file", "give a folder path for --out")
+    ancestor = folder
+    while not ancestor.exists():
+        if ancestor.parent == ancestor:
+            break
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise InputError(folder, f"{what} lies under the regular file {ancestor}",
+                         "give a folder path for --out")
+    if ancestor.exists() and not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError(folder, f"{what} cannot be written ({ancestor} is not writable)",
+                         "choose a folder you can write to with --out")
+    return folder

@@ -100,6 +100,8 @@ def train_pool(config: ExperimentConfig, verbose: bool = True) -> list[PoolMembe
         raise InputError(None, f"pool.methods names its members {names}: each needs a distinct "
                          "name", "give every predictions / torch entry its own kwargs.label")
     trained = [e for e in config.pool.methods if not is_external(e.name)]
+    for entry in trained:  # an unknown name fails before any data is cut or any method trains
+        get_method(entry.name)
     training = _pool_training_data(config, samples, classmap, verbose) if trained else None
     pool: list[PoolMember] = []
     for entry, name in zip(config.pool.methods, names):
@@ -180,6 +182,17 @@ def default_assessors(config: ExperimentConfig) -> list[str]:
     return list(dict.fromkeys([config.assessor.name, *DEFAULT_BASELINES]))
 
 
+def check_assessor_names(names: list[str]) -> None:
+    """Every name must be a registered assessor; an unknown one is one line listing the known."""
+    from rssqa.assess.registry import available_assessors
+    from rssqa.errors import UnknownNameError
+
+    known = available_assessors()
+    for name in names:
+        if name not in known:
+            raise UnknownNameError(None, f"unknown assessor {name!r}", f"use one of: {', '.join(known)}")
+
+
 def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str],
                     verbose: bool = True) -> dict[str, Path]:
     """Fit each named assessor on the store's train split and save it; returns name -> folder.
@@ -188,6 +201,7 @@ def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str]
     """
     from rssqa.assess.registry import create_assessor
 
+    check_assessor_names(names)
     saved = {}
     train_with_images = None
     for name in names:

@@ -113,7 +113,7 @@ def test_cli_store_option_replaces_the_configs_store(tmp_path):
 
     _config(tmp_path)  # writes benchmark.yaml naming unused-store
     other = tmp_path / "eight-method-store"
-    result = CliRunner().invoke(app, ["benchmark", str(tmp_path / "benchmark.yaml"), "--store", str(other),
-                                      "--quiet"])
+    result = CliRunner().invoke(app, ["--debug", "benchmark", str(tmp_path / "benchmark.yaml"),
+                                      "--store", str(other), "--quiet"])
     assert isinstance(result.exception, InputError)
     assert str(other) in str(result.exception) and "unused-store" not in str(result.exception)

@@ -68,7 +68,10 @@ def get_method(name: str) -> SegMethod:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
-        raise KeyError(f"unknown segmentation method {name!r}; known methods: {known}") from None
+        from rssqa.errors import UnknownNameError
+
+        raise UnknownNameError(None, f"unknown segmentation method {name!r}",
+                               f"use one of: {known}") from None
 
 
 def available_methods() -> list[str]:

@@ -1,0 +1,214 @@
+"""Bad inputs a user can give the CLI: each ends in one clear line and an exit code, loses nothing
+that was there before, and shows a traceback only under ``--debug``."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from typer.testing import CliRunner
+
+from rssqa.cli import app
+from rssqa.errors import InputError
+from tests.conftest import CLASSMAP, tiny_config_dict
+
+runner = CliRunner()
+METHODS = ["fpn", "deeplabv3plus"]
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def one_line_error(result, code: int, *needles: str) -> str:
+    """The run exited with ``code``, printed no traceback and exactly one ``error:`` line holding
+    every needle; returns that line."""
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def write_config(tmp_path, **changes):
+    data = tiny_config_dict(tmp_path / "data", tmp_path / "run")
+    data.update(changes)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def keepsake(folder, name="earlier.txt", text="keep me"):
+    """A file from an earlier run that a failing command must leave as it was."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
+    return folder / name
+
+
+# -- unknown names --------------------------------------------------------------------------------
+
+def test_unknown_method_in_config_is_one_line_listing_the_known(tmp_dataset_config):
+    config, run = tmp_dataset_config(pool_methods=["fpn", "no-such-net"])
+    kept = keepsake(run / "pool")
+    line = one_line_error(invoke("train-pool", config, "--quiet"), 2,
+                          "unknown segmentation method 'no-such-net'", "fpn", "unet")
+    assert "KeyError" not in line
+    assert kept.read_text() == "keep me"
+    assert not (run / "pool" / "fpn").exists()  # it failed before training anything
+
+
+def test_unknown_method_is_still_a_key_error_for_library_callers():
+    from rssqa.segzoo import get_method
+
+    with pytest.raises(KeyError):
+        get_method("no-such-net")
+    with pytest.raises(InputError, match="use one of"):
+        get_method("no-such-net")
+
+
+def test_unknown_assessor_for_train_is_one_line(tmp_dataset_config):
+    config, run = tmp_dataset_config()
+    kept = keepsake(run / "assessors")
+    one_line_error(invoke("train", config, "--assessors", "rssqa,nope", "--quiet"), 2,
+                   "unknown assessor 'nope'", "rssqa", "agreement")
+    assert kept.read_text() == "keep me"
+    assert not (run / "run_train.json").exists()  # nothing recorded for a run that never started
+
+
+def test_unknown_assessor_for_recommend_names_the_trained_ones(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    one_line_error(invoke("recommend", images, "-c", config, "--assessor", "nope", "--quiet"), 2,
+                   "no trained assessor 'nope'", "rssqa")
+    assert not (run / "recommend").exists()
+
+
+# -- config values --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [-64, 0])
+def test_tile_size_must_be_positive(tmp_path, size):
+    config = write_config(tmp_path, tile_size=size)
+    kept = keepsake(tmp_path / "run")
+    one_line_error(invoke("build", config, "--quiet"), 2, "bad.yaml", "tile_size", str(size))
+    assert kept.read_text() == "keep me"
+    assert not (tmp_path / "run" / "run_build.json").exists()
+
+
+def test_tile_size_is_checked_by_load_config(tmp_path):
+    from rssqa.config import load_config
+
+    with pytest.raises(InputError, match="tile_size must be a positive"):
+        load_config(write_config(tmp_path, tile_size=-64))
+
+
+# -- output folders -------------------------------------------------------------------------------
+
+def test_out_under_a_regular_file_fails_before_any_model_loads(fake_experiment, tmp_path, monkeypatch):
+    config, run, images = fake_experiment
+    _forbid_model_loading(monkeypatch)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    one_line_error(invoke("recommend", images, "-c", config, "--out", blocker / "sub", "--quiet"), 2,
+                   "regular file", "blocker")
+    assert blocker.read_text() == "a file, not a folder"
+    one_line_error(invoke("recommend", images, "-c", config, "--out", blocker, "--quiet"), 2,
+                   "is a regular file")
+    assert blocker.read_text() == "a file, not a folder"
+
+
+def test_out_that_cannot_be_written_fails_before_any_model_loads(fake_experiment, tmp_path, monkeypatch):
+    import os
+
+    config, run, images = fake_experiment
+    _forbid_model_loading(monkeypatch)
+    locked = tmp_path / "locked"
+    kept = keepsake(locked)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) == str(locked)
+                        else real_access(p, mode, **kw))  # root ignores chmod, so pretend
+    one_line_error(invoke("recommend", images, "-c", config, "--out", locked / "new", "--quiet"), 2,
+                   "cannot be written", "locked")
+    assert kept.read_text() == "keep me"
+    assert not (locked / "new").exists()
+
+
+# -- --debug --------------------------------------------------------------------------------------
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = runner.invoke(app, ["--debug", "build", str(tmp_path / "nope.yaml")])
+    assert isinstance(result.exception, InputError)
+    assert "config file not found" in str(result.exception)
+    plain = invoke("build", tmp_path / "nope.yaml")
+    one_line_error(plain, 2, "nope.yaml", "config file not found")
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def tmp_dataset_config(tiny_dataset, tmp_path):
+    def make(pool_methods=METHODS):
+        data = tiny_config_dict(tiny_dataset, tmp_path / "run", methods=tuple(pool_methods))
+        path = tmp_path / "tiny.yaml"
+        path.write_text(yaml.safe_dump(data))
+        return path, tmp_path / "run"
+    return make
+
+
+class _FakeAssessor:
+    default_method = None
+
+
+def _fake_assess(self, image, name="image", all_masks=False):
+    from rssqa.recommend import ImageAssessment
+
+    if image.mean() > 250:  # the tests' "poison" image: a failure that is not an InputError
+        raise RuntimeError("the assessor fell over")
+    scores = np.array([0.9, 0.8])
+    return ImageAssessment(name, list(self.methods), scores[None], scores, self.methods[0],
+                           np.zeros(image.shape[:2], np.uint8))
+
+
+def _forbid_model_loading(monkeypatch):
+    import rssqa.pipeline
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a model was loaded before the output folder was checked")
+    monkeypatch.setattr(rssqa.pipeline, "load_pool", forbidden)
+    monkeypatch.setattr(rssqa.pipeline, "build_encoder", forbidden)
+
+
+@pytest.fixture
+def fake_experiment(tmp_path, monkeypatch):
+    """A config whose 'trained' experiment is stood in for by fakes, so the CLI's recommend runs
+    in milliseconds; returns (config, run folder, a folder of two good images)."""
+    import rssqa.assess.registry
+    import rssqa.pipeline
+    from rssqa.data.sqed import SQEDStore
+    from rssqa.recommend import Recommender
+
+    run = tmp_path / "run"
+    (run / "assessors" / "rssqa").mkdir(parents=True)
+    config = tmp_path / "exp.yaml"
+    config.write_text(yaml.safe_dump(tiny_config_dict(tmp_path / "data", run)))
+    store = SimpleNamespace(methods=METHODS, manifest={"classmap": CLASSMAP})
+    monkeypatch.setattr(SQEDStore, "open", classmethod(lambda cls, root: store))
+    monkeypatch.setattr(rssqa.pipeline, "load_pool",
+                        lambda folder, methods=None: [SimpleNamespace(name=m) for m in METHODS])
+    monkeypatch.setattr(rssqa.pipeline, "build_encoder", lambda cfg: None)
+    monkeypatch.setattr(rssqa.assess.registry, "load_assessor", lambda folder: _FakeAssessor())
+    monkeypatch.setattr(Recommender, "assess", _fake_assess)
+    images = tmp_path / "images"
+    images.mkdir()
+    for i, name in enumerate(["a.png", "b.png"]):
+        Image.fromarray(np.full((40, 48, 3), 40 * (i + 1), np.uint8)).save(images / name)
+    return config, run, images
+
+
+def read_json(path):
+    return json.loads(path.read_text())
