@@ -162,6 +162,14 @@ def recommend(
                               load_assessor(layout.assessors / name),
                               ClassMap.from_dict(store.manifest["classmap"]), cfg.tile_size)
     table = recommender.run(paths, out, verbose=not quiet)
+    skipped = recommender.skipped
+    if quiet:  # run() lists the skipped images itself when not quiet
+        for entry in skipped:
+            err_console.print(f"skipped {entry['error']}", markup=False, highlight=False, soft_wrap=True)
+    done = len(paths) - len(skipped)
+    if not done:
+        raise InputError(target, f"none of the {len(paths)} image(s) could be processed",
+                         "see the reasons above; nothing was written")
     if not table.empty:
         picks = table[table["recommended"]][["image", "method", "predicted_oa"]]
         decisions = recommender.decisions
@@ -170,6 +178,12 @@ def recommend(
             picks["predicted gain"] = [decisions[name]["predicted_gain"] for name in picks["image"]]
         console.print(picks.to_string(index=False))
     console.print(f"segmentations, scores.csv and recommendations.json in {out}")
+    summary = f"recommended a method for {done} of {len(paths)} image(s)"
+    if skipped:
+        err_console.print(f"{summary}; skipped {len(skipped)} (listed in recommendations.json)",
+                          markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(summary, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -88,6 +88,7 @@ class Recommender:
         self.classmap, self.tile_size, self.batch_size = classmap, tile_size, batch_size
         self.methods = [m.name for m in pool]
         self.decisions: dict[str, dict] = {}  # image -> its ImageAssessment.summary(), after run()
+        self.skipped: list[dict] = []  # {"image": path, "error": one line} per image run() skipped
 
     def _tiles(self, image: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
         height, width = image.shape[:2]
@@ -144,14 +145,19 @@ class Recommender:
     def run(self, paths: list[Path], out_dir: Path, verbose: bool = True) -> pd.DataFrame:
         """Assess every image, write its recommended segmentation and a ranking table.
 
-        A bad image is reported and skipped; the others are still written.
+        Any failure on one image (unreadable, undecodable, or an error while assessing it) is
+        reported with its file name and skipped; the others are still written, and
+        ``self.skipped`` lists the skipped ones. When no image succeeds no table is written, so
+        an earlier run's tables in ``out_dir`` are kept. Images whose stems repeat
+        (``dup.jpg``, ``dup.png``) keep their suffix in output names (``dup_jpg_segmentation.png``)
+        and their file name in the ``image`` column.
         """
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         rankings, picks, skipped = [], {}, []
         with progress_bar(verbose) as progress:
             task = progress.add_task("recommend", total=len(paths))
-            for path in paths:
+            for path, (label, key) in zip(paths, output_names(paths)):
                 try:
                     image = read_image(path)
                     result = self.assess(image, name=Path(path).stem)
@@ -159,24 +165,57 @@ class Recommender:
                     skipped.append({"image": str(path), "error": str(error)})
                     progress.advance(task)
                     continue
+                except Exception as error:  # noqa: BLE001 - one bad image must not end the batch
+                    skipped.append({"image": str(path),
+                                    "error": f"{path}: {type(error).__name__}: {error}"})
+                    progress.advance(task)
+                    continue
+                result.name = label
                 Image.fromarray(self.classmap.decode(result.labels)).save(
-                    out_dir / f"{result.name}_segmentation.png")
-                Image.fromarray(result.labels).save(out_dir / f"{result.name}_labels.png")
+                    out_dir / f"{key}_segmentation.png")
+                Image.fromarray(result.labels).save(out_dir / f"{key}_labels.png")
                 rankings.append(result.ranking())
-                picks[result.name] = result.summary()
+                picks[label] = result.summary()
                 progress.advance(task)
         table = pd.concat(rankings, ignore_index=True) if rankings else pd.DataFrame()
-        table.to_csv(out_dir / "scores.csv", index=False)
-        self.decisions = picks
-        atomic_write_text(out_dir / "recommendations.json", json.dumps(
-            {"recommended": {name: pick["method"] for name, pick in picks.items()},
-             "decisions": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
-             "classes": list(self.classmap.names)}, indent=2))
+        self.decisions, self.skipped = picks, skipped
+        if rankings:
+            table.to_csv(out_dir / "scores.csv", index=False)
+            atomic_write_text(out_dir / "recommendations.json", json.dumps(
+                {"recommended": {name: pick["method"] for name, pick in picks.items()},
+                 "decisions": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
+                 "classes": list(self.classmap.names)}, indent=2))
         if skipped and verbose:
             print(f"skipped {len(skipped)} image(s) that could not be read or segmented:")
             for entry in skipped:
                 print(f"  {entry['error']}")
         return table
+
+
+def output_names(paths: list[Path]) -> list[tuple[str, str]]:
+    """(label for tables, stem for output files) per path: the stem for both, unless stems repeat
+    (case-blind, as on macOS and Windows), where the label is the file name and the output stem
+    keeps the suffix (``dup.jpg`` -> ``dup_jpg``); a clash left after that gets ``_2``, ``_3``..."""
+    stems = [Path(p).stem for p in paths]
+    counts: dict[str, int] = {}
+    for stem in stems:
+        counts[stem.lower()] = counts.get(stem.lower(), 0) + 1
+    names, used = [], set()
+    for path, stem in zip(paths, stems):
+        path = Path(path)
+        if counts[stem.lower()] > 1:
+            label, key = path.name, f"{stem}_{path.suffix.lstrip('.')}"
+        else:
+            label, key = stem, stem
+        base, n = key, 1
+        while key.lower() in used:
+            n += 1
+            key = f"{base}_{n}"
+        if label.lower() in {name.lower() for name, _ in names}:
+            label = path.name
+        used.add(key.lower())
+        names.append((label, key))
+    return names
 
 
 def find_images(target: Path) -> list[Path]:

@@ -148,6 +148,103 @@ def test_debug_shows_the_traceback(tmp_path):
     one_line_error(plain, 2, "nope.yaml", "config file not found")
 
 
+# -- per-image isolation and batch exit codes ------------------------------------------------------
+
+def ztxt_bomb(path, megabytes=4):
+    """A valid small PNG whose compressed zTXt chunk inflates past Pillow's text limit: Pillow
+    raises ValueError (not OSError) when it reads the file."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text("comment", "x" * (megabytes << 20), zip=True)
+    Image.fromarray(np.full((40, 48, 3), 90, np.uint8)).save(path, pnginfo=info)
+    return path
+
+
+def test_the_ztxt_bomb_really_breaks_pillow(tmp_path):
+    from rssqa.data.io import read_image
+
+    with pytest.raises(Exception) as caught:
+        read_image(ztxt_bomb(tmp_path / "bomb.png"))
+    assert not isinstance(caught.value, InputError)  # so the batch loop must isolate it itself
+
+
+def test_a_bad_image_is_skipped_and_the_batch_goes_on(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    ztxt_bomb(images / "a2_bomb.png")  # sorts between a.png and b.png
+    Image.fromarray(np.full((40, 48, 3), 255, np.uint8)).save(images / "a3_poison.png")
+    out = tmp_path / "out"
+    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "recommended a method for 2 of 4 image(s); skipped 2" in result.output
+    assert "a2_bomb.png" in result.output and "a3_poison.png" in result.output
+    picks = read_json(out / "recommendations.json")
+    assert set(picks["recommended"]) == {"a", "b"}  # the image after the bad ones still ran
+    skipped = {entry["image"].rsplit("/", 1)[-1]: entry["error"] for entry in picks["skipped"]}
+    assert set(skipped) == {"a2_bomb.png", "a3_poison.png"}
+    assert "ValueError" in skipped["a2_bomb.png"] and "RuntimeError" in skipped["a3_poison.png"]
+    assert (out / "b_segmentation.png").exists() and not (out / "a2_bomb_segmentation.png").exists()
+    import pandas as pd
+
+    assert sorted(pd.read_csv(out / "scores.csv")["image"].unique()) == ["a", "b"]
+
+
+def test_a_good_batch_exits_0_with_a_summary_under_quiet(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    result = invoke("recommend", images, "-c", config, "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "recommended a method for 2 of 2 image(s)" in result.output
+
+
+def test_no_usable_image_exits_2_and_keeps_the_earlier_tables(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code == 0
+    before = {name: (out / name).read_bytes() for name in ("scores.csv", "recommendations.json")}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    ztxt_bomb(bad / "bomb.png")
+    (bad / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    result = invoke("recommend", bad, "-c", config, "--out", out, "--quiet")
+    one_line_error(result, 2, "none of the 2 image(s) could be processed")
+    assert "bomb.png" in result.output and "broken.jpg" in result.output  # reasons, even under -q
+    assert {name: (out / name).read_bytes() for name in before} == before  # no 1-byte scores.csv
+
+
+# -- output names ---------------------------------------------------------------------------------
+
+def test_repeated_stems_keep_their_suffix(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    Image.fromarray(np.full((40, 48, 3), 70, np.uint8)).save(images / "dup.jpg")
+    Image.fromarray(np.full((40, 48, 3), 80, np.uint8)).save(images / "dup.png")
+    out = tmp_path / "out"
+    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    for stem in ("a", "b", "dup_jpg", "dup_png"):  # unique stems keep their plain names
+        assert (out / f"{stem}_segmentation.png").exists() and (out / f"{stem}_labels.png").exists()
+    assert not (out / "dup_segmentation.png").exists()
+    import pandas as pd
+
+    scores = pd.read_csv(out / "scores.csv")
+    assert sorted(scores["image"].unique()) == ["a", "b", "dup.jpg", "dup.png"]
+    assert scores.groupby("image")["recommended"].sum().tolist() == [1, 1, 1, 1]
+    assert set(read_json(out / "recommendations.json")["recommended"]) == {"a", "b", "dup.jpg", "dup.png"}
+
+
+def test_output_names_never_collide():
+    from pathlib import Path
+
+    from rssqa.recommend import output_names
+
+    paths = [Path(p) for p in ("x/dup.jpg", "x/DUP.png", "x/dup_jpg.tif", "x/solo.png")]
+    names = output_names(paths)
+    assert names[3] == ("solo", "solo")
+    assert names[0] == ("dup.jpg", "dup_jpg") and names[1] == ("DUP.png", "DUP_png")
+    assert len({key.lower() for _, key in names}) == 4
+    assert len({label.lower() for label, _ in names}) == 4
+
+
 # -- fixtures -------------------------------------------------------------------------------------
 
 @pytest.fixture

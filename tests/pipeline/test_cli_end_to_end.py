@@ -12,9 +12,9 @@ from rssqa.cli import app
 runner = CliRunner()
 
 
-def invoke(*args):
+def invoke(*args, code=0):
     result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return result.output
 
 
@@ -58,7 +58,8 @@ def test_build_train_evaluate_recommend(tiny_config, tiny_dataset, tmp_path):
         (images / f"{name}.png").write_bytes((tiny_dataset / "images" / f"{name}.png").read_bytes())
     (images / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     out = tmp_path / "rec"
-    invoke("recommend", images, "--config", tiny_config, "--out", out, "--quiet")
+    output = invoke("recommend", images, "--config", tiny_config, "--out", out, "--quiet", code=1)
+    assert "recommended a method for 2 of 3 image(s); skipped 1" in output  # even under --quiet
     picks = json.loads((out / "recommendations.json").read_text())
     assert set(picks["recommended"]) == {"g3_img1", "g4_img2"}
     assert [s["image"].endswith("broken.jpg") for s in picks["skipped"]] == [True]
