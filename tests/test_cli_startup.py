@@ -1,11 +1,12 @@
-"""`rssqa --help` and argument errors must not wait for torch: the CLI imports its stages lazily."""
+"""`rssqa --help` and argument errors must not wait for torch: the CLI and the config loader import
+no heavy library; the stages load when a command runs."""
 
 import subprocess
 import sys
 
 
 def test_the_command_line_loads_without_the_heavy_libraries():
-    code = ("import sys, rssqa.cli; "
+    code = ("import sys, rssqa.cli, rssqa.config; "
             "print(sorted(m for m in ('torch', 'numpy', 'pandas', 'fastapi', 'open_clip') "
             "if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

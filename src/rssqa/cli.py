@@ -49,6 +49,8 @@ AssessorsOpt = Annotated[str, typer.Option(help="comma-separated assessor names"
 
 
 def _config(path: Path):
+    """Commands read their config before importing the stages, so a bad path or key answers in
+    a fraction of a second instead of after torch has loaded."""
     from rssqa.config import load_config
 
     return load_config(path)
@@ -73,9 +75,10 @@ def _default_assessors(config) -> str:
 @app.command("train-pool")
 def train_pool(config: ConfigArg, quiet: QuietOpt = False) -> None:
     """Train (or reuse) every segmentation method of the pool on the pool groups."""
+    cfg = _config(config)
+
     from rssqa.pipeline import train_pool as run
 
-    cfg = _config(config)
     _record(cfg, "train-pool")
     for member in run(cfg, verbose=not quiet):
         if "train_seconds" not in member.meta:  # saved predictions or a user model
@@ -88,9 +91,10 @@ def train_pool(config: ConfigArg, quiet: QuietOpt = False) -> None:
 @app.command()
 def build(config: ConfigArg, quiet: QuietOpt = False) -> None:
     """Train the pool if needed, then build (or resume) the SQED store."""
+    cfg = _config(config)
+
     from rssqa.pipeline import build_store
 
-    cfg = _config(config)
     _record(cfg, "build")
     store = build_store(cfg, verbose=not quiet)
     console.print(f"SQED store: {store.root} ({len(store.tiles)} tiles x {len(store.methods)} methods)")
@@ -100,10 +104,11 @@ def build(config: ConfigArg, quiet: QuietOpt = False) -> None:
 @app.command()
 def train(config: ConfigArg, assessors: AssessorsOpt = "", quiet: QuietOpt = False) -> None:
     """Fit assessors (default: the config's and the baselines) on the SQED train split."""
+    cfg = _config(config)
+
     from rssqa.data.sqed import SQEDStore
     from rssqa.pipeline import Layout, check_assessor_names, train_assessors
 
-    cfg = _config(config)
     names = _names(assessors or _default_assessors(cfg))
     check_assessor_names(names)
     _record(cfg, "train")
@@ -116,10 +121,11 @@ def train(config: ConfigArg, assessors: AssessorsOpt = "", quiet: QuietOpt = Fal
 def evaluate(config: ConfigArg, assessors: AssessorsOpt = "",
              n_boot: Annotated[int, typer.Option(help="bootstrap resamples")] = 1000) -> None:
     """PLCC/SROCC/KROCC/RMSE per method and P@1/P@3, with bootstrap 95% intervals, on the test split."""
+    cfg = _config(config)
+
     from rssqa.data.sqed import SQEDStore
     from rssqa.pipeline import Layout, evaluate_assessors
 
-    cfg = _config(config)
     _record(cfg, "evaluate")
     store = SQEDStore.open(Layout(cfg.output_dir).sqed)
     summary, per_method, _ = evaluate_assessors(cfg, store, _names(assessors or _default_assessors(cfg)),
@@ -139,6 +145,8 @@ def recommend(
     quiet: QuietOpt = False,
 ) -> None:
     """Score every method on each image, rank, recommend, and write the recommended segmentation."""
+    cfg = _config(config)
+
     from rssqa.assess.registry import load_assessor
     from rssqa.data.classmap import ClassMap
     from rssqa.data.sqed import SQEDStore
@@ -146,7 +154,6 @@ def recommend(
     from rssqa.errors import InputError, check_writable_folder
     from rssqa.recommend import Recommender, find_images
 
-    cfg = _config(config)
     layout = Layout(cfg.output_dir)
     out = check_writable_folder(out or cfg.output_dir / "recommend")
     paths = find_images(target)

@@ -14,10 +14,24 @@ from pathlib import Path
 import yaml
 
 from rssqa.errors import InputError
-from rssqa.segzoo.train import TrainConfig
 
 
 TARGETS = ("oa", "miou", "f1")  # the labels rssqa.data.sqed.SQEDStore records per tile and method
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How ``rssqa.segzoo.train.train_method`` trains a pool member (kept here, beside the other
+    configs, so that reading a config never imports torch)."""
+
+    epochs: int = 4
+    batch_size: int = 8
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    aux_weight: float = 0.4
+    pretrained: bool = True
+    seed: int = 0
+    threads: int | None = None
 
 
 @dataclass

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from rssqa.config import TrainConfig  # noqa: F401  (defined with the other configs)
 from rssqa.errors import CheckpointError
 from rssqa.progress import progress_bar
 from rssqa.segzoo.base import FeatureTap, SegMethod, get_method, to_model_input
@@ -28,18 +29,6 @@ IGNORE_INDEX = 255
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "meta.json"
 RESUME_FILE = "resume.pt"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 4
-    batch_size: int = 8
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    aux_weight: float = 0.4
-    pretrained: bool = True
-    seed: int = 0
-    threads: int | None = None
 
 
 @dataclass
