@@ -72,3 +72,11 @@ def test_four_band_tiff_is_refused_not_silently_cut_to_rgb(tmp_path):
 def test_image_size_is_height_then_width(tmp_path):
     Image.new("RGB", (7, 3)).save(tmp_path / "wide.png")
     assert image_size(tmp_path / "wide.png") == (3, 7)
+
+
+def test_atomic_writes_get_the_same_permissions_as_ordinary_files(tmp_path):
+    from rssqa.utils import atomic_write_text
+
+    atomic_write_text(tmp_path / "atomic.json", "{}")
+    (tmp_path / "plain.json").write_text("{}")
+    assert (tmp_path / "atomic.json").stat().st_mode == (tmp_path / "plain.json").stat().st_mode
