@@ -80,3 +80,14 @@ def test_atomic_writes_get_the_same_permissions_as_ordinary_files(tmp_path):
     atomic_write_text(tmp_path / "atomic.json", "{}")
     (tmp_path / "plain.json").write_text("{}")
     assert (tmp_path / "atomic.json").stat().st_mode == (tmp_path / "plain.json").stat().st_mode
+
+
+def test_a_cmyk_jpeg_is_read_as_rgb(tmp_path):
+    from PIL import Image
+
+    from rssqa.data.io import read_image
+
+    Image.new("CMYK", (12, 8), (0, 255, 255, 0)).save(tmp_path / "print.jpg")  # pure red in CMYK
+    pixels = read_image(tmp_path / "print.jpg")
+    assert pixels.shape == (8, 12, 3) and pixels.dtype.name == "uint8"
+    assert pixels[..., 0].mean() > 200 and pixels[..., 1:].mean() < 60

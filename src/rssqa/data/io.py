@@ -24,6 +24,9 @@ from rssqa.errors import InputError
 # Pillow modes that hold 8-bit samples and convert to RGB without loss of meaning
 # (RGBA/LA/PA: the alpha band is dropped; L/P: grey levels or palette colours are expanded).
 _EIGHT_BIT_MODES = {"RGB", "RGBA", "L", "LA", "P", "PA", "1"}
+# A JPEG's four bands are print colours, which Pillow converts; a 4-band TIFF may be RGB + NIR
+# labelled CMYK, so only JPEGs get these.
+_JPEG_COLOUR_MODES = {"CMYK", "YCbCr"}
 
 _TIFF_SAMPLES_PER_PIXEL = 277
 
@@ -60,7 +63,8 @@ def _band_count(img: Image.Image) -> int:
 
 def _decode_rgb(img: Image.Image, path: Path, what: str) -> np.ndarray:
     bands = _band_count(img)
-    if img.mode not in _EIGHT_BIT_MODES or bands > len(img.getbands()):
+    convertible = img.mode in _EIGHT_BIT_MODES or (img.format == "JPEG" and img.mode in _JPEG_COLOUR_MODES)
+    if not convertible or bands > len(img.getbands()):
         raise InputError(path, f"{what} has {bands} band(s) in Pillow mode {img.mode!r}, "
                          "not 8-bit RGB", _CONVERT_HINT)
     img.load()  # decode now, inside _open, so a truncated file is reported as unreadable
