@@ -83,9 +83,13 @@ class Recommender:
     """Pool + semantic encoder + assessor, applied to unlabelled images."""
 
     def __init__(self, pool: list[PoolMember], encoder: SemanticEncoder, assessor: Assessor,
-                 classmap: ClassMap, tile_size: int, batch_size: int = 16):
+                 classmap: ClassMap, tile_size: int, batch_size: int = 16,
+                 min_pixels: int | None = None):
+        """``min_pixels`` (a tile's worth by default): smaller images are refused with a reason,
+        since the mirror padding that fills their tile would be most of what gets assessed."""
         self.pool, self.encoder, self.assessor = pool, encoder, assessor
         self.classmap, self.tile_size, self.batch_size = classmap, tile_size, batch_size
+        self.min_pixels = tile_size * tile_size if min_pixels is None else min_pixels
         self.methods = [m.name for m in pool]
         self.decisions: dict[str, dict] = {}  # image -> its ImageAssessment.summary(), after run()
         self.skipped: list[dict] = []  # {"image": path, "error": one line} per image run() skipped
@@ -107,6 +111,10 @@ class Recommender:
         ``name`` is also the file stem under which pool members of saved predictions look for
         this image's prediction; one they cannot use raises ``InputError`` naming the file."""
         height, width = image.shape[:2]
+        if height * width < self.min_pixels:
+            raise InputError(None, f"{name} has {height} x {width} pixels, fewer than the "
+                             f"{self.min_pixels} the assessment needs (one {self.tile_size}-px tile)",
+                             "give a larger image, or lower Recommender(min_pixels=...)")
         boxes, tiles = self._tiles(image)
         refs = [TileRef(name, (height, width), x, y, self.tile_size) for y, x in boxes]
         for member in self.pool:

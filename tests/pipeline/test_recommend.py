@@ -19,3 +19,13 @@ def test_covering_grid_covers_every_pixel_within_bounds(length, size):
 def test_empty_folder_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="holds no image"):
         find_images(tmp_path)
+
+
+def test_an_image_smaller_than_a_tile_is_refused_with_its_size():
+    import numpy as np
+
+    from rssqa.recommend import Recommender
+
+    recommender = Recommender(pool=[], encoder=None, assessor=None, classmap=None, tile_size=32)
+    with pytest.raises(InputError, match=r"dot has 1 x 1 pixels, fewer than the 1024"):
+        recommender.assess(np.zeros((1, 1, 3), np.uint8), name="dot")
