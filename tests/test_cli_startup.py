@@ -22,3 +22,13 @@ def test_every_command_is_listed_in_the_help():
     for command in ("build", "train", "evaluate", "recommend", "benchmark", "serve", "demo",
                     "pretrain-clip"):
         assert command in output
+
+
+def test_methods_lists_the_registry_and_bring_your_own_members():
+    from typer.testing import CliRunner
+
+    from rssqa.cli import app
+
+    output = CliRunner().invoke(app, ["methods"]).output
+    for name in ("unetformer", "dcswin", "predictions", "torch"):
+        assert f"{name}:" in output

@@ -197,9 +197,12 @@ def recommend(
 def methods() -> None:
     """List the segmentation methods rssqa can put in a pool."""
     from rssqa.segzoo import available_methods, get_method
+    from rssqa.segzoo.members import EXTERNAL_KINDS
 
     for name in available_methods():
         console.print(f"[bold]{name}[/bold]: {get_method(name).description}")
+    for name, member in EXTERNAL_KINDS.items():  # bring-your-own members: no training here
+        console.print(f"[bold]{name}[/bold]: {member.__doc__.strip().splitlines()[0]}")
 
 
 @app.command()
