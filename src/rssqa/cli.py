@@ -142,6 +142,8 @@ def recommend(
     assessor: Annotated[str | None, typer.Option(
         help="which trained assessor scores the methods (default: the config's)")] = None,
     out: Annotated[Path, typer.Option(help="output folder (default: <experiment>/recommend)")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        help="replace an earlier run's results in --out (its stale files are removed)")] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Score every method on each image, rank, recommend, and write the recommended segmentation."""
@@ -152,18 +154,16 @@ def recommend(
     from rssqa.data.sqed import SQEDStore
     from rssqa.pipeline import Layout, build_encoder, load_pool
     from rssqa.errors import InputError, check_writable_folder
-    from rssqa.recommend import Recommender, find_images
+    from rssqa.recommend import Recommender, earlier_outputs, find_images, remove_stale
 
     layout = Layout(cfg.output_dir)
     out = check_writable_folder(out or cfg.output_dir / "recommend")
+    earlier = earlier_outputs(out)
+    if earlier and not overwrite:
+        raise InputError(out, f"holds {len(earlier)} file(s) of an earlier `rssqa recommend`",
+                         "pass --overwrite to replace them, or choose another --out")
     paths = find_images(target)
-    name = assessor or cfg.assessor.name
-    if not (layout.assessors / name).is_dir():
-        trained = sorted(p.name for p in layout.assessors.iterdir() if p.is_dir()) \
-            if layout.assessors.is_dir() else []
-        raise InputError(layout.assessors / name, f"no trained assessor {name!r}",
-                         f"trained here: {', '.join(trained)}; run `rssqa train` first" if trained
-                         else "run `rssqa train` with this config first")
+    name = _trained_assessor(layout, assessor or cfg.assessor.name)
     store = SQEDStore.open(layout.sqed)
     recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(cfg),
                               load_assessor(layout.assessors / name),
@@ -177,6 +177,7 @@ def recommend(
     if not done:
         raise InputError(target, f"none of the {len(paths)} image(s) could be processed",
                          "see the reasons above; nothing was written")
+    remove_stale(earlier, recommender.written)  # only after a run that wrote something
     if not table.empty:
         picks = table[table["recommended"]][["image", "method", "predicted_oa"]]
         decisions = recommender.decisions
@@ -191,6 +192,19 @@ def recommend(
                           markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(summary, highlight=False, soft_wrap=True)
+
+
+def _trained_assessor(layout, name: str) -> str:
+    """``name`` if the experiment has trained it, else one line naming those it has."""
+    from rssqa.errors import InputError
+
+    if not (layout.assessors / name).is_dir():
+        trained = sorted(p.name for p in layout.assessors.iterdir() if p.is_dir()) \
+            if layout.assessors.is_dir() else []
+        raise InputError(layout.assessors / name, f"no trained assessor {name!r}",
+                         f"trained here: {', '.join(trained)}; run `rssqa train` first" if trained
+                         else "run `rssqa train` with this config first")
+    return name
 
 
 @app.command()

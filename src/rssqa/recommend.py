@@ -93,6 +93,7 @@ class Recommender:
         self.methods = [m.name for m in pool]
         self.decisions: dict[str, dict] = {}  # image -> its ImageAssessment.summary(), after run()
         self.skipped: list[dict] = []  # {"image": path, "error": one line} per image run() skipped
+        self.written: list[Path] = []  # the files run() wrote
 
     def _tiles(self, image: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
         height, width = image.shape[:2]
@@ -162,7 +163,7 @@ class Recommender:
         """
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        rankings, picks, skipped = [], {}, []
+        rankings, picks, skipped, written = [], {}, [], []
         with progress_bar(verbose) as progress:
             task = progress.add_task("recommend", total=len(paths))
             for path, (label, key) in zip(paths, output_names(paths)):
@@ -182,12 +183,14 @@ class Recommender:
                 Image.fromarray(self.classmap.decode(result.labels)).save(
                     out_dir / f"{key}_segmentation.png")
                 Image.fromarray(result.labels).save(out_dir / f"{key}_labels.png")
+                written += [out_dir / f"{key}_segmentation.png", out_dir / f"{key}_labels.png"]
                 rankings.append(result.ranking())
                 picks[label] = result.summary()
                 progress.advance(task)
         table = pd.concat(rankings, ignore_index=True) if rankings else pd.DataFrame()
-        self.decisions, self.skipped = picks, skipped
+        self.decisions, self.skipped, self.written = picks, skipped, written
         if rankings:
+            written += [out_dir / "scores.csv", out_dir / "recommendations.json"]
             table.to_csv(out_dir / "scores.csv", index=False)
             atomic_write_text(out_dir / "recommendations.json", json.dumps(
                 {"recommended": {name: pick["method"] for name, pick in picks.items()},
@@ -224,6 +227,27 @@ def output_names(paths: list[Path]) -> list[tuple[str, str]]:
         used.add(key.lower())
         names.append((label, key))
     return names
+
+
+# What a run writes into its output folder; --overwrite replaces these and nothing else.
+OWNED_PATTERNS = ("*_segmentation.png", "*_labels.png", "scores.csv", "recommendations.json")
+
+
+def earlier_outputs(out_dir: Path) -> list[Path]:
+    """Files an earlier recommend run left in ``out_dir`` (empty when there is no such folder)."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return []
+    return sorted({p for pattern in OWNED_PATTERNS for p in out_dir.glob(pattern) if p.is_file()})
+
+
+def remove_stale(earlier: list[Path], written: list[Path]) -> list[Path]:
+    """Delete those of ``earlier`` that the latest run did not rewrite."""
+    rewritten = {Path(p).resolve() for p in written}
+    stale = [p for p in earlier if p.exists() and p.resolve() not in rewritten]
+    for path in stale:
+        path.unlink()
+    return stale
 
 
 def find_images(target: Path) -> list[Path]:

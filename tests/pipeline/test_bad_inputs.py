@@ -206,7 +206,7 @@ def test_no_usable_image_exits_2_and_keeps_the_earlier_tables(fake_experiment, t
     bad.mkdir()
     ztxt_bomb(bad / "bomb.png")
     (bad / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    result = invoke("recommend", bad, "-c", config, "--out", out, "--quiet")
+    result = invoke("recommend", bad, "-c", config, "--out", out, "--overwrite", "--quiet")
     one_line_error(result, 2, "none of the 2 image(s) could be processed")
     assert "bomb.png" in result.output and "broken.jpg" in result.output  # reasons, even under -q
     assert {name: (out / name).read_bytes() for name in before} == before  # no 1-byte scores.csv
@@ -309,3 +309,29 @@ def fake_experiment(tmp_path, monkeypatch):
 
 def read_json(path):
     return json.loads(path.read_text())
+
+
+def test_a_second_run_into_the_same_folder_needs_overwrite(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
+    one_line_error(result, 2, "of an earlier `rssqa recommend`")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_overwrite_removes_the_stale_results_it_owns_and_nothing_else(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code == 0
+    keepsake(out)
+    first, *rest = sorted(p for p in images.iterdir())
+    single = tmp_path / "single"
+    single.mkdir()
+    (single / first.name).write_bytes(first.read_bytes())
+    assert invoke("recommend", single, "-c", config, "--out", out, "--overwrite",
+                  "--quiet").exit_code == 0
+    segmentations = sorted(p.name for p in out.glob("*_segmentation.png"))
+    assert segmentations == [f"{first.stem}_segmentation.png"]  # the others' were stale
+    assert (out / "earlier.txt").read_text() == "keep me"  # not ours: untouched
