@@ -68,6 +68,8 @@ def test_interrupted_run_resumes_to_the_same_model(tiles, tmp_path, monkeypatch)
     resumed = train_method(get_method("fpn"), *tiles, num_classes=3, out_dir=tmp_path / "cut", config=CONFIG,
                            verbose=False)
     assert resumed.meta["epoch_losses"][-1] == pytest.approx(full.meta["epoch_losses"][-1], rel=1e-5)
+    # every epoch's loss is recorded, the ones before the interruption too
+    assert resumed.meta["epoch_losses"] == pytest.approx(full.meta["epoch_losses"], rel=1e-5)
 
 
 def test_checkpoint_of_another_architecture_is_refused(tiles, tmp_path):

@@ -123,47 +123,28 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
     steps_per_epoch = len(_batches(np.arange(len(images)), config.batch_size))
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, pct_start=0.1,
                                                     total_steps=config.epochs * steps_per_epoch)
-    start_epoch, elapsed = 0, 0.0
     resume_path = out_dir / RESUME_FILE
-    if resume_path.exists():
-        state = torch.load(resume_path, map_location="cpu", weights_only=True)
-        if state["fingerprint"] == key:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            start_epoch, elapsed = state["epoch"], state["elapsed"]
-            print_(f"{method.name}: resuming after epoch {start_epoch}")
+    start_epoch, elapsed, history = _resume(resume_path, key, model, optimizer, scheduler)
+    if start_epoch:
+        print_(f"{method.name}: resuming after epoch {start_epoch}")
 
-    history = []
     with progress_bar(verbose) as progress:
         task = progress.add_task(f"train {method.name}", total=config.epochs * steps_per_epoch,
                                  completed=start_epoch * steps_per_epoch)
+
+        def report(epoch: int, losses: list[float]) -> None:
+            progress.update(task, advance=1, description=f"train {method.name} e{epoch + 1} "
+                                                        f"loss {np.mean(losses[-20:]):.3f}")
+
         for epoch in range(start_epoch, config.epochs):
             began = time.perf_counter()
-            # Seed per epoch (numpy for batches and augmentation, torch for dropout) so that a
-            # resumed run continues exactly as an uninterrupted one would.
-            rng = np.random.default_rng([config.seed, epoch])
-            torch.manual_seed(config.seed * 1000 + epoch)
-            order = rng.permutation(len(images))
-            model.train()
-            losses = []
-            for batch in _batches(order, config.batch_size):
-                x = to_model_input(images[batch])
-                y = torch.as_tensor(masks[batch]).long()
-                x, y = _augment(x, y, rng)
-                loss = _loss(model(x), y, config.aux_weight)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                losses.append(loss.item())
-                progress.update(task, advance=1, description=f"train {method.name} e{epoch + 1} "
-                                                            f"loss {np.mean(losses[-20:]):.3f}")
+            history.append(_train_epoch(model, optimizer, scheduler, images, masks, config, epoch,
+                                        report))
             elapsed += time.perf_counter() - began
-            history.append(float(np.mean(losses)))
             torch.save({"fingerprint": key, "epoch": epoch + 1, "elapsed": elapsed,
-                        "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict()}, resume_path.with_suffix(".tmp"))
+                        "history": history, "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+                       resume_path.with_suffix(".tmp"))
             resume_path.with_suffix(".tmp").replace(resume_path)
 
     model.eval()
@@ -175,6 +156,44 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
     atomic_write_text(meta_path, json.dumps(meta, indent=2))
     resume_path.unlink(missing_ok=True)
     return TrainedMethod(method, model, meta)
+
+
+def _resume(resume_path: Path, key: str, model: nn.Module, optimizer, scheduler
+            ) -> tuple[int, float, list[float]]:
+    """Restore an interrupted run of the same fingerprint: (epochs done, seconds spent, the
+    losses of those epochs); (0, 0.0, []) when there is none."""
+    if not resume_path.exists():
+        return 0, 0.0, []
+    state = torch.load(resume_path, map_location="cpu", weights_only=True)
+    if state["fingerprint"] != key:
+        return 0, 0.0, []
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    return state["epoch"], state["elapsed"], [float(x) for x in state.get("history", [])]
+
+
+def _train_epoch(model: nn.Module, optimizer, scheduler, images: np.ndarray, masks: np.ndarray,
+                 config: TrainConfig, epoch: int, report) -> float:
+    """One pass over the tiles in a seeded order; the epoch's mean loss."""
+    # Seed per epoch (numpy for batches and augmentation, torch for dropout) so that a
+    # resumed run continues exactly as an uninterrupted one would.
+    rng = np.random.default_rng([config.seed, epoch])
+    torch.manual_seed(config.seed * 1000 + epoch)
+    model.train()
+    losses = []
+    for batch in _batches(rng.permutation(len(images)), config.batch_size):
+        x = to_model_input(images[batch])
+        y = torch.as_tensor(masks[batch]).long()
+        x, y = _augment(x, y, rng)
+        loss = _loss(model(x), y, config.aux_weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+        report(epoch, losses)
+    return float(np.mean(losses))
 
 
 def load_trained(directory: Path) -> TrainedMethod:
