@@ -44,6 +44,7 @@ from rssqa.errors import InputError
 
 CHECKPOINTS = "checkpoints"
 FINAL_MODEL = "model"
+LOG_FILE = "train_log.jsonl"  # one JSON line per logged step
 
 
 @dataclass
@@ -254,12 +255,6 @@ def train_clip(config: TrainConfig, verbose: bool = True) -> Path:
     (``<output_dir>/model``, loadable as ``local-dir:``). DDP-aware: under torchrun every process
     calls this; only rank 0 writes. Resuming mid-epoch skips the epoch's trained batches by
     reading past them (webdataset streams cannot seek)."""
-    from open_clip.transform import PreprocessCfg, image_transform_v2
-    from open_clip_train.data import get_data
-    from open_clip_train.distributed import init_distributed_device_so
-    from open_clip_train.precision import get_autocast
-    from open_clip_train.scheduler import cosine_lr
-
     from rssqa.progress import progress_bar
 
     output_dir = Path(config.output_dir)
@@ -267,42 +262,20 @@ def train_clip(config: TrainConfig, verbose: bool = True) -> Path:
         return output_dir / FINAL_MODEL
     if config.threads:
         torch.set_num_threads(config.threads)
-    device = config.device if config.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-    dist = init_distributed_device_so(device=device)
-    rank, world_size, device = dist["global_rank"], dist["world_size"], torch.device(dist["device"])
-    is_master = rank == 0
-    _seed_everything(config.seed + rank)
+    dist, device = _distributed(config)
+    world_size, is_master = dist["world_size"], dist["global_rank"] == 0
+    _seed_everything(config.seed + dist["global_rank"])
 
-    clip = load_open_clip(config.model, config.pretrained)
-    clip.output_dict = True
-    _lock(clip, config)
-    clip.to(device).train()
-    _frozen_parts_to_eval(clip)
-    tokenizer = open_clip.get_tokenizer(config.model)
-    preprocess = PreprocessCfg(**clip.visual.preprocess_cfg)
-    transforms = (image_transform_v2(preprocess, is_train=True), image_transform_v2(preprocess, is_train=False))
-    args = _data_args(config, dist)
-    data = get_data(args, transforms, epoch=0, tokenizer=tokenizer)["train"]
+    clip, tokenizer, args, data = _model_and_data(config, dist, device)
     batches_per_epoch = data.dataloader.num_batches
-    if batches_per_epoch == 0:
-        raise InputError(config.train_data, f"has fewer pairs than one batch of {config.batch_size} "
-                         f"x {world_size} process(es)", "lower batch_size or add data")
     total_steps = batches_per_epoch * config.epochs
 
-    model = clip
-    if dist["distributed"]:
-        model = torch.nn.parallel.DistributedDataParallel(
-            clip, device_ids=[device] if device.type == "cuda" else None)
-    loss_fn = open_clip.create_loss(args)
-    optimizer = _optimizer(clip, config)
-    scheduler = cosine_lr(optimizer, config.lr, config.warmup, total_steps)
-    scaler = torch.amp.GradScaler(device=device.type) if config.precision == "amp" else None
-    autocast = get_autocast(config.precision, device_type=device.type)
+    model, loss_fn, optimizer, scheduler, scaler, autocast = _optimisation(
+        clip, args, config, dist, device, total_steps)
     fingerprint = config.fingerprint(world_size)
     position = _resume(output_dir, clip, optimizer, fingerprint)
     if is_master:
         _write_run_config(output_dir, config, world_size)
-    log_path = output_dir / "train_log.jsonl"
 
     started, losses = time.time(), []
     with progress_bar(enabled=verbose and is_master) as progress:
@@ -317,54 +290,134 @@ def train_clip(config: TrainConfig, verbose: bool = True) -> Path:
                 if i < skip:
                     continue
                 lr = scheduler(position.step)
-                images, texts = images.to(device, non_blocking=True), texts.to(device, non_blocking=True)
-                with autocast():
-                    out = model(images, texts)
-                    total_loss = sum(loss_fn(**out, output_dict=True).values())
-                optimizer.zero_grad(set_to_none=True)
-                if scaler is not None:
-                    scaler.scale(total_loss).backward()
-                    scaler.unscale_(optimizer)
-                else:
-                    total_loss.backward()
-                if config.grad_clip_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(clip.parameters(), config.grad_clip_norm)
-                if scaler is not None:
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    optimizer.step()
-                with torch.no_grad():  # as CLIP: temperature at most 100
-                    clip.logit_scale.clamp_(0, math.log(100))
+                batch = images.to(device, non_blocking=True), texts.to(device, non_blocking=True)
+                losses.append(_optimisation_step(model, clip, batch, loss_fn, optimizer, scaler,
+                                                 autocast, config.grad_clip_norm))
                 position = _Position(position.step + 1, epoch, i + 1)
-                losses.append(total_loss.item())
                 progress.advance(task)
                 if is_master and (position.step % config.log_every_n_steps == 0 or position.step == total_steps):
-                    with log_path.open("a") as log:
-                        log.write(json.dumps({"step": position.step, "epoch": epoch, "loss": losses[-1],
-                                              "lr": lr, "logit_scale": clip.logit_scale.exp().item(),
-                                              "seconds": round(time.time() - started, 1)}) + "\n")
+                    _log_step(output_dir / LOG_FILE, position, losses[-1], lr, clip, started)
                 if position.step % config.save_every_n_steps == 0 and position.step < total_steps:
-                    if is_master:
-                        _save_checkpoint(output_dir, clip, optimizer, position, fingerprint,
-                                         config.keep_checkpoints)
-                    if dist["distributed"]:
-                        torch.distributed.barrier()
+                    _checkpoint_all(output_dir, clip, optimizer, position, fingerprint, config,
+                                    is_master, dist["distributed"])
             position = _Position(position.step, epoch + 1, 0)
 
     if is_master:
-        _save_checkpoint(output_dir, clip, optimizer, position, fingerprint, config.keep_checkpoints)
-        save_open_clip(clip.eval(), open_clip_model_config(config.model), output_dir / FINAL_MODEL,
-                       tokenizer=tokenizer)
-        summary = {"steps": position.step, "epochs": config.epochs, "world_size": world_size,
-                   "pairs_per_epoch": data.dataloader.num_samples,
-                   "seconds_this_session": round(time.time() - started, 1),
-                   "mean_loss_last_10": float(np.mean(losses[-10:])) if losses else None}
-        (output_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
+        _write_final_model(output_dir, clip, optimizer, position, fingerprint, config, tokenizer)
+        _write_summary(output_dir, config, position, world_size, data.dataloader.num_samples,
+                       time.time() - started, losses)
     if dist["distributed"]:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return output_dir / FINAL_MODEL
+
+
+def _distributed(config: TrainConfig) -> tuple[dict, torch.device]:
+    """open_clip_train's process-group set-up (a single process without torchrun) and this
+    process's device."""
+    from open_clip_train.distributed import init_distributed_device_so
+
+    device = config.device if config.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    dist = init_distributed_device_so(device=device)
+    return dist, torch.device(dist["device"])
+
+
+def _model_and_data(config: TrainConfig, dist: dict, device: torch.device):
+    """The CLIP model (locked as configured, on ``device``), its tokenizer, open_clip_train's
+    argument namespace and the training data loader of this process."""
+    from open_clip.transform import PreprocessCfg, image_transform_v2
+    from open_clip_train.data import get_data
+
+    clip = load_open_clip(config.model, config.pretrained)
+    clip.output_dict = True
+    _lock(clip, config)
+    clip.to(device).train()
+    _frozen_parts_to_eval(clip)
+    tokenizer = open_clip.get_tokenizer(config.model)
+    preprocess = PreprocessCfg(**clip.visual.preprocess_cfg)
+    transforms = (image_transform_v2(preprocess, is_train=True), image_transform_v2(preprocess, is_train=False))
+    args = _data_args(config, dist)
+    data = get_data(args, transforms, epoch=0, tokenizer=tokenizer)["train"]
+    if data.dataloader.num_batches == 0:
+        raise InputError(config.train_data, f"has fewer pairs than one batch of {config.batch_size} "
+                         f"x {dist['world_size']} process(es)", "lower batch_size or add data")
+    return clip, tokenizer, args, data
+
+
+def _optimisation(clip, args, config: TrainConfig, dist: dict, device: torch.device,
+                  total_steps: int):
+    """The model to call (DDP-wrapped when distributed), loss, optimiser, cosine schedule, and the
+    mixed-precision scaler and autocast of ``config.precision``."""
+    from open_clip_train.precision import get_autocast
+    from open_clip_train.scheduler import cosine_lr
+
+    model = clip
+    if dist["distributed"]:
+        model = torch.nn.parallel.DistributedDataParallel(
+            clip, device_ids=[device] if device.type == "cuda" else None)
+    optimizer = _optimizer(clip, config)
+    scheduler = cosine_lr(optimizer, config.lr, config.warmup, total_steps)
+    scaler = torch.amp.GradScaler(device=device.type) if config.precision == "amp" else None
+    autocast = get_autocast(config.precision, device_type=device.type)
+    return model, open_clip.create_loss(args), optimizer, scheduler, scaler, autocast
+
+
+def _checkpoint_all(output_dir: Path, clip, optimizer, position: _Position, fingerprint: str,
+                    config: TrainConfig, is_master: bool, distributed: bool) -> None:
+    """Rank 0 saves; every process waits for it, so none runs ahead of a checkpoint."""
+    if is_master:
+        _save_checkpoint(output_dir, clip, optimizer, position, fingerprint, config.keep_checkpoints)
+    if distributed:
+        torch.distributed.barrier()
+
+
+def _optimisation_step(model, clip, batch, loss_fn, optimizer, scaler, autocast,
+                       grad_clip_norm: float | None) -> float:
+    """One contrastive step on an (images, texts) batch, mixed precision when ``scaler``; the loss."""
+    images, texts = batch
+    with autocast():
+        out = model(images, texts)
+        total_loss = sum(loss_fn(**out, output_dict=True).values())
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(total_loss).backward()
+        scaler.unscale_(optimizer)
+    else:
+        total_loss.backward()
+    if grad_clip_norm is not None:
+        torch.nn.utils.clip_grad_norm_(clip.parameters(), grad_clip_norm)
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    with torch.no_grad():  # as CLIP: temperature at most 100
+        clip.logit_scale.clamp_(0, math.log(100))
+    return total_loss.item()
+
+
+def _log_step(log_path: Path, position: _Position, loss: float, lr: float, clip,
+              started: float) -> None:
+    with log_path.open("a") as log:
+        log.write(json.dumps({"step": position.step, "epoch": position.epoch, "loss": loss,
+                              "lr": lr, "logit_scale": clip.logit_scale.exp().item(),
+                              "seconds": round(time.time() - started, 1)}) + "\n")
+
+
+def _write_final_model(output_dir: Path, clip, optimizer, position: _Position, fingerprint: str,
+                       config: TrainConfig, tokenizer) -> None:
+    """The last checkpoint (for a later resume) and the model folder ``local-dir:`` loads."""
+    _save_checkpoint(output_dir, clip, optimizer, position, fingerprint, config.keep_checkpoints)
+    save_open_clip(clip.eval(), open_clip_model_config(config.model), output_dir / FINAL_MODEL,
+                   tokenizer=tokenizer)
+
+
+def _write_summary(output_dir: Path, config: TrainConfig, position: _Position, world_size: int,
+                   pairs_per_epoch: int, seconds: float, losses: list[float]) -> None:
+    summary = {"steps": position.step, "epochs": config.epochs, "world_size": world_size,
+               "pairs_per_epoch": pairs_per_epoch, "seconds_this_session": round(seconds, 1),
+               "mean_loss_last_10": float(np.mean(losses[-10:])) if losses else None}
+    (output_dir / "train_summary.json").write_text(json.dumps(summary, indent=2))
 
 
 def _parser() -> argparse.ArgumentParser:
