@@ -9,6 +9,7 @@ A new baseline is one module under ``assess/baselines/`` plus one import line in
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,26 @@ def create_assessor(name: str, **kwargs: Any) -> Assessor:
     """A new, unfitted assessor; ``kwargs`` override the registered defaults."""
     entry = _lookup(name)
     return entry.cls(**{**entry.defaults, **kwargs})
+
+
+def assessor_class(name: str) -> type[Assessor]:
+    """The class registered as ``name`` (nothing is constructed)."""
+    return _lookup(name).cls
+
+
+def seeded_kwargs(name: str, kwargs: dict[str, Any], seed: int) -> dict[str, Any]:
+    """``kwargs`` with ``seed`` put where the assessor's constructor takes it: a ``seed``
+    parameter, or a ``config`` mapping (RS-SQA, the selectors); unchanged for a deterministic
+    assessor, which has neither."""
+    parameters = inspect.signature(assessor_class(name)).parameters
+    kwargs = dict(kwargs)
+    if "seed" in parameters:
+        kwargs["seed"] = seed
+    elif "config" in parameters:
+        config = kwargs.get("config") or {}
+        config = config.to_dict() if hasattr(config, "to_dict") else dict(config)
+        kwargs["config"] = {**config, "seed": seed}
+    return kwargs
 
 
 def load_assessor(directory: str | Path) -> Assessor:

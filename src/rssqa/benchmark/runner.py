@@ -24,7 +24,7 @@ from sklearn.model_selection import GroupShuffleSplit
 
 from rssqa.assess.base import AssessmentInputs
 from rssqa.assess.baselines.nr_iqa_common import FrozenLiteBackbone
-from rssqa.assess.registry import create_assessor
+from rssqa.assess.registry import assessor_class, create_assessor, seeded_kwargs
 from rssqa.benchmark.config import BenchmarkConfig, RunSpec
 from rssqa.errors import InputError
 from rssqa.utils import atomic_save_npz
@@ -115,15 +115,9 @@ def assessor_kwargs(spec: RunSpec, seed: int, verbose: bool,
     The seed goes to a ``seed`` parameter, or into a ``config`` mapping (RS-SQA); an assessor
     with neither is deterministic and runs once.
     """
-    cls = type(create_assessor(spec.assessor, **spec.kwargs))
+    cls = assessor_class(spec.assessor)
     parameters = inspect.signature(cls).parameters
-    kwargs = dict(spec.kwargs)
-    if "seed" in parameters:
-        kwargs["seed"] = seed
-    elif "config" in parameters:
-        config = kwargs.get("config") or {}
-        config = config.to_dict() if hasattr(config, "to_dict") else dict(config)
-        kwargs["config"] = {**config, "seed": seed}
+    kwargs = seeded_kwargs(spec.assessor, spec.kwargs, seed)
     if "verbose" in parameters:
         kwargs["verbose"] = verbose
     if "backbone" in parameters and backbones is not None:

@@ -17,7 +17,6 @@ of the data, the final base sees it all).
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,8 @@ from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.checkpoint import read_manifest, write_manifest
 from rssqa.assess.checks import require_methods, require_targets
 from rssqa.assess.conformal import SplitConformal, save_conformal
-from rssqa.assess.registry import create_assessor, load_assessor, register_assessor
+from rssqa.assess.registry import (create_assessor, load_assessor, register_assessor,
+                                   seeded_kwargs)
 from rssqa.errors import InputError
 
 KIND = "safe"
@@ -80,15 +80,8 @@ class SafeSelector(Assessor):
         self.source: Path | None = None
 
     def _new_base(self) -> Assessor:
-        kwargs = dict(self.base_kwargs)
-        parameters = inspect.signature(type(create_assessor(self.base_name, **kwargs))).parameters
-        if "seed" in parameters:
-            kwargs["seed"] = self.seed
-        elif "config" in parameters:
-            config = kwargs.get("config") or {}
-            kwargs["config"] = {**(config if isinstance(config, dict) else vars(config)),
-                                "seed": self.seed}
-        return create_assessor(self.base_name, **kwargs)
+        return create_assessor(self.base_name,
+                               **seeded_kwargs(self.base_name, self.base_kwargs, self.seed))
 
     def fit(self, train: AssessmentInputs) -> SafeSelector:
         targets = require_targets(train)
