@@ -49,14 +49,20 @@ class PoolSignals:
                            self.confidence_histograms[index], self.class_shares[index],
                            None if self.structure is None else self.structure[index])
 
-    def share_from_bin(self, first_bins: np.ndarray) -> np.ndarray:
-        """N x M share of pixels in histogram bins ``first_bins[m]`` and above, i.e. whose
-        max-softmax is at least ``first_bins[m] / B`` (M integers in 0..B; B gives 0)."""
+    def shares_above(self) -> np.ndarray:
+        """N x M x (B + 1): ``[..., k]`` is the share of pixels in bins k and above, i.e. whose
+        max-softmax is at least k / B (the last entry is 0)."""
         tail = np.cumsum(self.confidence_histograms[:, :, ::-1], axis=2)[:, :, ::-1]
-        tail = np.concatenate([tail, np.zeros(tail.shape[:2] + (1,), tail.dtype)], axis=2)
+        zeros = np.zeros(tail.shape[:2] + (1,), tail.dtype)
+        return np.concatenate([tail, zeros], axis=2).astype(np.float64)
+
+    def share_from_bin(self, first_bins: np.ndarray) -> np.ndarray:
+        """N x M share of pixels in histogram bins ``first_bins[m]`` and above (M integers in
+        0..B; B gives 0)."""
+        tail = self.shares_above()
         index = np.broadcast_to(np.asarray(first_bins, np.int64)[None, :, None],
                                 tail.shape[:2] + (1,))
-        return np.take_along_axis(tail, index, axis=2)[:, :, 0].astype(np.float64)
+        return np.take_along_axis(tail, index, axis=2)[:, :, 0]
 
 
 def confidence_histogram(max_probability: np.ndarray, bins: int = HISTOGRAM_BINS) -> np.ndarray:

@@ -35,13 +35,9 @@ class ATCAssessor(Assessor):
     def fit(self, train: AssessmentInputs) -> ATCAssessor:
         targets = require_targets(train)
         signals = require_signals(train)
-        bins = signals.confidence_histograms.shape[2]
-        candidates = np.arange(bins + 1)
-        # mean share above each candidate bin, per method: (B + 1) x M
-        shares = np.stack([signals.share_from_bin(np.full(len(train.methods), k)).mean(axis=0)
-                           for k in candidates])
-        best = np.argmin(np.abs(shares - targets.mean(axis=0)), axis=0)
-        self.first_bins = {m: int(candidates[k]) for m, k in zip(train.methods, best)}
+        mean_shares = signals.shares_above().mean(axis=0)  # M x (B + 1), one per candidate bin
+        best = np.argmin(np.abs(mean_shares - targets.mean(axis=0)[:, None]), axis=1)
+        self.first_bins = {m: int(k) for m, k in zip(train.methods, best)}
         return self
 
     def predict(self, inputs: AssessmentInputs) -> np.ndarray:

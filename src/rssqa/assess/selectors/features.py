@@ -35,7 +35,7 @@ def pool_signal_table(inputs: AssessmentInputs) -> np.ndarray:
                           axis=1)
     columns = [agreement_signal(signals, "consensus"), agreement_signal(signals, "pairwise"),
                confidence[:, :, 0], -confidence[:, :, 1]]
-    columns += [signals.share_from_bin(np.full(len(inputs.methods), k)) for k in _SHARE_BINS]
+    columns += list(np.moveaxis(signals.shares_above()[:, :, list(_SHARE_BINS)], 2, 0))
     return np.stack(columns, axis=2)
 
 
