@@ -65,6 +65,12 @@ class PoolSignals:
         return np.take_along_axis(tail, index, axis=2)[:, :, 0]
 
 
+def with_relative(table: np.ndarray) -> np.ndarray:
+    """N x M x F -> N x M x 2F: each per-method signal and its difference from the tile's mean over
+    the pool (on a hard tile every method's signals drop; the differences say which to trust)."""
+    return np.concatenate([table, table - table.mean(axis=1, keepdims=True)], axis=2)
+
+
 def confidence_histogram(max_probability: np.ndarray, bins: int = HISTOGRAM_BINS) -> np.ndarray:
     """N x B share of each tile's pixels per max-softmax bin, from N x H x W probabilities."""
     flat = np.asarray(max_probability, np.float64).reshape(len(max_probability), -1)

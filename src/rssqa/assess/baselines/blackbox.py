@@ -33,6 +33,7 @@ from rssqa.assess.checks import require_same_methods, require_signals, require_t
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.scaling import PrincipalComponents
 from rssqa.errors import InputError
+from rssqa.signals import with_relative
 
 KIND = "blackbox"
 _CONFIDENT_BIN = 45  # of the 50 max-probability bins: pixels at 0.9 or above
@@ -69,7 +70,7 @@ def output_table(inputs: AssessmentInputs) -> np.ndarray:
         np.asarray(signals.structure, np.float64), np.asarray(signals.class_shares, np.float64),
         np.stack([agreement_signal(signals, "consensus"), agreement_signal(signals, "pairwise"),
                   confidence[:, :, 0], -confidence[:, :, 1], confident], axis=2)], axis=2)
-    return np.concatenate([columns, columns - columns.mean(axis=1, keepdims=True)], axis=2)
+    return with_relative(columns)
 
 
 @register_assessor(KIND)

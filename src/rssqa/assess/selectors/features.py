@@ -21,6 +21,7 @@ from rssqa.assess.base import AssessmentInputs
 from rssqa.assess.baselines.agreement import agreement_signal
 from rssqa.assess.checks import require_signals
 from rssqa.assess.scaling import PrincipalComponents, Standardizer
+from rssqa.signals import with_relative
 
 SIGNAL_NAMES = ("consensus", "pairwise agreement", "max-softmax", "negative entropy",
                 "share >= 0.5", "share >= 0.7", "share >= 0.9", "share >= 0.98")
@@ -37,11 +38,6 @@ def pool_signal_table(inputs: AssessmentInputs) -> np.ndarray:
                confidence[:, :, 0], -confidence[:, :, 1]]
     columns += list(np.moveaxis(signals.shares_above()[:, :, list(_SHARE_BINS)], 2, 0))
     return np.stack(columns, axis=2)
-
-
-def with_relative(table: np.ndarray) -> np.ndarray:
-    """N x M x F -> N x M x 2F: each feature and its difference from the tile's mean over methods."""
-    return np.concatenate([table, table - table.mean(axis=1, keepdims=True)], axis=2)
 
 
 class SelectorFeatures:
