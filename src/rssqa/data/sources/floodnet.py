@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
-from rssqa.data.sources.published import Publication, files_by_key, nonempty, pair
+from rssqa.data.sources.published import Publication, pair_parts
 from rssqa.data.types import Sample
 
 FLOODNET_CLASSES = ClassMap(
@@ -49,10 +49,4 @@ class FloodNetSource:
                       for split in splits]
 
     def samples(self) -> list[Sample]:
-        samples = []
-        for split, images_dir, labels_dir in self.parts:
-            images = files_by_key(images_dir, r"(\d+)\.jpg")
-            labels = files_by_key(labels_dir, r"(\d+)_lab\.png")
-            samples += pair(images, labels, lambda k, s=split: f"{s}_{k}",
-                            lambda k, s=split: f"{s}_{k}", _PUBLICATION, images_dir)
-        return nonempty(sorted(samples, key=lambda s: s.source_id), _PUBLICATION, self.root)
+        return pair_parts(self.parts, r"(\d+)\.jpg", r"(\d+)_lab\.png", _PUBLICATION, self.root)

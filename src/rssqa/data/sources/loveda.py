@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
-from rssqa.data.sources.published import Publication, files_by_key, nonempty, pair
+from rssqa.data.sources.published import Publication, pair_parts
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
 
@@ -60,10 +60,4 @@ class LoveDASource:
                                    _PUBLICATION.require_dir(part / "masks_png", f"{split}/{domain} mask")))
 
     def samples(self) -> list[Sample]:
-        samples = []
-        for prefix, images_dir, masks_dir in self.parts:
-            images = files_by_key(images_dir, r"(\d+)\.png")
-            masks = files_by_key(masks_dir, r"(\d+)\.png")
-            samples += pair(images, masks, lambda k, p=prefix: f"{p}_{k}",
-                            lambda k, p=prefix: f"{p}_{k}", _PUBLICATION, images_dir)
-        return nonempty(sorted(samples, key=lambda s: s.source_id), _PUBLICATION, self.root)
+        return pair_parts(self.parts, r"(\d+)\.png", r"(\d+)\.png", _PUBLICATION, self.root)

@@ -65,6 +65,19 @@ def pair(images: dict[str, Path], labels: dict[str, Path], source_id: Callable[[
     return sorted(samples, key=lambda s: s.source_id)
 
 
+def pair_parts(parts: Iterable[tuple[str, Path, Path]], image_pattern: str, label_pattern: str,
+               publication: Publication, root: Path) -> list[Sample]:
+    """Samples of (prefix, image folder, label folder) parts, each image its own group
+    ``<prefix>_<key>``; sorted, and at least one (for sets whose images do not overlap)."""
+    samples = []
+    for prefix, images_dir, labels_dir in parts:
+        images = files_by_key(images_dir, image_pattern)
+        labels = files_by_key(labels_dir, label_pattern)
+        samples += pair(images, labels, lambda k, p=prefix: f"{p}_{k}",
+                        lambda k, p=prefix: f"{p}_{k}", publication, images_dir)
+    return nonempty(sorted(samples, key=lambda s: s.source_id), publication, root)
+
+
 def nonempty(samples: Iterable[Sample], publication: Publication, root: Path) -> list[Sample]:
     """``samples`` as a list; none at all is an InputError saying what layout was expected."""
     samples = list(samples)
