@@ -188,7 +188,6 @@ class Recommender:
                 picks[label] = result.summary()
                 progress.advance(task)
         table = pd.concat(rankings, ignore_index=True) if rankings else pd.DataFrame()
-        self.decisions, self.skipped, self.written = picks, skipped, written
         if rankings:
             written += [out_dir / "scores.csv", out_dir / "recommendations.json"]
             table.to_csv(out_dir / "scores.csv", index=False)
@@ -196,6 +195,7 @@ class Recommender:
                 {"recommended": {name: pick["method"] for name, pick in picks.items()},
                  "decisions": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
                  "classes": list(self.classmap.names)}, indent=2))
+        self.decisions, self.skipped, self.written = picks, skipped, written
         if skipped and verbose:
             print(f"skipped {len(skipped)} image(s) that could not be read or segmented:")
             for entry in skipped:
