@@ -152,8 +152,8 @@ def recommend(
     from rssqa.assess.registry import load_assessor
     from rssqa.data.classmap import ClassMap
     from rssqa.data.sqed import SQEDStore
-    from rssqa.pipeline import Layout, build_encoder, load_pool
     from rssqa.errors import InputError, check_writable_folder
+    from rssqa.pipeline import Layout, build_encoder, load_pool
     from rssqa.recommend import Recommender, earlier_outputs, find_images, remove_stale
 
     layout = Layout(cfg.output_dir)
@@ -211,12 +211,13 @@ def _trained_assessor(layout, name: str) -> str:
 def methods() -> None:
     """List the segmentation methods rssqa can put in a pool."""
     from rssqa.segzoo import available_methods, get_method
-    from rssqa.segzoo.members import EXTERNAL_KINDS
+    from rssqa.segzoo.member import MEMBER_KINDS
 
     for name in available_methods():
         console.print(f"[bold]{name}[/bold]: {get_method(name).description}")
-    for name, member in EXTERNAL_KINDS.items():  # bring-your-own members: no training here
-        console.print(f"[bold]{name}[/bold]: {member.__doc__.strip().splitlines()[0]}")
+    for name in MEMBER_KINDS.names():  # bring-your-own members: no training here
+        summary = MEMBER_KINDS.get(name).__doc__.strip().splitlines()[0]
+        console.print(f"[bold]{name}[/bold]: {summary}")
 
 
 @app.command()

@@ -66,7 +66,7 @@ def test_registry_names_and_errors(tmp_path):
     assert {"rssqa", "random", "prior", "confidence-maxprob",
             "confidence-entropy"} <= set(available_assessors())
     assert create_assessor("random", seed=7).seed == 7
-    with pytest.raises(KeyError, match="unknown assessor 'oracle'; known: .*prior"):
+    with pytest.raises(KeyError, match="unknown assessor 'oracle'. use one of: .*prior"):
         create_assessor("oracle")
     with pytest.raises(CheckpointError, match="no saved assessor here"):
         load_assessor(tmp_path)

@@ -11,50 +11,42 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rssqa.assess.base import Assessor
 from rssqa.assess.checkpoint import MANIFEST, read_manifest
 from rssqa.errors import CheckpointError
+from rssqa.registry import Registry
 
 
-@dataclass(frozen=True)
-class _Entry:
-    cls: type[Assessor]
-    defaults: dict[str, Any] = field(default_factory=dict)
+def _load_builtin_assessors() -> None:
+    # Importing these modules runs their @register_assessor decorators, once.
+    import rssqa.assess.baselines  # noqa: F401
+    import rssqa.assess.rssqa  # noqa: F401
+    import rssqa.assess.selectors  # noqa: F401
 
 
-_REGISTRY: dict[str, _Entry] = {}
+ASSESSORS: Registry[type[Assessor]] = Registry("assessor", _load_builtin_assessors)
 
 
 def register_assessor(name: str, **defaults: Any) -> Callable[[type[Assessor]], type[Assessor]]:
     """Class decorator: ``create_assessor(name, **kw)`` builds ``cls(**defaults, **kw)``."""
-
-    def decorator(cls: type[Assessor]) -> type[Assessor]:
-        if name in _REGISTRY:
-            raise ValueError(f"assessor {name!r} is registered twice")
-        _REGISTRY[name] = _Entry(cls, dict(defaults))
-        return cls
-
-    return decorator
+    return ASSESSORS.register(name, **defaults)
 
 
 def available_assessors() -> list[str]:
-    _load_builtin_assessors()
-    return sorted(_REGISTRY)
+    return ASSESSORS.names()
 
 
 def create_assessor(name: str, **kwargs: Any) -> Assessor:
     """A new, unfitted assessor; ``kwargs`` override the registered defaults."""
-    entry = _lookup(name)
-    return entry.cls(**{**entry.defaults, **kwargs})
+    return ASSESSORS.create(name, **kwargs)
 
 
 def assessor_class(name: str) -> type[Assessor]:
     """The class registered as ``name`` (nothing is constructed)."""
-    return _lookup(name).cls
+    return ASSESSORS.get(name)
 
 
 def seeded_kwargs(name: str, kwargs: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -75,23 +67,7 @@ def seeded_kwargs(name: str, kwargs: dict[str, Any], seed: int) -> dict[str, Any
 def load_assessor(directory: str | Path) -> Assessor:
     """Load any saved assessor: the kind recorded in its ``assessor.json`` picks the class."""
     kind = read_manifest(directory)["kind"]
-    try:
-        entry = _lookup(kind)
-    except KeyError as error:
-        raise CheckpointError(Path(directory) / MANIFEST, str(error.args[0]),
-                              "install the rssqa version or plug-in that saved it") from None
-    return entry.cls.load(directory)
-
-
-def _lookup(name: str) -> _Entry:
-    _load_builtin_assessors()
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown assessor {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]
-
-
-def _load_builtin_assessors() -> None:
-    # Importing these modules runs their @register_assessor decorators, once.
-    import rssqa.assess.baselines  # noqa: F401
-    import rssqa.assess.rssqa  # noqa: F401
-    import rssqa.assess.selectors  # noqa: F401
+    if kind not in ASSESSORS:
+        raise CheckpointError(Path(directory) / MANIFEST, f"unknown assessor kind {kind!r}",
+                              "install the rssqa version or plug-in that saved it")
+    return ASSESSORS.get(kind).load(directory)

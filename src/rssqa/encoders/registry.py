@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rssqa.encoders.base import SemanticEncoder
+from rssqa.registry import Registry
 
-_FACTORIES: dict[str, Callable[..., SemanticEncoder]] = {}
-
-
-def register_encoder(name: str):
-    def decorator(factory: Callable[..., SemanticEncoder]):
-        _FACTORIES[name] = factory
-        return factory
-    return decorator
+# Factories import their encoder's module only when called: naming an encoder never loads torch
+# models it does not use.
+ENCODERS: Registry = Registry("semantic encoder")
+register_encoder = ENCODERS.register
 
 
 def create_encoder(name: str, **kwargs) -> SemanticEncoder:
-    if name not in _FACTORIES:
-        raise KeyError(f"unknown semantic encoder {name!r}; known: {', '.join(sorted(_FACTORIES))}")
-    return _FACTORIES[name](**kwargs)
+    return ENCODERS.create(name, **kwargs)
 
 
 def available_encoders() -> list[str]:
-    return sorted(_FACTORIES)
+    return ENCODERS.names()
 
 
 @register_encoder("efficientnet-lite0")

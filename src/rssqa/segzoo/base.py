@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from rssqa.registry import Registry
+
 # Every method in the pool sees the same input scaling: the one the offline ImageNet
 # EfficientNet-Lite weights were trained with, (x - 127) / 128 on 0..255 RGB.
 PIXEL_MEAN = 127.0
@@ -52,36 +54,24 @@ class SegMethod:
         return self.build(num_classes=num_classes, pretrained=pretrained, **{**self.defaults, **overrides})
 
 
-_REGISTRY: dict[str, SegMethod] = {}
-
-
-def register_method(method: SegMethod) -> SegMethod:
-    if method.name in _REGISTRY:
-        raise ValueError(f"segmentation method {method.name!r} is registered twice")
-    _REGISTRY[method.name] = method
-    return method
-
-
-def get_method(name: str) -> SegMethod:
-    _load_builtin_methods()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
-        from rssqa.errors import UnknownNameError
-
-        raise UnknownNameError(None, f"unknown segmentation method {name!r}",
-                               f"use one of: {known}") from None
-
-
-def available_methods() -> list[str]:
-    _load_builtin_methods()
-    return sorted(_REGISTRY)
-
-
 def _load_builtin_methods() -> None:
     # Importing the package registers every built-in method exactly once.
     import rssqa.segzoo  # noqa: F401
+
+
+METHODS: Registry[SegMethod] = Registry("segmentation method", _load_builtin_methods)
+
+
+def register_method(method: SegMethod) -> SegMethod:
+    return METHODS.add(method.name, method)
+
+
+def get_method(name: str) -> SegMethod:
+    return METHODS.get(name)
+
+
+def available_methods() -> list[str]:
+    return METHODS.names()
 
 
 class FeatureTap:

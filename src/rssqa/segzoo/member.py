@@ -19,6 +19,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from rssqa.registry import Registry
+
 
 @dataclass(frozen=True)
 class TileRef:
@@ -65,6 +67,17 @@ class PoolMember(Protocol):
 
     def segment(self, images: np.ndarray, refs: list[TileRef] | None) -> Segmentation:
         """Segment N x H x W x 3 uint8 tiles; ``refs[i]`` says where tile i comes from."""
+
+
+def _load_builtin_kinds() -> None:
+    # Each module registers its member class with @MEMBER_KINDS.register on import.
+    import rssqa.segzoo.predictions  # noqa: F401
+    import rssqa.segzoo.torch_member  # noqa: F401
+
+
+# Members that rssqa does not train, by the ``name`` a pool entry gives them; every other name in
+# ``pool.methods`` is a segmentation method rssqa trains (``rssqa.segzoo.base.METHODS``).
+MEMBER_KINDS: Registry[type] = Registry("pool member kind", _load_builtin_kinds)
 
 
 def crop_window(array: np.ndarray, ref: TileRef) -> np.ndarray:

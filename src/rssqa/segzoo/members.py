@@ -14,35 +14,25 @@ import json
 from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
-from rssqa.errors import InputError
-from rssqa.segzoo.member import PoolMember
-from rssqa.segzoo.predictions import PredictionsMember
-from rssqa.segzoo.torch_member import TorchMember
+from rssqa.registry import check_kwargs
+from rssqa.segzoo.member import MEMBER_KINDS, PoolMember
 from rssqa.utils import atomic_write_text
 
-EXTERNAL_KINDS = {"predictions": PredictionsMember, "torch": TorchMember}
 MEMBER_FILE = "member.json"
 _PATH_KWARGS = ("dir", "weights", "program")  # made absolute when recorded
 
 
 def is_external(name: str) -> bool:
-    return name in EXTERNAL_KINDS
+    return name in MEMBER_KINDS
 
 
 def create_member(kind: str, kwargs: dict, classmap: ClassMap) -> PoolMember:
-    """The member a ``{name: kind, kwargs: ...}`` entry describes; unknown or missing kwargs are
-    an error listing the accepted ones."""
-    cls = EXTERNAL_KINDS[kind]
-    parameters = inspect.signature(cls.__init__).parameters
-    accepted = [p for p in parameters if p not in ("self", "classmap")]
-    required = [p for p in accepted if parameters[p].default is inspect.Parameter.empty]
-    unknown = sorted(set(kwargs) - set(accepted))
-    missing = [p for p in required if p not in kwargs]
-    if unknown or missing:
-        raise InputError(None, f"pool member {{name: {kind}}}: "
-                         + (f"unknown kwargs {unknown}" if unknown else f"missing kwargs {missing}"),
-                         f"accepted: {', '.join(accepted)} (required: {', '.join(required)})")
-    if kind == "predictions":
+    """The member a ``{name: kind, kwargs: ...}`` entry describes (given the experiment's class
+    map when its constructor takes one); unknown or missing kwargs are an error listing the
+    accepted ones."""
+    cls = MEMBER_KINDS.get(kind)
+    check_kwargs(cls, kwargs, f"pool member {{name: {kind}}}", supplied_by_caller=("classmap",))
+    if "classmap" in inspect.signature(cls).parameters:
         return cls(classmap=classmap, **kwargs)
     return cls(**kwargs)
 

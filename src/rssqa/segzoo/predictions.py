@@ -26,7 +26,7 @@ import numpy as np
 from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_mask
 from rssqa.errors import InputError
-from rssqa.segzoo.member import Segmentation, TileRef, crop_window
+from rssqa.segzoo.member import MEMBER_KINDS, Segmentation, TileRef, crop_window
 from rssqa.segzoo.train import fingerprint
 
 FORMATS = ("index", "colour", "probabilities")
@@ -38,6 +38,7 @@ SUM_TOLERANCE = 0.02
 _CACHE_IMAGES = 4  # decoded predictions kept: the builder reads an image's tiles in a row
 
 
+@MEMBER_KINDS.register("predictions")
 class PredictionsMember:
     """Saved predictions, found by image stem and cut to each tile's window."""
 

@@ -31,7 +31,7 @@ from torch import nn
 
 from rssqa.errors import CheckpointError, InputError
 from rssqa.segzoo.base import PIXEL_MEAN, PIXEL_SCALE, FeatureTap
-from rssqa.segzoo.member import Segmentation, TileRef
+from rssqa.segzoo.member import MEMBER_KINDS, Segmentation, TileRef
 from rssqa.segzoo.train import fingerprint
 
 TORCHSCRIPT_SUFFIXES = (".ts", ".pt", ".pth", ".jit")
@@ -121,6 +121,7 @@ def load_program(path: Path, tap: str | None) -> nn.Module:
         raise CheckpointError(path, f"cannot be loaded as TorchScript ({error})", "re-save it") from None
 
 
+@MEMBER_KINDS.register("torch")
 class TorchMember:
     """A user's eval-mode model, optionally tapped for its pre-classifier feature."""
 

@@ -15,7 +15,6 @@ own class maps; each says in its docstring what layout it expects and where to g
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -27,9 +26,9 @@ from rssqa.data.sources.folder import FolderSource
 from rssqa.data.sources.isprs import PotsdamSource, VaihingenSource
 from rssqa.data.sources.loveda import LoveDASource
 from rssqa.data.sources.openearthmap import OpenEarthMapSource
+from rssqa.data.sources.registry import SOURCES
 from rssqa.data.sources.uavid import UAVidSource
 from rssqa.data.types import Sample
-from rssqa.errors import InputError
 
 
 class Source(Protocol):
@@ -38,36 +37,12 @@ class Source(Protocol):
     def samples(self) -> list[Sample]: ...
 
 
-SOURCES: dict[str, type] = {
-    "dubai": DubaiSource, "folder": FolderSource, "vaihingen": VaihingenSource,
-    "potsdam": PotsdamSource, "loveda": LoveDASource, "uavid": UAVidSource,
-    "floodnet": FloodNetSource, "deepglobe": DeepGlobeLandCoverSource,
-    "openearthmap": OpenEarthMapSource,
-}
-
-
 def create_source(kind: str, **kwargs) -> Source:
     """Build the source named ``kind`` from config keyword arguments (a ``classmap`` may be given
     as a mapping, as it is in YAML)."""
-    try:
-        cls = SOURCES[kind]
-    except KeyError:
-        raise InputError(None, f"unknown source kind {kind!r}",
-                         f"use one of: {', '.join(sorted(SOURCES))}") from None
-    parameters = inspect.signature(cls).parameters
-    unexpected = sorted(set(kwargs) - set(parameters))
-    missing = [name for name, p in parameters.items() if p.default is p.empty and name not in kwargs]
-    problems = []
-    if unexpected:
-        problems.append(f"unexpected setting(s) {', '.join(unexpected)}")
-    if missing:
-        problems.append(f"missing setting(s) {', '.join(missing)}")
-    if problems:
-        raise InputError(None, f"source kind {kind!r}: {'; '.join(problems)}",
-                         f"it takes: {', '.join(parameters)}")
     if isinstance(kwargs.get("classmap"), Mapping):
         kwargs["classmap"] = ClassMap.from_dict(kwargs["classmap"])
-    return cls(**kwargs)
+    return SOURCES.create(kind, **kwargs)
 
 
 __all__ = ["DeepGlobeLandCoverSource", "DubaiSource", "FloodNetSource", "FolderSource",

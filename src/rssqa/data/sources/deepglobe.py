@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
 from rssqa.data.sources.published import Publication, files_by_key, nonempty, pair
+from rssqa.data.sources.registry import SOURCES
 from rssqa.data.types import Sample
 
 DEEPGLOBE_CLASSES = ClassMap(
@@ -28,6 +29,7 @@ _PUBLICATION = Publication("DeepGlobe land cover",
                            "train/119_sat.jpg with train/119_mask.png")
 
 
+@SOURCES.register("deepglobe")
 class DeepGlobeLandCoverSource:
     """DeepGlobe land cover under ``root`` (the folder holding ``train/``).
 

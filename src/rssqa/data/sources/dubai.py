@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rssqa.data.classmap import DUBAI_CLASSES
 from rssqa.data.sources.folder import FolderSource
+from rssqa.data.sources.registry import SOURCES
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
 
@@ -31,6 +32,7 @@ _DOWNLOAD_HINT = (
 )
 
 
+@SOURCES.register("dubai")
 class DubaiSource:
     """The Dubai dataset under ``root``, grouped by tile, with :data:`DUBAI_CLASSES`."""
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
 from rssqa.data.sources.published import Publication, pair_parts
+from rssqa.data.sources.registry import SOURCES
 from rssqa.data.types import Sample
 
 FLOODNET_CLASSES = ClassMap(
@@ -26,6 +27,7 @@ _PUBLICATION = Publication("FloodNet", "https://github.com/BinaLab/FloodNet-Supe
                            "(likewise val/ and test/)")
 
 
+@SOURCES.register("floodnet")
 class FloodNetSource:
     """FloodNet-Supervised_v1.0 under ``root`` (the folder holding ``train/``, ``val/``, ``test/``).
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
+from rssqa.data.sources.registry import SOURCES
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
 
@@ -29,6 +30,7 @@ def _files_by_stem(directory: Path, suffixes: Sequence[str], role: str) -> dict[
     return found
 
 
+@SOURCES.register("folder")
 class FolderSource:
     """Images in ``images_dir``; their masks, if any, in ``masks_dir`` under the same file stem.
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
 from rssqa.data.sources.published import Publication, files_by_key, nonempty, pair
+from rssqa.data.sources.registry import SOURCES
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
 
@@ -35,6 +36,7 @@ def _variant(labels: str) -> str:
     return labels
 
 
+@SOURCES.register("vaihingen")
 class VaihingenSource:
     """ISPRS Vaihingen under ``root``, one sample and group per area (``area1`` ...).
 
@@ -68,6 +70,7 @@ class VaihingenSource:
                         self.publication, self.root)
 
 
+@SOURCES.register("potsdam")
 class PotsdamSource:
     """ISPRS Potsdam under ``root``, one sample and group per tile (``2_10`` ...).
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
 from rssqa.data.sources.published import Publication, pair_parts
+from rssqa.data.sources.registry import SOURCES
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
 
@@ -28,6 +29,7 @@ _PUBLICATION = Publication("LoveDA", "https://zenodo.org/records/5706578",
                            "(likewise Rural, and Val/)")
 
 
+@SOURCES.register("loveda")
 class LoveDASource:
     """LoveDA under ``root`` (the folder holding ``Train/`` and ``Val/``).
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
 from rssqa.data.sources.published import Publication, files_by_key, nonempty, pair
+from rssqa.data.sources.registry import SOURCES
 from rssqa.data.types import Sample
 
 OPENEARTHMAP_CLASSES = ClassMap(
@@ -28,6 +29,7 @@ _PUBLICATION = Publication("OpenEarthMap", "https://zenodo.org/records/7223446",
                            "per region")
 
 
+@SOURCES.register("openearthmap")
 class OpenEarthMapSource:
     """OpenEarthMap under ``root`` (``OpenEarthMap_wo_xBD``, one folder per region).
 

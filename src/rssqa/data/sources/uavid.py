@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
 from rssqa.data.sources.published import Publication, files_by_key, nonempty, pair
+from rssqa.data.sources.registry import SOURCES
 from rssqa.data.types import Sample
 
 UAVID_CLASSES = ClassMap(
@@ -28,6 +29,7 @@ _PUBLICATION = Publication("UAVid", "https://uavid.nl/",
 _SEQUENCE = re.compile(r"seq\d+")
 
 
+@SOURCES.register("uavid")
 class UAVidSource:
     """UAVid under ``root`` (the folder holding ``uavid_train/`` and ``uavid_val/``).
 
