@@ -123,15 +123,10 @@ class Recommender:
         tile_scores, masks = [], []
         for first in range(0, len(tiles), self.batch_size):
             batch = tiles[first:first + self.batch_size]
-            encoded = self.encoder.encode(batch)
-            segmented = run_pool(self.pool, batch, refs[first:first + self.batch_size])
-            inputs = AssessmentInputs(
-                tile_ids=[f"{name}_{i}" for i in range(first, first + len(batch))], methods=self.methods,
-                semantic_tokens=encoded.tokens.numpy(), semantic_pooled=encoded.pooled.numpy(),
-                seg_features=segmented.features, confidence=segmented.confidence, images=batch,
-                sources=[name] * len(batch), signals=segmented.signals)
-            tile_scores.append(self.assessor.predict(inputs))
-            masks.append(segmented.masks)
+            ids = [f"{name}_{i}" for i in range(first, first + len(batch))]
+            scores, segmented = self.assess_batch(batch, refs[first:first + len(batch)], name, ids)
+            tile_scores.append(scores)
+            masks.append(segmented)
         tile_scores = np.concatenate(tile_scores)
         scores = tile_scores.mean(axis=0)
         best = self.methods[int(np.argmax(self.assessor.selection_scores(tile_scores).mean(axis=0)))]
@@ -140,6 +135,19 @@ class Recommender:
         return ImageAssessment(name, self.methods, tile_scores, scores, best, stitched[best],
                                default=self.assessor.default_method,
                                method_labels=stitched if all_masks else None)
+
+    def assess_batch(self, batch: np.ndarray, refs: list[TileRef], source: str,
+                     tile_ids: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Encode, segment and assess N x S x S x 3 tiles of one image ``source``: the N x M
+        predicted accuracies and each method's N x S x S masks."""
+        encoded = self.encoder.encode(batch)
+        segmented = run_pool(self.pool, batch, refs)
+        inputs = AssessmentInputs(
+            tile_ids=tile_ids, methods=self.methods,
+            semantic_tokens=encoded.tokens.numpy(), semantic_pooled=encoded.pooled.numpy(),
+            seg_features=segmented.features, confidence=segmented.confidence, images=batch,
+            sources=[source] * len(batch), signals=segmented.signals)
+        return self.assessor.predict(inputs), segmented.masks
 
     def _stitch(self, boxes: list[tuple[int, int]], batches: list[np.ndarray],
                 shape: tuple[int, int]) -> np.ndarray:

@@ -1,0 +1,123 @@
+"""Phase two of a scene: the saved batches become georeferenced maps.
+
+One pass over the batches, in grid order, fills the tile-resolution maps (each method's
+predicted accuracy, the recommended method, the conformal interval width) and streams each
+tile's recommended mask into the blended best-of segmentation, written at the scene's own
+resolution, CRS and transform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from rasterio.windows import Window
+
+from rssqa.data.classmap import ClassMap
+from rssqa.geo.cog import raster_profile, streamed_cog, write_cog
+from rssqa.geo.grid import TileGrid
+from rssqa.geo.mosaic import NODATA_LABEL, SeamBlender
+from rssqa.geo.reader import RasterScene
+from rssqa.geo.tiles import BatchStore, batch_starts
+from rssqa.serve.intervals import Intervals
+
+SUFFIXES = {"quality": "_quality.tif", "recommended": "_recommended.tif",
+            "interval": "_interval_width.tif", "segmentation": "_segmentation.tif"}
+
+
+@dataclass
+class TileMaps:
+    """rows x cols x M predicted accuracy (NaN: no tile assessed) and the recommended method's
+    index per cell (-1: none)."""
+
+    scores: np.ndarray
+    picks: np.ndarray
+
+    @classmethod
+    def empty(cls, grid: TileGrid, methods: int) -> TileMaps:
+        return cls(np.full((grid.rows, grid.cols, methods), np.nan, np.float32),
+                   np.full((grid.rows, grid.cols), -1, np.int16))
+
+    @property
+    def assessed(self) -> np.ndarray:
+        return self.picks >= 0
+
+
+def write_mosaic_and_collect(scene: RasterScene, grid: TileGrid, store: BatchStore, batch_size: int,
+                             methods: list[str], classmap: ClassMap, target: Path) -> TileMaps:
+    """Write the blended best-of segmentation to ``target``; return the tile maps on the way."""
+    maps, blender = TileMaps.empty(grid, len(methods)), SeamBlender(grid, classmap.num_classes)
+    profile = raster_profile(scene.profile, 1, "uint8", NODATA_LABEL)
+    tags = {"rssqa": "best-of segmentation: each tile by its recommended method, seams blended",
+            "classes": ",".join(classmap.names)}
+    with streamed_cog(target, profile, ["class"], class_colours(classmap), tags) as dataset:
+        def flush_until(row: int) -> None:
+            while blender.row < row:
+                first, labels = blender.finish_row()
+                _write_labels(dataset, scene, first, labels)
+
+        for start in batch_starts(grid, batch_size):
+            batch = store.load(start)
+            for number, scores, pick, mask in zip(batch.indices, batch.scores, batch.picks, batch.masks):
+                row, col = grid.position(int(number))
+                flush_until(row)
+                maps.scores[row, col], maps.picks[row, col] = scores, pick
+                blender.add(col, mask)
+        flush_until(grid.rows)
+    return maps
+
+
+def _write_labels(dataset, scene: RasterScene, first: int, labels: np.ndarray) -> None:
+    if not labels.size:
+        return
+    window = Window(0, first, labels.shape[1], labels.shape[0])
+    labels = np.where(scene.valid(window), labels, NODATA_LABEL).astype(np.uint8)
+    dataset.write(labels[None], window=window)
+
+
+def write_tile_maps(maps: TileMaps, grid: TileGrid, scene: RasterScene, methods: list[str],
+                    intervals: Intervals | None, stem: Path) -> dict[str, Path]:
+    """The quality map, the recommended-method map and, with a calibration, the interval widths,
+    one pixel per grid cell; returns kind -> path."""
+    base = {"width": grid.cols, "height": grid.rows, "crs": scene.profile.get("crs"),
+            "transform": grid.cell_transform(scene.dataset.transform)}
+    cell = {"cell_pixels": grid.step, "tile_pixels": grid.tile}
+    files = {"quality": write_cog(
+        Path(f"{stem}{SUFFIXES['quality']}"), maps.scores.transpose(2, 0, 1),
+        raster_profile(base, len(methods), "float32", float("nan")), methods,
+        tags={"rssqa": "predicted accuracy per tile, one band per method", **cell})}
+    picks = np.where(maps.assessed, maps.picks, NODATA_LABEL).astype(np.uint8)
+    files["recommended"] = write_cog(
+        Path(f"{stem}{SUFFIXES['recommended']}"), picks[None], raster_profile(base, 1, "uint8", NODATA_LABEL),
+        ["method"], method_colours(len(methods)),
+        {"rssqa": "recommended method per tile (value = index in methods)",
+         "methods": ",".join(methods), **cell})
+    if intervals is not None:
+        files["interval"] = write_cog(
+            Path(f"{stem}{SUFFIXES['interval']}"), interval_widths(maps.scores, methods, intervals),
+            raster_profile(base, len(methods), "float32", float("nan")), methods,
+            tags={"rssqa": f"width of the {intervals.level:.0%} split-conformal interval on "
+                           "predicted accuracy, clipped to [0, 1]", **cell})
+    return files
+
+
+def interval_widths(scores: np.ndarray, methods: list[str], intervals: Intervals) -> np.ndarray:
+    """M x rows x cols width of each method's interval around its score (NaN where unknown)."""
+    half = np.array([intervals.half_widths.get(m, np.inf) for m in methods], np.float32)
+    width = np.minimum(1.0, scores + half) - np.maximum(0.0, scores - half)
+    return np.where(np.isfinite(width), width, np.nan).astype(np.float32).transpose(2, 0, 1)
+
+
+def class_colours(classmap: ClassMap) -> dict[int, tuple[int, int, int, int]]:
+    """The class map's colours as a GeoTIFF colour table (no data transparent)."""
+    rgb = classmap.decode(np.arange(classmap.num_classes, dtype=np.uint8)[None])[0]
+    table = {i: (*map(int, colour), 255) for i, colour in enumerate(rgb)}
+    return {**table, NODATA_LABEL: (0, 0, 0, 0)}
+
+
+def method_colours(count: int) -> dict[int, tuple[int, int, int, int]]:
+    palette = colormaps["tab10"]
+    table = {i: tuple(int(round(255 * c)) for c in palette(i % 10)) for i in range(count)}
+    return {**table, NODATA_LABEL: (0, 0, 0, 0)}

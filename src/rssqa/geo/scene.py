@@ -1,0 +1,130 @@
+"""One large scene, end to end: assess its tiles (resumable), then write its maps and summary.
+
+Files per scene ``<stem>``: ``_quality.tif`` (predicted accuracy per tile, a band per method),
+``_recommended.tif`` (the recommended method per tile), ``_interval_width.tif`` (with a conformal
+calibration), ``_segmentation.tif`` (the blended best-of segmentation at full resolution) and
+``_summary.json``. Work in progress lives in ``.rssqa-parts/<stem>/`` and is removed once the
+scene is written; a scene whose summary matches the current run is not redone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rssqa.geo.grid import TileGrid
+from rssqa.geo.outputs import TileMaps, write_mosaic_and_collect, write_tile_maps
+from rssqa.geo.reader import RasterScene
+from rssqa.geo.settings import RasterSettings
+from rssqa.geo.tiles import BatchStore, assess_tiles
+from rssqa.progress import progress_bar
+from rssqa.recommend import Recommender
+from rssqa.segzoo.train import fingerprint
+from rssqa.serve.intervals import Intervals
+from rssqa.utils import atomic_write_text
+
+PARTS_DIR = ".rssqa-parts"
+SCENE_SUFFIXES = (".tif", ".tiff")
+
+
+@dataclass(frozen=True)
+class SceneJob:
+    """What to do with one scene: where it is, the output stem, and the grid's tile overlap
+    (None: an eighth of the tile, rounded down to an even number)."""
+
+    path: Path
+    out_dir: Path
+    key: str
+    overlap: int | None = None
+
+    def summary_path(self) -> Path:
+        return self.out_dir / f"{self.key}_summary.json"
+
+
+def default_overlap(tile: int) -> int:
+    return (tile // 8) // 2 * 2
+
+
+def recommend_scene(job: SceneJob, recommender: Recommender, settings: RasterSettings,
+                    intervals: Intervals | None = None, verbose: bool = True,
+                    overwrite: bool = False) -> dict:
+    """Assess ``job``'s scene and write its files; returns the summary (also written as JSON)."""
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    with RasterScene(job.path, settings) as scene:
+        overlap = default_overlap(recommender.tile_size) if job.overlap is None else job.overlap
+        grid = TileGrid(*scene.shape, recommender.tile_size, overlap)
+        key = run_fingerprint(job, scene, grid, recommender)
+        done = _finished_summary(job, key)
+        if done is not None and not overwrite:
+            return done
+        store = BatchStore(job.out_dir / PARTS_DIR / job.key, key)
+        with progress_bar(verbose) as progress:
+            task = progress.add_task(f"{job.key}: tiles", total=len(grid))
+            assess_tiles(scene, grid, recommender, store, job.key,
+                         lambda n: progress.advance(task, n))
+        stem = job.out_dir / job.key
+        maps = write_mosaic_and_collect(scene, grid, store, recommender.batch_size, recommender.methods,
+                                        recommender.classmap, Path(f"{stem}_segmentation.tif"))
+        files = write_tile_maps(maps, grid, scene, recommender.methods, intervals, stem)
+        files["segmentation"] = Path(f"{stem}_segmentation.tif")
+        summary = scene_summary(job, scene, grid, recommender, maps, intervals, files, key)
+    atomic_write_text(job.summary_path(), json.dumps(summary, indent=2))
+    store.remove()
+    return summary
+
+
+def run_fingerprint(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender: Recommender) -> str:
+    """Changes whenever the scene file, its reading, the grid, the pool or the assessor does."""
+    stat = job.path.stat()
+    return fingerprint({
+        "scene": [job.path.name, stat.st_size, stat.st_mtime_ns], "settings": scene.settings.to_dict(),
+        "grid": [grid.tile, grid.overlap], "methods": recommender.methods,
+        "members": [m.meta.get("fingerprint") for m in recommender.pool],
+        "assessor": [type(recommender.assessor).__name__, getattr(recommender.assessor, "meta", None)]})
+
+
+def _finished_summary(job: SceneJob, key: str) -> dict | None:
+    path = job.summary_path()
+    if not path.is_file():
+        return None
+    summary = json.loads(path.read_text())
+    complete = all(Path(job.out_dir / name).is_file() for name in summary.get("files", {}).values())
+    return summary if summary.get("fingerprint") == key and complete else None
+
+
+def scene_summary(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender: Recommender,
+                  maps: TileMaps, intervals: Intervals | None, files: dict[str, Path], key: str) -> dict:
+    """What a person (or a script) wants to know about the scene without opening the maps."""
+    methods, assessed = recommender.methods, maps.assessed
+    scores = maps.scores[assessed]
+    picks = maps.picks[assessed]
+    mean = scores.mean(axis=0) if len(scores) else np.full(len(methods), np.nan)
+    scene_pick = recommender.assessor.selection_scores(scores).mean(axis=0) if len(scores) else None
+    dataset = scene.dataset
+    return {
+        "scene": job.path.name, "fingerprint": key, "height": grid.height, "width": grid.width,
+        "crs": None if dataset.crs is None else dataset.crs.to_string(),
+        "transform": list(dataset.transform)[:6],
+        "tiles": {"size": grid.tile, "overlap": grid.overlap, "cell": grid.step,
+                  "total": len(grid), "assessed": int(assessed.sum()),
+                  "without_data": int(len(grid) - assessed.sum())},
+        "raster": scene.settings.to_dict(), "bands_read": scene.bands,
+        "stretch": None if scene.low is None else {"low": scene.low.tolist(), "high": scene.high.tolist()},
+        "methods": methods,
+        "predicted_accuracy": {m: _number(v) for m, v in zip(methods, mean)},
+        "recommended": None if scene_pick is None else methods[int(np.argmax(scene_pick))],
+        "default": recommender.assessor.default_method,
+        "tiles_recommending": {m: int((picks == i).sum()) for i, m in enumerate(methods)},
+        "best_of_predicted_accuracy": _number(scores[np.arange(len(picks)), picks].mean())
+        if len(picks) else None,
+        "interval": None if intervals is None else {"level": intervals.level,
+                                                    "half_widths": {m: _number(w) for m, w in intervals.half_widths.items()}},
+        "files": {kind: Path(path).name for kind, path in files.items()},
+    }
+
+
+def _number(value) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), 6)

@@ -1,0 +1,127 @@
+"""Phase one of a scene: every tile read, encoded, segmented and assessed, saved batch by batch.
+
+A batch is ``batch_size`` consecutive tiles of the grid (row-major). Its file holds, per tile
+that has data in its cell, the predicted accuracy of every method, the selector's scores and the
+mask of the method recommended for that tile; tiles whose cell is all nodata are left out. An
+interrupted run finds the batches already saved and carries on from the first missing one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rssqa.geo.grid import TileGrid
+from rssqa.geo.reader import RasterScene
+from rssqa.recommend import Recommender
+from rssqa.segzoo.member import TileRef
+from rssqa.utils import atomic_save_npz, atomic_write_text
+
+STATE_FILE = "state.json"
+
+
+@dataclass
+class TileBatch:
+    """``indices``: grid numbers of the tiles assessed (K); ``scores`` / ``selection``: K x M
+    predicted accuracy and selection scores; ``masks``: K x S x S uint8, each tile's mask by the
+    method its selection scores recommend."""
+
+    first: int
+    indices: np.ndarray
+    scores: np.ndarray
+    selection: np.ndarray
+    masks: np.ndarray
+
+    @property
+    def picks(self) -> np.ndarray:
+        return np.argmax(self.selection, axis=1) if len(self.indices) else np.zeros(0, int)
+
+
+class BatchStore:
+    """The saved batches of one scene, in a folder that belongs to one fingerprint (scene file,
+    settings, grid, pool and assessor): batches of any other run there are discarded."""
+
+    def __init__(self, folder: Path, fingerprint: str):
+        self.folder = Path(folder)
+        state = self.folder / STATE_FILE
+        if state.is_file() and json.loads(state.read_text()).get("fingerprint") != fingerprint:
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(state, json.dumps({"fingerprint": fingerprint}))
+
+    def _path(self, first: int) -> Path:
+        return self.folder / f"batch_{first:08d}.npz"
+
+    def has(self, first: int) -> bool:
+        return self._path(first).is_file()
+
+    def save(self, batch: TileBatch) -> None:
+        atomic_save_npz(self._path(batch.first), indices=batch.indices, scores=batch.scores,
+                        selection=batch.selection, masks=batch.masks)
+
+    def load(self, first: int) -> TileBatch:
+        with np.load(self._path(first)) as saved:
+            return TileBatch(first, saved["indices"], saved["scores"], saved["selection"], saved["masks"])
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def batch_starts(grid: TileGrid, batch_size: int) -> range:
+    return range(0, len(grid), batch_size)
+
+
+def assess_tiles(scene: RasterScene, grid: TileGrid, recommender: Recommender, store: BatchStore,
+                 key: str, advance: Callable[[int], None]) -> int:
+    """Assess every batch the store lacks; ``advance(n)`` after each batch of n tiles. Returns
+    how many batches were found already done."""
+    resumed = 0
+    for first in batch_starts(grid, recommender.batch_size):
+        count = min(recommender.batch_size, len(grid) - first)
+        if store.has(first):
+            resumed += 1
+        else:
+            store.save(_assess_batch(scene, grid, recommender, key, range(first, first + count)))
+        advance(count)
+    return resumed
+
+
+def _assess_batch(scene: RasterScene, grid: TileGrid, recommender: Recommender, key: str,
+                  numbers: range) -> TileBatch:
+    kept, pixels = [], []
+    for number, tile in _tiles_with_data(scene, grid, numbers):
+        kept.append(number)
+        pixels.append(tile)
+    methods, size = recommender.methods, grid.tile
+    if not kept:
+        empty = np.zeros((0, len(methods)), np.float32)
+        return TileBatch(numbers.start, np.zeros(0, np.int64), empty, empty,
+                         np.zeros((0, size, size), np.uint8))
+    refs = [_ref(grid, number, key) for number in kept]
+    scores, masks = recommender.assess_batch(np.stack(pixels), refs, key,
+                                             [f"{key}_{number}" for number in kept])
+    selection = np.asarray(recommender.assessor.selection_scores(scores), np.float32)
+    picks = np.argmax(selection, axis=1)
+    picked = np.stack([masks[methods[pick]][i] for i, pick in enumerate(picks)])
+    return TileBatch(numbers.start, np.asarray(kept, np.int64), np.asarray(scores, np.float32),
+                     selection, picked)
+
+
+def _tiles_with_data(scene: RasterScene, grid: TileGrid,
+                     numbers: range) -> Iterator[tuple[int, np.ndarray]]:
+    """(grid number, pixels) of the tiles whose own cell holds any valid pixel."""
+    rows, cols = grid.cell_slices()
+    for number in numbers:
+        pixels, valid = scene.read(grid.tile_window(*grid.position(number)))
+        if valid[rows, cols].any():
+            yield number, pixels
+
+
+def _ref(grid: TileGrid, number: int, key: str) -> TileRef:
+    window = grid.tile_window(*grid.position(number))
+    return TileRef(key, (grid.height, grid.width), int(window.col_off), int(window.row_off), grid.tile)
