@@ -152,7 +152,7 @@ def test_debug_shows_the_traceback(tmp_path):
 
 def ztxt_bomb(path, megabytes=4):
     """A valid small PNG whose compressed zTXt chunk inflates past Pillow's text limit: Pillow
-    raises ValueError (not OSError) when it reads the file."""
+    raises ValueError (not OSError) when it reads the file, which rssqa reports as unreadable."""
     from PIL.PngImagePlugin import PngInfo
 
     info = PngInfo()
@@ -161,12 +161,11 @@ def ztxt_bomb(path, megabytes=4):
     return path
 
 
-def test_the_ztxt_bomb_really_breaks_pillow(tmp_path):
+def test_the_ztxt_bomb_is_an_unreadable_image(tmp_path):
     from rssqa.data.io import read_image
 
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(InputError, match="cannot be read as an image .ValueError"):
         read_image(ztxt_bomb(tmp_path / "bomb.png"))
-    assert not isinstance(caught.value, InputError)  # so the batch loop must isolate it itself
 
 
 def test_a_bad_image_is_skipped_and_the_batch_goes_on(fake_experiment, tmp_path):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rssqa.data.mask_encodings import (MaskPixels, Mismatch, match_colours, match_threshold,
-                                       match_values)
+                                       match_values, unusable)
 from rssqa.errors import InputError
 
 _HEX_COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
@@ -163,11 +163,15 @@ class ClassMap:
         """
         mask = np.asarray(mask)
         if self.encodings == ("colour",) and (mask.ndim != 3 or mask.dtype != np.uint8):
-            raise ValueError(f"expected an HxWx3 uint8 array, got {mask.dtype} {mask.shape}")
+            raise InputError(path, f"mask is {mask.dtype} of shape {mask.shape}, but the class map "
+                             "declares colours only", "give it height x width x 3 8-bit colours")
         return self.encode_pixels(MaskPixels.from_array(mask), path)
 
     def encode_pixels(self, pixels: MaskPixels, path: str | Path | None = None) -> np.ndarray:
         """Class indices from the first declared encoding the mask fits; none fits: InputError."""
+        malformed = unusable(pixels)
+        if malformed is not None:
+            raise InputError(path, malformed.problem, malformed.hint)
         mismatches = []
         for encoding in self.encodings:
             result = self._match(encoding, pixels)

@@ -2,16 +2,18 @@
 
 Everything downstream expects 3-band 8-bit RGB, because that is what the segmentation pool and the
 semantic encoders were pretrained on. Pillow reads every common format, including plain 8-bit RGB
-GeoTIFFs (their georeferencing is ignored here). Multispectral or 16-bit rasters are refused with a
-conversion recipe instead of being rescaled by a guess: choosing bands and a stretch is a
-decision about the data that the user should make once, visibly. (rasterio is deliberately not a
-dependency: a ~36 MB wheel for a conversion that ``gdal_translate`` does in one line.)
+GeoTIFFs (their georeferencing is ignored here). Multispectral or 16-bit rasters are never
+rescaled by a guess: choosing bands and a stretch is a decision about the data that the user
+makes once per experiment, visibly. Inside :func:`raster_reading` (the pipeline enters it with the
+experiment's ``rssqa.geo.settings.RasterSettings``) TIFFs are read through rasterio with those
+bands, that stretch and that nodata; outside it they are refused with a conversion recipe.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +39,17 @@ _CONVERT_HINT = ("the encoder takes 3-band 8-bit RGB: convert it first, e.g. "
 
 @contextmanager
 def _open(path: Path) -> Iterator[Image.Image]:
-    """Open ``path`` with Pillow; a missing, unidentifiable or truncated file is an InputError."""
+    """Open ``path`` with Pillow; a missing, unidentifiable, truncated or damaged file is an
+    InputError, whatever Pillow's decoders raise for it."""
+    if path.is_dir():
+        raise InputError(path, "is a folder, not an image", "give the image file itself")
     if not path.is_file():
         raise InputError(path, "file does not exist", "check the path")
     try:
         with Image.open(path) as img:
             yield img
+    except InputError:
+        raise
     except Image.DecompressionBombError as error:
         raise InputError(path, f"is too large to read safely ({error})",
                          "cut the scene into smaller files (e.g. `gdal_retile.py`) or, if you trust "
@@ -52,6 +59,9 @@ def _open(path: Path) -> Iterator[Image.Image]:
         if path.suffix.lower() in {".tif", ".tiff"}:
             hint += f"; if it is a multi-band or 16-bit raster, {_CONVERT_HINT}"
         raise InputError(path, f"cannot be read as an image ({error})", hint) from error
+    except Exception as error:  # noqa: BLE001 - damaged headers raise ValueError, SyntaxError, ...
+        raise InputError(path, f"cannot be read as an image ({type(error).__name__}: {error})",
+                         "re-export or remove it") from error
 
 
 def _band_count(img: Image.Image) -> int:
@@ -71,9 +81,36 @@ def _decode_rgb(img: Image.Image, path: Path, what: str) -> np.ndarray:
     return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
 
 
+_RASTER_SUFFIXES = {".tif", ".tiff"}
+# The experiment's raster settings while the pipeline reads its data (see raster_reading).
+_RASTER_SETTINGS: ContextVar = ContextVar("rssqa_raster_settings", default=None)
+
+
+@contextmanager
+def raster_reading(settings) -> Iterator[None]:
+    """Inside the block, TIFFs are read through rasterio with ``settings`` (a
+    ``rssqa.geo.settings.RasterSettings``: bands, stretch to 8 bits, nodata); nodata pixels are
+    filled with the image's mean colour (``rssqa.geo.reader.nodata_to_ignore`` drops them from
+    labels)."""
+    token = _RASTER_SETTINGS.set(settings)
+    try:
+        yield
+    finally:
+        _RASTER_SETTINGS.reset(token)
+
+
+def _raster_settings_for(path: Path):
+    return _RASTER_SETTINGS.get() if path.suffix.lower() in _RASTER_SUFFIXES else None
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """HxWx3 uint8 RGB pixels of an image file."""
     path = Path(path)
+    settings = _raster_settings_for(path)
+    if settings is not None:
+        from rssqa.geo.reader import read_raster
+
+        return read_raster(path, settings)
     with _open(path) as img:
         return _decode_rgb(img, path, "image")
 
@@ -81,6 +118,10 @@ def read_image(path: str | Path) -> np.ndarray:
 def image_size(path: str | Path) -> tuple[int, int]:
     """``(height, width)`` from the file header, without decoding pixels."""
     path = Path(path)
+    if _raster_settings_for(path) is not None:
+        from rssqa.geo.reader import raster_size
+
+        return raster_size(path)
     with _open(path) as img:
         width, height = img.size
     return height, width

@@ -15,6 +15,7 @@ import numpy as np
 
 SHOWN_VALUES = 8  # unknown colours or values listed in an error; the rest are counted
 _MAX_INDEX_VALUE = 65535  # index masks are 8- or 16-bit; larger values cannot be class ids
+_NUMERIC_KINDS = "biuf"  # bool, unsigned, signed, float: what a band of labels can hold
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,14 @@ class MaskPixels:
 
     @classmethod
     def from_array(cls, mask: np.ndarray) -> MaskPixels:
-        """From an in-memory HxW (band) or HxWx3 uint8 (colour) array."""
+        """From an in-memory HxW (band) or HxWx3 uint8 (colour) array. Any other array is kept
+        as it is (3-D as colours, else as the band) for :func:`unusable` to say what is wrong."""
         mask = np.asarray(mask)
         if mask.ndim == 2:
             rgb = np.repeat(mask[..., None], 3, axis=2) if mask.dtype == np.uint8 else None
             return cls(rgb, mask)
         if mask.ndim != 3 or mask.shape[2] != 3 or mask.dtype != np.uint8:
-            raise ValueError(f"expected an HxWx3 uint8 or HxW array, got {mask.dtype} {mask.shape}")
+            return cls(mask, None) if mask.ndim == 3 else cls(None, mask)
         return cls(mask, grey_band(mask))
 
     @property
@@ -54,6 +56,25 @@ class Mismatch:
 
     problem: str
     hint: str
+
+
+def unusable(pixels: MaskPixels) -> Mismatch | None:
+    """Why decoded pixels cannot be a label mask in any encoding (wrong shape or type, no pixels);
+    None when they can. Checked first, so that the matchers only ever see HxWx3 uint8 colours and
+    HxW numeric bands."""
+    rgb, band = pixels.rgb, pixels.band
+    if rgb is None and band is None:
+        return Mismatch("mask is neither 8-bit colours nor a single band",
+                        "save it as 8-bit RGB colours or as one band of class ids")
+    if rgb is not None and (rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8):
+        return Mismatch(f"mask colours are {rgb.dtype} of shape {rgb.shape}, not height x width "
+                        "x 3 8-bit", "save it as 8-bit RGB colours or as one band of class ids")
+    if band is not None and (band.ndim != 2 or band.dtype.kind not in _NUMERIC_KINDS):
+        return Mismatch(f"mask band is {band.dtype} of shape {band.shape}, not height x width "
+                        "numbers", "save it as one band of integer class ids")
+    if any(part is not None and part.size == 0 for part in (rgb, band)):
+        return Mismatch("mask has no pixels", "re-export it at its image's size")
+    return None
 
 
 def grey_band(rgb: np.ndarray) -> np.ndarray | None:

@@ -6,9 +6,11 @@ Training is resumable (a checkpoint after every epoch) and cached: a finished ru
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -161,16 +163,28 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
 def _resume(resume_path: Path, key: str, model: nn.Module, optimizer, scheduler
             ) -> tuple[int, float, list[float]]:
     """Restore an interrupted run of the same fingerprint: (epochs done, seconds spent, the
-    losses of those epochs); (0, 0.0, []) when there is none."""
+    losses of those epochs); (0, 0.0, []) when there is none. A checkpoint that cannot be read
+    or does not fit (a run killed mid-write, a copied file) is discarded with a warning and
+    training starts over, with the model, optimiser and schedule as they were."""
     if not resume_path.exists():
         return 0, 0.0, []
-    state = torch.load(resume_path, map_location="cpu", weights_only=True)
-    if state["fingerprint"] != key:
+    fresh = [copy.deepcopy(part.state_dict()) for part in (model, optimizer, scheduler)]
+    try:
+        state = torch.load(resume_path, map_location="cpu", weights_only=True)
+        if state["fingerprint"] != key:
+            return 0, 0.0, []
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        return int(state["epoch"]), float(state["elapsed"]), [float(x) for x in state.get("history", [])]
+    except Exception as error:  # noqa: BLE001 - any unreadable checkpoint means: start over
+        for part, state_dict in zip((model, optimizer, scheduler), fresh):
+            part.load_state_dict(state_dict)
+        resume_path.unlink(missing_ok=True)
+        warnings.warn(f"{resume_path}: cannot resume from it ({type(error).__name__}: "
+                      f"{str(error).splitlines()[0] if str(error) else 'unreadable'}); discarded, "
+                      "training from the first epoch", stacklevel=2)
         return 0, 0.0, []
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    return state["epoch"], state["elapsed"], [float(x) for x in state.get("history", [])]
 
 
 def _train_epoch(model: nn.Module, optimizer, scheduler, images: np.ndarray, masks: np.ndarray,
@@ -197,17 +211,27 @@ def _train_epoch(model: nn.Module, optimizer, scheduler, images: np.ndarray, mas
 
 
 def load_trained(directory: Path) -> TrainedMethod:
-    """Load a trained pool member written by ``train_method``."""
+    """Load a trained pool member written by ``train_method``; a missing, corrupt or misfitting
+    file is a CheckpointError naming what to delete so that `rssqa build` trains it again."""
     directory = Path(directory)
     meta_path, weights_path = directory / META_FILE, directory / WEIGHTS_FILE
     if not meta_path.exists() or not weights_path.exists():
         raise CheckpointError(directory, "is not a trained rssqa segmentation model "
                               f"(needs {META_FILE} and {WEIGHTS_FILE})", "train it with `rssqa build`")
-    meta = json.loads(meta_path.read_text())
-    method = get_method(meta["method"])
-    model = method.create(meta["num_classes"], pretrained=False, **meta["kwargs"])
+    retrain = f"delete the folder {directory} and run `rssqa build` again to retrain it"
     try:
-        model.load_state_dict(load_file(weights_path))
+        meta = json.loads(meta_path.read_text())
+        method = get_method(meta["method"])
+        model = method.create(meta["num_classes"], pretrained=False, **meta["kwargs"])
+    except (ValueError, KeyError, TypeError) as error:  # ValueError: also JSON and UTF-8 errors
+        raise CheckpointError(meta_path, f"is not a readable training record "
+                              f"({type(error).__name__}: {error})", retrain) from None
+    try:
+        weights = load_file(weights_path)
+    except Exception as error:  # noqa: BLE001 - safetensors raises its own SafetensorError
+        raise CheckpointError(weights_path, f"is corrupt or truncated ({error})", retrain) from None
+    try:
+        model.load_state_dict(weights)
     except RuntimeError as error:
         raise CheckpointError(weights_path, f"does not fit a {method.name} model with "
                               f"{meta['num_classes']} classes ({str(error).splitlines()[0]})",
