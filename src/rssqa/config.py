@@ -7,13 +7,11 @@ which build the SQED, the pool's methods, the semantic encoder and the assessor.
 from __future__ import annotations
 
 import dataclasses
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from rssqa.errors import InputError
+from rssqa.typed_config import load_yaml_config
 
 
 TARGETS = ("oa", "miou", "f1")  # the labels rssqa.data.sqed.SQEDStore records per tile and method
@@ -86,6 +84,14 @@ class ExperimentConfig:
     # "f1" where OA sits near 1 on tiles that are mostly background and hides what matters.
     target: str = "oa"
 
+    def __post_init__(self) -> None:
+        if isinstance(self.tile_size, bool) or self.tile_size <= 0:
+            raise InputError(None, f"tile_size must be a positive number of pixels, got "
+                             f"{self.tile_size}", "use e.g. tile_size: 256")
+        if self.target not in TARGETS:
+            raise InputError(None, f"target {self.target!r} is not an accuracy the SQED records",
+                             f"use one of {', '.join(TARGETS)}")
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -94,58 +100,9 @@ class ExperimentConfig:
         return Path(self.output)
 
 
-def from_dict(cls, data: dict, where: str = "config"):
-    """Build dataclass ``cls`` from a plain dict, recursing into nested dataclasses and lists of
-    them; unknown keys are an error that lists the known ones."""
-    if not isinstance(data, dict):
-        raise ValueError(f"{where} must be a mapping, got {type(data).__name__}")
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys: {sorted(known)}")
-    values = {}
-    for name, value in data.items():
-        values[name] = _convert(hints[name], value, f"{where}.{name}")
-    return cls(**values)
-
-
-def _convert(hint, value, where: str):
-    if dataclasses.is_dataclass(hint):
-        return from_dict(hint, value, where)
-    if typing.get_origin(hint) is list:
-        (item,) = typing.get_args(hint)
-        if not isinstance(value, list):
-            raise ValueError(f"{where} must be a list")
-        return [_convert(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if hint is int and not isinstance(value, int):
-        raise ValueError(f"{where} must be an integer, got {value!r}")
-    if hint is float and isinstance(value, int):
-        return float(value)
-    return value
-
-
 def load_config(path: Path | str, overrides: dict | None = None) -> ExperimentConfig:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "config file not found", "give the path of an experiment YAML, "
-                         "e.g. configs/dubai.yaml")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise InputError(path, f"is not valid YAML ({error})", "fix the syntax") from None
-    data.update(overrides or {})
-    try:
-        config = from_dict(ExperimentConfig, data, where=path.name)
-    except ValueError as error:
-        raise InputError(path, str(error), "fix the config") from None
-    if isinstance(config.tile_size, bool) or config.tile_size <= 0:
-        raise InputError(path, f"tile_size must be a positive number of pixels, got {config.tile_size}",
-                         "use e.g. tile_size: 256")
-    if config.target not in TARGETS:
-        raise InputError(path, f"target {config.target!r} is not an accuracy the SQED records",
-                         f"use one of {', '.join(TARGETS)}")
-    return config
+    return load_yaml_config(ExperimentConfig, path, "experiment config", "configs/dubai.yaml",
+                            overrides)
 
 
 def builtin_config(name: str) -> Path:

@@ -17,7 +17,7 @@ def test_paper_defaults():
 
 
 def test_unknown_key_is_an_error_that_lists_the_known_keys():
-    with pytest.raises(InputError, match="unknown RS-SQA config key.*hiden.*known keys:.*hidden"):
+    with pytest.raises(InputError, match="RS-SQA config: unknown key.*hiden.*known keys:.*hidden"):
         RSSQAConfig.from_dict({"hiden": 128})
 
 

@@ -76,7 +76,8 @@ def test_numbered_images_with_anti_aliased_masks_build(tmp_path, one_thread):
 
 
 def test_group_by_grid_cuts_one_large_image_into_blocks_that_splits_keep_whole(tmp_path):
-    from rssqa.config import ExperimentConfig, from_dict
+    from rssqa.config import ExperimentConfig
+    from rssqa.typed_config import from_dict
     from rssqa.pipeline import load_source, split_rule
     from rssqa.data.assignment import pool_samples, sqed_samples, sqed_split
 

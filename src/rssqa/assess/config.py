@@ -7,11 +7,12 @@ ablation run is a config and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from rssqa.assess.losses import LOSS_KINDS
 from rssqa.errors import InputError
+from rssqa.typed_config import from_dict
 
 BRANCHES = ("both", "semantic", "segmentation")
 FUSIONS = ("gate", "concat")
@@ -109,9 +110,4 @@ class RSSQAConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> RSSQAConfig:
         """Build from a plain mapping (YAML, JSON); unknown keys are an error, not ignored."""
-        known = [f.name for f in fields(cls)]
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise InputError(None, f"unknown RS-SQA config key(s) {', '.join(unknown)}",
-                             f"known keys: {', '.join(known)}")
-        return cls(**values)
+        return from_dict(cls, values, "RS-SQA config")

@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from rssqa.errors import InputError
+from rssqa.typed_config import from_dict, read_yaml
 
 MAIN_TABLE = "main"
 
@@ -75,16 +74,9 @@ class BenchmarkConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> BenchmarkConfig:
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(path, "benchmark config not found", "pass a YAML file such as "
-                             "configs/benchmark_dubai.yaml")
+        values = read_yaml(path, "benchmark config", "configs/benchmark_dubai.yaml")
         try:
-            values = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            raise InputError(path, f"is not valid YAML ({error})", "fix the syntax") from None
-        try:
-            return cls.from_dict(values, base=path.parent)
+            return cls.from_dict(values, base=Path(path).parent)
         except InputError as error:
             raise InputError(path, error.problem, error.hint) from None
 
@@ -92,105 +84,122 @@ class BenchmarkConfig:
     def from_dict(cls, values: dict[str, Any], base: Path = Path(".")) -> BenchmarkConfig:
         """Relative ``store`` and ``output`` paths are taken from the working directory, like
         every other rssqa config; ``base`` is only consulted when that path does not exist."""
-        values = dict(values)
-        known = {"store", "output", "reference", "assessors", "ablations", "seeds", "n_boot",
-                 "calibration_fraction", "coverage_levels", "threads", "verbose", "cost", "target"}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise InputError(None, f"unknown benchmark key(s) {', '.join(unknown)}",
-                             f"known keys: {', '.join(sorted(known))}")
-        for required in ("store", "output", "assessors"):
-            if required not in values:
-                raise InputError(None, f"the benchmark config lacks {required!r}",
-                                 "see configs/benchmark_dubai.yaml")
-        assessors = [_run_spec(entry, MAIN_TABLE) for entry in values["assessors"]]
+        written = from_dict(BenchmarkFile, values)
+        assessors = [_run_spec(entry) for entry in written.assessors]
         labels = [spec.label for spec in assessors]
-        reference = values.get("reference", labels[0] if labels else "")
+        reference = written.reference if written.reference is not None else labels[0]
         if reference not in labels:
             raise InputError(None, f"reference {reference!r} is not one of the assessors' labels "
                              f"({', '.join(labels)})", "name the RS-SQA row as reference")
         reference_spec = assessors[labels.index(reference)]
-        ablations = [_ablation(entry, reference_spec) for entry in values.get("ablations") or []]
+        ablations = [_ablation(entry, reference_spec) for entry in written.ablations]
         all_labels = labels + [spec.label for spec in ablations]
         duplicates = sorted({label for label in all_labels if all_labels.count(label) > 1})
         if duplicates:
             raise InputError(None, f"labels used twice: {', '.join(duplicates)}",
                              "give every assessor and ablation its own label")
-        seeds = [int(seed) for seed in values.get("seeds", [0, 1, 2])]
-        fraction = float(values.get("calibration_fraction", 0.2))
-        levels = tuple(float(level) for level in values.get("coverage_levels", (0.8, 0.9, 0.95)))
-        n_boot = int(values.get("n_boot", 1000))
+        return cls(store=_path(written.store, base), output=Path(written.output),
+                   reference=reference, assessors=assessors, ablations=ablations,
+                   seeds=written.seeds, n_boot=written.n_boot,
+                   calibration_fraction=written.calibration_fraction,
+                   coverage_levels=written.coverage_levels, threads=written.threads,
+                   verbose=written.verbose, cost=_cost(written.cost), target=written.target,
+                   source=copy.deepcopy(values))
+
+
+@dataclass(frozen=True)
+class ComponentEntry:
+    """``{name: <registered name>, kwargs: {...}}``."""
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AssessorEntry:
+    name: str
+    label: str | None = None  # the assessor's name when absent
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    encoder: ComponentEntry | None = None
+
+
+@dataclass(frozen=True)
+class AblationEntry:
+    label: str
+    table: str  # components | loss | encoder | ...
+    overrides: dict[str, Any] = field(default_factory=dict)  # RS-SQA config keys
+    encoder: ComponentEntry | None = None
+
+    def __post_init__(self) -> None:
+        if not self.overrides and self.encoder is None:
+            raise InputError(None, f"ablation {self.label!r} changes nothing",
+                             "give overrides (RS-SQA config keys) or an encoder")
+
+
+@dataclass(frozen=True)
+class CostEntry:
+    """What to time for the inference-cost table: the store's encoder and the pool's classes."""
+
+    encoder: ComponentEntry | None = None
+    num_classes: int = 6
+
+
+@dataclass(frozen=True)
+class BenchmarkFile:
+    """The benchmark YAML as written; :class:`BenchmarkConfig` is what runs."""
+
+    store: str
+    output: str
+    assessors: list[AssessorEntry]
+    reference: str | None = None  # the first assessor's label when absent
+    ablations: list[AblationEntry] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    n_boot: int = 1000
+    calibration_fraction: float = 0.2
+    coverage_levels: tuple[float, ...] = (0.8, 0.9, 0.95)
+    threads: int | None = None
+    verbose: bool = True
+    cost: CostEntry = field(default_factory=CostEntry)
+    target: str = "oa"
+
+    def __post_init__(self) -> None:
         problems = []
-        if not seeds:
+        if not self.assessors:
+            problems.append("assessors is empty")
+        if not self.seeds:
             problems.append("seeds is empty")
-        if not 0 < fraction < 1:
-            problems.append(f"calibration_fraction must be in (0, 1), got {fraction}")
-        if any(not 0 < level < 1 for level in levels):
-            problems.append(f"coverage_levels must lie in (0, 1), got {list(levels)}")
-        if n_boot < 1:
-            problems.append(f"n_boot must be positive, got {n_boot}")
-        target = str(values.get("target", "oa"))
-        if target not in ("oa", "miou", "f1"):
-            problems.append(f"target must be oa, miou or f1, got {target!r}")
+        if not 0 < self.calibration_fraction < 1:
+            problems.append(f"calibration_fraction must be in (0, 1), got {self.calibration_fraction}")
+        if any(not 0 < level < 1 for level in self.coverage_levels):
+            problems.append(f"coverage_levels must lie in (0, 1), got {list(self.coverage_levels)}")
+        if self.n_boot < 1:
+            problems.append(f"n_boot must be positive, got {self.n_boot}")
+        if self.target not in ("oa", "miou", "f1"):
+            problems.append(f"target must be oa, miou or f1, got {self.target!r}")
         if problems:
             raise InputError(None, "; ".join(problems), "fix these values in the benchmark config")
-        return cls(store=_path(values["store"], base), output=Path(values["output"]),
-                   reference=reference, assessors=assessors, ablations=ablations, seeds=seeds,
-                   n_boot=n_boot, calibration_fraction=fraction, coverage_levels=levels,
-                   threads=values.get("threads"), verbose=bool(values.get("verbose", True)),
-                   cost=_cost(values.get("cost")), target=target, source=copy.deepcopy(values))
 
 
-def _run_spec(entry: dict[str, Any], table: str) -> RunSpec:
-    if not isinstance(entry, dict) or "name" not in entry:
-        raise InputError(None, f"assessor entry {entry!r} has no name",
-                         "write {label: ..., name: <registered assessor>, kwargs: {...}}")
-    unknown = sorted(set(entry) - {"label", "name", "kwargs", "encoder"})
-    if unknown:
-        raise InputError(None, f"assessor entry {entry['name']!r} has unknown key(s) "
-                         f"{', '.join(unknown)}", "use label, name, kwargs, encoder")
-    return RunSpec(label=str(entry.get("label", entry["name"])), assessor=str(entry["name"]),
-                   kwargs=dict(entry.get("kwargs") or {}), encoder=_encoder(entry.get("encoder")),
-                   table=table)
+def _run_spec(entry: AssessorEntry) -> RunSpec:
+    return RunSpec(label=entry.label if entry.label is not None else entry.name,
+                   assessor=entry.name, kwargs=dict(entry.kwargs), encoder=_encoder(entry.encoder),
+                   table=MAIN_TABLE)
 
 
-def _ablation(entry: dict[str, Any], reference: RunSpec) -> RunSpec:
-    if not isinstance(entry, dict) or "label" not in entry or "table" not in entry:
-        raise InputError(None, f"ablation entry {entry!r} needs a label and a table",
-                         "write {label: ..., table: components|loss|encoder, overrides: {...}}")
-    unknown = sorted(set(entry) - {"label", "table", "overrides", "encoder"})
-    if unknown:
-        raise InputError(None, f"ablation {entry['label']!r} has unknown key(s) "
-                         f"{', '.join(unknown)}", "use label, table, overrides, encoder")
-    if not entry.get("overrides") and not entry.get("encoder"):
-        raise InputError(None, f"ablation {entry['label']!r} changes nothing",
-                         "give overrides (RS-SQA config keys) or an encoder")
+def _ablation(entry: AblationEntry, reference: RunSpec) -> RunSpec:
     kwargs = copy.deepcopy(reference.kwargs)
-    if entry.get("overrides"):
-        kwargs["config"] = {**dict(kwargs.get("config") or {}), **dict(entry["overrides"])}
-    return RunSpec(label=str(entry["label"]), assessor=reference.assessor, kwargs=kwargs,
-                   encoder=_encoder(entry.get("encoder")) or reference.encoder,
-                   table=str(entry["table"]))
+    if entry.overrides:
+        kwargs["config"] = {**dict(kwargs.get("config") or {}), **entry.overrides}
+    return RunSpec(label=entry.label, assessor=reference.assessor, kwargs=kwargs,
+                   encoder=_encoder(entry.encoder) or reference.encoder, table=entry.table)
 
 
-def _encoder(entry: dict[str, Any] | None) -> dict[str, Any] | None:
-    if entry is None:
-        return None
-    if not isinstance(entry, dict) or "name" not in entry:
-        raise InputError(None, f"encoder entry {entry!r} has no name",
-                         "write {name: <registered encoder>, kwargs: {...}}")
-    return {"name": str(entry["name"]), "kwargs": dict(entry.get("kwargs") or {})}
+def _encoder(entry: ComponentEntry | None) -> dict[str, Any] | None:
+    return None if entry is None else {"name": entry.name, "kwargs": dict(entry.kwargs)}
 
 
-def _cost(entry: dict[str, Any] | None) -> dict[str, Any]:
-    """What to time for the inference-cost table: the store's encoder and the pool's classes."""
-    entry = dict(entry or {})
-    unknown = sorted(set(entry) - {"encoder", "num_classes"})
-    if unknown:
-        raise InputError(None, f"cost has unknown key(s) {', '.join(unknown)}",
-                         "use encoder and num_classes")
-    return {"encoder": _encoder(entry.get("encoder")),
-            "num_classes": int(entry.get("num_classes", 6))}
+def _cost(entry: CostEntry) -> dict[str, Any]:
+    return {"encoder": _encoder(entry.encoder), "num_classes": entry.num_classes}
 
 
 def _path(value: str, base: Path) -> Path:

@@ -31,7 +31,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,7 @@ from rssqa.cliprs.noise import make_noisy_pool
 from rssqa.cliprs.stages import STAGES
 from rssqa.cliprs.train import FINAL_MODEL, TrainConfig, train_clip
 from rssqa.errors import InputError
+from rssqa.typed_config import load_yaml_config
 
 MODELS = {"base": "base", "clip_sem": "CLIP_Sem", "clip_rs": "CLIP-RS", "clip_noisy": "unpurified"}
 
@@ -87,18 +88,8 @@ class PipelineConfig:
 
 
 def load_config(path: str | Path) -> PipelineConfig:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "config file does not exist", "see configs/cliprs_dubai.yaml for an example")
-    values = yaml.safe_load(path.read_text()) or {}
-    known = {f.name for f in fields(PipelineConfig)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise InputError(path, f"unknown setting(s) {', '.join(unknown)}", f"known: {', '.join(sorted(known))}")
-    try:
-        return PipelineConfig(**values)
-    except TypeError as error:
-        raise InputError(path, str(error), "add the missing settings") from None
+    return load_yaml_config(PipelineConfig, path, "CLIP-RS pipeline config",
+                            "configs/cliprs_dubai.yaml")
 
 
 def _fingerprint(value) -> str:

@@ -41,6 +41,7 @@ import yaml
 
 from rssqa.encoders.openclip import load_open_clip, open_clip_model_config, save_open_clip
 from rssqa.errors import InputError
+from rssqa.typed_config import from_dict
 
 CHECKPOINTS = "checkpoints"
 FINAL_MODEL = "model"
@@ -96,16 +97,7 @@ class TrainConfig:
 
     @classmethod
     def from_mapping(cls, values: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise InputError(None, f"unknown training option(s) {', '.join(unknown)}",
-                             f"known options: {', '.join(sorted(known))}")
-        missing = [f.name for f in fields(cls)
-                   if f.default is dataclasses.MISSING and f.name not in values]
-        if missing:
-            raise InputError(None, f"training option(s) {', '.join(missing)} are required")
-        return cls(**values)
+        return from_dict(cls, values, "training options")
 
     def fingerprint(self, world_size: int) -> str:
         """What a checkpoint must share with this run to be resumed by it."""

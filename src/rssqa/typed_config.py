@@ -1,0 +1,146 @@
+"""One way to read every YAML config rssqa takes (experiment, assessor, benchmark, CLIP-RS pipeline
+and training): a plain mapping becomes a typed dataclass, checked against its annotations.
+
+Unknown keys are listed with the known ones, missing required keys are named, a value of the wrong
+type says where it sits (``pool.methods[1].kwargs must be a mapping``), and nothing but
+:class:`~rssqa.errors.InputError` ever leaves, whatever the file holds. Range checks belong to the
+dataclasses themselves (``__post_init__``), which see typed values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from rssqa.errors import InputError
+
+C = TypeVar("C")
+
+
+def read_yaml(path: str | Path, what: str, example: str) -> dict[str, Any]:
+    """The mapping in the YAML file ``path``; an absent file, bad syntax or a top level that is
+    not a mapping is an error that names ``what`` the file should be and an ``example``."""
+    path = Path(path)
+    if not path.is_file():
+        problem = "is a folder, not a file" if path.is_dir() else "file not found"
+        raise InputError(path, f"{what} {problem}", f"give the path of a YAML file such as {example}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise InputError(path, f"is not valid YAML ({error})".replace("\n", " "),
+                         "fix the syntax") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(path, f"{what} must be a mapping of settings, got {type(data).__name__}",
+                         f"see {example}")
+    return data
+
+
+def load_yaml_config(cls: type[C], path: str | Path, what: str, example: str,
+                     overrides: dict[str, Any] | None = None) -> C:
+    """``from_dict(cls, ...)`` of the YAML file ``path`` (plus ``overrides``); errors name the file."""
+    data = {**read_yaml(path, what, example), **(overrides or {})}
+    try:
+        return from_dict(cls, data)
+    except InputError as error:
+        raise InputError(path, error.problem, error.hint or "fix the config") from None
+
+
+def from_dict(cls: type[C], data: Any, where: str = "") -> C:
+    """Dataclass ``cls`` from a plain mapping, recursing into nested dataclasses, lists, tuples,
+    mappings and optional values; ``where`` prefixes every message (the key path so far)."""
+    if not isinstance(data, dict):
+        raise InputError(None, f"{_at(where)}must be a mapping, got {_describe(data)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(str(key) for key in set(data) - set(fields))
+    if unknown:
+        raise InputError(None, f"{_at(where)}unknown key(s) {', '.join(unknown)}",
+                         f"known keys: {', '.join(sorted(fields))}")
+    missing = [name for name, f in fields.items() if name not in data
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise InputError(None, f"{_at(where)}missing required key(s) {', '.join(missing)}")
+    values = {name: convert(hints[name], value, _join(where, name)) for name, value in data.items()}
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as error:  # a __post_init__ that is not ours to change
+        raise InputError(None, f"{_at(where)}{error}") from None
+
+
+def convert(hint: Any, value: Any, where: str) -> Any:
+    """``value`` as type ``hint``, or an error saying where it is and what was expected."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        return _convert_optional(args, value, where)
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value, where)
+    if origin is list or hint is list:
+        items = _sequence(value, where, "a list")
+        return [convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(items)] if args else items
+    if origin is tuple or hint is tuple:
+        items = _sequence(value, where, "a list")
+        item = args[0] if args else Any
+        return tuple(convert(item, v, f"{where}[{i}]") for i, v in enumerate(items))
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            raise InputError(None, f"{where} must be a mapping, got {_describe(value)}")
+        return value
+    return _convert_scalar(hint, value, where)
+
+
+def _convert_optional(args: tuple, value: Any, where: str) -> Any:
+    if value is None and type(None) in args:
+        return None
+    options = [a for a in args if a is not type(None)]
+    if len(options) != 1:
+        return value  # a union of several kinds: the dataclass checks it
+    return convert(options[0], value, where)
+
+
+def _convert_scalar(hint: Any, value: Any, where: str) -> Any:
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise InputError(None, f"{where} must be true or false, got {_describe(value)}")
+    elif hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(None, f"{where} must be an integer, got {_describe(value)}")
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(None, f"{where} must be a number, got {_describe(value)}")
+        return float(value)
+    elif hint is str:
+        if not isinstance(value, str):
+            raise InputError(None, f"{where} must be text, got {_describe(value)}")
+    elif hint is Path:
+        if not isinstance(value, (str, Path)):
+            raise InputError(None, f"{where} must be a path, got {_describe(value)}")
+        return Path(value)
+    return value
+
+
+def _sequence(value: Any, where: str, expected: str) -> list:
+    if not isinstance(value, (list, tuple)):
+        raise InputError(None, f"{where} must be {expected}, got {_describe(value)}")
+    return list(value)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _at(where: str) -> str:
+    return f"{where}: " if where else ""
