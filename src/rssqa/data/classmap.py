@@ -193,7 +193,7 @@ class ClassMap:
             lookup = {self.ignore_index: self.ignore_index}
             lookup.update({v: self.ignore_index for v in self.ignore_values})
             lookup.update({v: i for i, v in enumerate(self.values)})
-            return match_values(pixels.band, lookup)
+            return match_values(pixels.band, lookup, self.values)
         return match_threshold(pixels.grey, self.threshold)
 
     def decode(self, index_mask: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ the values it saw, so that a wrong class map is reported instead of guessed arou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,8 @@ import numpy as np
 SHOWN_VALUES = 8  # unknown colours or values listed in an error; the rest are counted
 _MAX_INDEX_VALUE = 65535  # index masks are 8- or 16-bit; larger values cannot be class ids
 _NUMERIC_KINDS = "biuf"  # bool, unsigned, signed, float: what a band of labels can hold
+_BLEND_CHECKED = 256  # the most frequent unknown colours tested for being blends of class colours
+_ANTI_ALIASED_HINT = "re-export the mask without anti-aliasing, resizing it nearest-neighbour only"
 
 
 @dataclass(frozen=True)
@@ -117,15 +120,62 @@ def match_colours(rgb: np.ndarray | None, codes: np.ndarray, labels: np.ndarray,
     known = codes[position] == packed
     if known.all():
         return labels[position]
-    return Mismatch(
-        "mask has " + listed(packed[~known], "colour(s) the class map does not know",
-                             lambda code: f"#{code:06X}"),
-        "add each to the class map's classes or to its ignore list "
-        "(many near-identical colours mean the mask was saved lossily; re-export it as PNG)")
+    problem = "mask has " + listed(packed[~known], "colour(s) the class map does not know",
+                                   lambda code: f"#{code:06X}")
+    if _mostly_blends(packed[~known], codes):
+        return Mismatch(problem + "; they blend class colours, as anti-aliased or smoothly "
+                        "resized masks do", _ANTI_ALIASED_HINT + ", or set channel_threshold: 128 to snap its colours")
+    return Mismatch(problem, "add each to the class map's classes or to its ignore list "
+                    "(many near-identical colours mean the mask was saved lossily; re-export it as PNG)")
 
 
-def match_values(band: np.ndarray | None, values: dict[int, int]) -> np.ndarray | Mismatch:
-    """Map each pixel value (a class id as the dataset writes it) through ``values``."""
+def _unpack(codes: np.ndarray) -> np.ndarray:
+    codes = np.asarray(codes, np.int64)
+    return np.stack([codes >> 16, (codes >> 8) & 0xFF, codes & 0xFF], axis=-1).astype(np.float64)
+
+
+def _mostly_blends(unknown: np.ndarray, codes: np.ndarray, tolerance: float = 3.0) -> bool:
+    """Whether most unknown pixels (at least two distinct colours of them) lie on the line between
+    two class colours, strictly inside it: the edge pixels that anti-aliasing or bilinear resizing
+    paints between two classes."""
+    distinct, counts = np.unique(unknown, return_counts=True)
+    if len(distinct) < 2:
+        return False
+    order = np.argsort(-counts, kind="stable")[:_BLEND_CHECKED]
+    distinct, counts = _unpack(distinct[order]), counts[order]
+    start, end = _unpack(codes)[:, None, None, :], _unpack(codes)[None, :, None, :]
+    direction = end - start  # C x C x 1 x 3, one segment per pair of class colours
+    length = np.maximum((direction ** 2).sum(-1), 1.0)
+    share = ((distinct[None, None] - start) * direction).sum(-1) / length  # C x C x K
+    nearest = start + share[..., None] * direction
+    on_segment = (np.abs(nearest - distinct[None, None]).max(-1) <= tolerance) & \
+        (share > 0) & (share < 1)
+    blended = on_segment.any(axis=(0, 1))
+    return blended.sum() >= 2 and counts[blended].sum() >= 0.8 * counts.sum()
+
+
+def _edge_values(band: np.ndarray, unknown: np.ndarray, class_values: Sequence[int]) -> bool:
+    """Whether the unknown values look like anti-aliased edges: at least three distinct ones, all
+    strictly between the lowest and highest class value, and (nearly) every unknown pixel next to
+    a known one, as on a 1-2 pixel seam between two classes rather than in a region of its own."""
+    between = np.unique(band[unknown])
+    if len(between) < 3 or not class_values or \
+            not min(class_values) < between.min() <= between.max() < max(class_values):
+        return False
+    padded = np.pad(~unknown, 1, constant_values=False)
+    height, width = unknown.shape
+    touches = np.zeros_like(unknown)
+    for dy in range(3):
+        for dx in range(3):
+            touches |= padded[dy:dy + height, dx:dx + width]
+    return touches[unknown].mean() >= 0.9
+
+
+def match_values(band: np.ndarray | None, values: dict[int, int],
+                 class_values: Sequence[int] = ()) -> np.ndarray | Mismatch:
+    """Map each pixel value (a class id as the dataset writes it) through ``values``;
+    ``class_values`` (the values of the classes, not the ignored ones) only serve to recognise
+    anti-aliased edges among unknown values."""
     if band is None:
         return Mismatch("mask is in colour, so it holds no class ids",
                         "declare the class colours, or give a single-band (grey or index) mask")
@@ -139,8 +189,12 @@ def match_values(band: np.ndarray | None, values: dict[int, int]) -> np.ndarray 
     labels = table[band.astype(np.int64)]
     unknown = labels < 0
     if unknown.any():
-        return Mismatch("mask has " + listed(band[unknown], "value(s) the class map does not know", int),
-                        "give each its class (value: N) or add it to the class map's ignore list")
+        problem = "mask has " + listed(band[unknown], "value(s) the class map does not know", int)
+        if _edge_values(band, unknown, class_values):
+            return Mismatch(problem + "; they lie between the class values, as anti-aliased or "
+                            "smoothly resized masks do", _ANTI_ALIASED_HINT +
+                            ", or, for a binary mask, declare threshold: 128")
+        return Mismatch(problem, "give each its class (value: N) or add it to the class map's ignore list")
     return labels.astype(np.uint8)
 
 
