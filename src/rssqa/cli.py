@@ -46,6 +46,14 @@ def _options(debug: Annotated[bool, typer.Option(
 ConfigArg = Annotated[Path, typer.Argument(help="experiment YAML (see configs/)")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")]
 AssessorsOpt = Annotated[str, typer.Option(help="comma-separated assessor names")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    help="GeoTIFF scenes: the Dask scheduler (tcp://host:8786) to run them on")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    help="GeoTIFF scenes: local single-threaded Dask workers (default: one per scene up to the "
+         "CPU count; 1: this process)")]
+OverlapOpt = Annotated[int | None, typer.Option(
+    help="GeoTIFF scenes: pixels by which neighbouring tiles overlap, blended at the seams "
+         "(even; default: an eighth of the tile)")]
 
 
 def _config(path: Path):
@@ -137,16 +145,18 @@ def evaluate(config: ConfigArg, assessors: AssessorsOpt = "",
 
 @app.command()
 def recommend(
-    target: Annotated[Path, typer.Argument(help="an image or a folder of images")],
+    target: Annotated[Path, typer.Argument(help="an image, a GeoTIFF scene, or a folder of them")],
     config: Annotated[Path, typer.Option("--config", "-c", help="the experiment that trained the pool")],
     assessor: Annotated[str | None, typer.Option(
         help="which trained assessor scores the methods (default: the config's)")] = None,
     out: Annotated[Path, typer.Option(help="output folder (default: <experiment>/recommend)")] = None,
     overwrite: Annotated[bool, typer.Option(
         help="replace an earlier run's results in --out (its stale files are removed)")] = False,
-    quiet: QuietOpt = False,
+    quiet: QuietOpt = False, scheduler: SchedulerOpt = None, workers: WorkersOpt = None,
+    overlap: OverlapOpt = None,
 ) -> None:
-    """Score every method on each image, rank, recommend, and write the recommended segmentation."""
+    """Score every method on each image, rank, recommend, and write the recommended segmentation.
+    GeoTIFF scenes (.tif, .tiff) get georeferenced quality maps and a best-of mosaic instead."""
     cfg = _config(config)
 
     from rssqa.assess.registry import load_assessor
@@ -163,6 +173,7 @@ def recommend(
         raise InputError(out, f"holds {len(earlier)} file(s) of an earlier `rssqa recommend`",
                          "pass --overwrite to replace them, or choose another --out")
     paths = find_images(target)
+    paths = _scenes_first(paths, config, assessor, out, overwrite, quiet, scheduler, workers, overlap)
     name = _trained_assessor(layout, assessor or cfg.assessor.name)
     store = SQEDStore.open(layout.sqed)
     recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(cfg),
@@ -179,12 +190,7 @@ def recommend(
                          "see the reasons above; nothing was written")
     remove_stale(earlier, recommender.written)  # only after a run that wrote something
     if not table.empty:
-        picks = table[table["recommended"]][["image", "method", "predicted_oa"]]
-        decisions = recommender.decisions
-        if any(d["default"] for d in decisions.values()):
-            picks["kept default"] = [decisions[name]["kept_default"] for name in picks["image"]]
-            picks["predicted gain"] = [decisions[name]["predicted_gain"] for name in picks["image"]]
-        console.print(picks.to_string(index=False))
+        _print_picks(table, recommender.decisions)
     console.print(f"segmentations, scores.csv and recommendations.json in {out}")
     summary = f"recommended a method for {done} of {len(paths)} image(s)"
     if skipped:
@@ -192,6 +198,31 @@ def recommend(
                           markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(summary, highlight=False, soft_wrap=True)
+
+
+def _print_picks(table, decisions: dict) -> None:
+    picks = table[table["recommended"]][["image", "method", "predicted_oa"]]
+    if any(d["default"] for d in decisions.values()):
+        picks["kept default"] = [decisions[name]["kept_default"] for name in picks["image"]]
+        picks["predicted gain"] = [decisions[name]["predicted_gain"] for name in picks["image"]]
+    console.print(picks.to_string(index=False))
+
+
+def _scenes_first(paths: list[Path], config: Path, assessor, out: Path, overwrite: bool, quiet: bool,
+                  scheduler, workers, overlap) -> list[Path]:
+    """Process the GeoTIFF scenes among ``paths`` (rssqa.geo) and return the other images; with
+    none left, end the command (exit code 1 when a scene was skipped)."""
+    from rssqa.geo.command import is_scene, recommend_scene_files
+
+    scenes = [path for path in paths if is_scene(path)]
+    if not scenes:
+        return paths
+    outcomes = recommend_scene_files(scenes, config, assessor, out, overwrite, scheduler, workers,
+                                     overlap, quiet, console)
+    images = [path for path in paths if not is_scene(path)]
+    if not images:
+        raise typer.Exit(1 if any(outcome.error for outcome in outcomes) else 0)
+    return images
 
 
 def _trained_assessor(layout, name: str) -> str:

@@ -17,6 +17,7 @@ from rssqa.config import ExperimentConfig
 from rssqa.data.assignment import SplitRule, pool_samples, sqed_samples, sqed_split, write_assignment
 from rssqa.data.classmap import ClassMap
 from rssqa.data.grid import apply_grouping
+from rssqa.data.io import raster_reading
 from rssqa.data.sources import create_source
 from rssqa.data.sqed import SQEDStore
 from rssqa.data.tiling import SkipLog, iter_tile_data
@@ -24,6 +25,7 @@ from rssqa.data.types import Sample
 from rssqa.encoders import SemanticEncoder, create_encoder
 from rssqa.segzoo import get_method
 from rssqa.errors import InputError
+from rssqa.geo.settings import RasterSettings
 from rssqa.segzoo.member import PoolMember
 from rssqa.segzoo.members import MEMBER_FILE, create_member, is_external, load_member, save_member
 from rssqa.segzoo.train import fingerprint, load_trained, train_method
@@ -75,15 +77,34 @@ def split_rule(config: ExperimentConfig) -> SplitRule:
                      tuple(config.sqed.groups), config.sqed.test_per_group, config.sqed.test_fraction)
 
 
-def load_tiles(samples: list[Sample], tile_size: int, classmap: ClassMap,
-               skipped: SkipLog) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """All labelled tiles of ``samples`` in memory: ids, N x S x S x 3 images, N x S x S masks."""
+def raster_settings(config: ExperimentConfig) -> RasterSettings | None:
+    """The experiment's ``raster:`` section: which bands of GeoTIFF sources the models see, their
+    stretch to 8 bits and their nodata; None without one (TIFFs are then read as other images).
+    ``getattr``: ExperimentConfig gains the field separately."""
+    values = getattr(config, "raster", None)
+    return RasterSettings.from_dict(values) if values else None
+
+
+def load_tiles(samples: list[Sample], tile_size: int, classmap: ClassMap, skipped: SkipLog,
+               settings: RasterSettings | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """All labelled tiles of ``samples`` in memory: ids, N x S x S x 3 images, N x S x S masks.
+    With raster ``settings``, TIFF images are read with them and their nodata pixels are
+    unlabelled (a tile left without labels is dropped)."""
+    from rssqa.geo.reader import nodata_to_ignore
+
+    by_source = {sample.source_id: sample for sample in samples}
     ids, images, masks = [], [], []
-    for tile_data in iter_tile_data(samples, tile_size, classmap, on_error=skipped.add):
-        if np.any(tile_data.mask != classmap.ignore_index):
-            ids.append(tile_data.tile.tile_id)
-            images.append(tile_data.image)
-            masks.append(tile_data.mask)
+    with raster_reading(settings):
+        for tile_data in iter_tile_data(samples, tile_size, classmap, on_error=skipped.add):
+            sample, tile = by_source[tile_data.tile.source_id], tile_data.tile
+            if settings is not None and sample.image_path.suffix.lower() in {".tif", ".tiff"}:
+                x, y = (sample.window or (0, 0))[:2]
+                tile_data.mask = nodata_to_ignore(sample.image_path, settings, tile_data.mask,
+                                                  x + tile.x, y + tile.y, classmap.ignore_index)
+            if np.any(tile_data.mask != classmap.ignore_index):
+                ids.append(tile_data.tile.tile_id)
+                images.append(tile_data.image)
+                masks.append(tile_data.mask)
     if not ids:
         raise ValueError(f"no labelled {tile_size}-px tile in {len(samples)} source image(s)")
     return ids, np.stack(images), np.stack(masks)
@@ -103,6 +124,8 @@ def train_pool(config: ExperimentConfig, verbose: bool = True) -> list[PoolMembe
     for entry in trained:  # an unknown name fails before any data is cut or any method trains
         get_method(entry.name)
     training = _pool_training_data(config, samples, classmap, verbose) if trained else None
+    Layout(config.output_dir).pool.mkdir(parents=True, exist_ok=True)
+    (raster_settings(config) or RasterSettings()).save(Layout(config.output_dir).pool)
     pool: list[PoolMember] = []
     for entry, name in zip(config.pool.methods, names):
         directory = Layout(config.output_dir).pool / name
@@ -121,15 +144,18 @@ def _pool_training_data(config: ExperimentConfig, samples: list[Sample], classma
                         verbose: bool) -> tuple[np.ndarray, np.ndarray, str]:
     """The pool groups' tiles and masks, and their fingerprint (the trainer's cache key)."""
     pool_part = pool_samples(samples, split_rule(config))
-    skipped = SkipLog()
-    ids, images, masks = load_tiles(pool_part, config.tile_size, classmap, skipped)
+    skipped, settings = SkipLog(), raster_settings(config)
+    ids, images, masks = load_tiles(pool_part, config.tile_size, classmap, skipped, settings)
     if verbose:
         groups = sorted({s.group for s in pool_part})
         print(f"pool training data: {len(ids)} tiles of {config.tile_size} px from "
               f"{len(pool_part)} images in {len(groups)} group(s): {', '.join(groups[:10])}")
         if skipped.entries:
             print(skipped.summary())
-    return images, masks, fingerprint({"tiles": ids})
+    data = {"tiles": ids}
+    if settings is not None:  # pools trained before raster settings existed stay valid
+        data["raster"] = settings.to_dict()
+    return images, masks, fingerprint(data)
 
 
 def load_pool(directory: Path, methods: list[str] | None = None) -> list[PoolMember]:
@@ -163,12 +189,13 @@ def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
     sqed_part = sqed_samples(samples, split_rule(config))
     split_of = assessment_split(config, sqed_part)
     write_assignment(config.output_dir / "splits.json", samples, split_rule(config), split_of)
-    return build_sqed(Layout(config.output_dir).sqed, sqed_part, split_of,
-                      pool, build_encoder(config), classmap, config.tile_size,
-                      build_info={**split_rule(config).build_info(),
-                                  "encoder": json.loads(json.dumps(config.encoder.kwargs, default=str))},
-                      batch_size=config.sqed.batch_size, verbose=verbose,
-                      train_stride=config.sqed.train_stride)
+    with raster_reading(raster_settings(config)):
+        return build_sqed(Layout(config.output_dir).sqed, sqed_part, split_of,
+                          pool, build_encoder(config), classmap, config.tile_size,
+                          build_info={**split_rule(config).build_info(), "encoder": json.loads(
+                              json.dumps(config.encoder.kwargs, default=str))},
+                          batch_size=config.sqed.batch_size, verbose=verbose,
+                          train_stride=config.sqed.train_stride)
 
 
 # Trained beside the config's assessor: the paper's RS-SQA, the label-free estimators, and the

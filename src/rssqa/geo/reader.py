@@ -36,8 +36,7 @@ class RasterScene:
             raise InputError(self.path, f"cannot be read as a raster ({error})",
                              "re-export it as GeoTIFF, PNG or JPEG") from error
         self.bands = settings.band_indexes(self.dataset.count, self.path)
-        self.nodata = settings.nodata if settings.nodata is not None else self.dataset.nodata
-        self.low, self.high = self._stretch()
+        self._stretch_values: tuple[np.ndarray | None, np.ndarray | None] | None = None
 
     def __enter__(self) -> RasterScene:
         return self
@@ -55,6 +54,14 @@ class RasterScene:
     @property
     def profile(self) -> dict:
         return dict(self.dataset.profile)
+
+    @property
+    def stretch(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Per-band (low, high) raw values mapped to 0 and 255; (None, None) for 8-bit data
+        read as it is. Computed on first use (percentiles read a decimated copy of the scene)."""
+        if self._stretch_values is None:
+            self._stretch_values = self._stretch()
+        return self._stretch_values
 
     def read(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
         """(H x W x 3 uint8 pixels, H x W bool valid) of ``window``; invalid pixels hold the
@@ -83,9 +90,10 @@ class RasterScene:
         return ~masked.all(axis=0)
 
     def _to_uint8(self, raw: np.ndarray) -> np.ndarray:
-        if self.low is None:
+        low, high = self.stretch
+        if low is None:
             return raw.astype(np.uint8)
-        low, high = self.low[:, None, None], self.high[:, None, None]
+        low, high = low[:, None, None], high[:, None, None]
         scaled = (raw.astype(np.float32) - low) * (255.0 / (high - low))
         return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
 
@@ -123,3 +131,25 @@ def _per_band(values: tuple[float, ...], count: int) -> np.ndarray:
         raise InputError(None, f"raster.scale gives {len(values)} values for {count} bands",
                          "give one value for all bands, or one per band in raster.bands order")
     return np.broadcast_to(np.asarray(values, np.float64), (count,)).copy()
+
+
+def read_raster(path: str | Path, settings: RasterSettings) -> np.ndarray:
+    """The whole raster as H x W x 3 uint8 (training images; scenes are read by window)."""
+    with RasterScene(path, settings) as scene:
+        height, width = scene.shape
+        return scene.read(Window(0, 0, width, height))[0]
+
+
+def raster_size(path: str | Path) -> tuple[int, int]:
+    """(height, width) from the raster's header."""
+    with RasterScene(path, RasterSettings(bands=(1,))) as scene:
+        return scene.shape
+
+
+def nodata_to_ignore(path: str | Path, settings: RasterSettings, mask: np.ndarray, x: int, y: int,
+                     ignore_index: int) -> np.ndarray:
+    """``mask`` (a label window at (x, y) of the raster ``path``) with the raster's nodata pixels
+    set to ``ignore_index``, so no accuracy is ever measured on them."""
+    with RasterScene(path, settings) as scene:
+        valid = scene.valid(Window(x, y, mask.shape[1], mask.shape[0]))
+    return np.where(valid, mask, ignore_index).astype(mask.dtype)

@@ -10,6 +10,7 @@ scene is written; a scene whose summary matches the current run is not redone.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,9 +50,9 @@ def default_overlap(tile: int) -> int:
 
 
 def recommend_scene(job: SceneJob, recommender: Recommender, settings: RasterSettings,
-                    intervals: Intervals | None = None, verbose: bool = True,
-                    overwrite: bool = False) -> dict:
-    """Assess ``job``'s scene and write its files; returns the summary (also written as JSON)."""
+                    intervals: Intervals | None = None, progress=None, overwrite: bool = False) -> dict:
+    """Assess ``job``'s scene and write its files; returns the summary (also written as JSON).
+    ``progress``: a rich Progress to show the scene's tiles on (None: silent)."""
     job.out_dir.mkdir(parents=True, exist_ok=True)
     with RasterScene(job.path, settings) as scene:
         overlap = default_overlap(recommender.tile_size) if job.overlap is None else job.overlap
@@ -61,10 +62,10 @@ def recommend_scene(job: SceneJob, recommender: Recommender, settings: RasterSet
         if done is not None and not overwrite:
             return done
         store = BatchStore(job.out_dir / PARTS_DIR / job.key, key)
-        with progress_bar(verbose) as progress:
-            task = progress.add_task(f"{job.key}: tiles", total=len(grid))
-            assess_tiles(scene, grid, recommender, store, job.key,
-                         lambda n: progress.advance(task, n))
+        with nullcontext(progress) if progress is not None else progress_bar(False) as bars:
+            task = bars.add_task(f"{job.key}: tiles", total=len(grid))
+            assess_tiles(scene, grid, recommender, store, job.key, lambda n: bars.advance(task, n))
+            bars.update(task, visible=False)
         stem = job.out_dir / job.key
         maps = write_mosaic_and_collect(scene, grid, store, recommender.batch_size, recommender.methods,
                                         recommender.classmap, Path(f"{stem}_segmentation.tif"))
@@ -112,7 +113,7 @@ def scene_summary(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender
                   "total": len(grid), "assessed": int(assessed.sum()),
                   "without_data": int(len(grid) - assessed.sum())},
         "raster": scene.settings.to_dict(), "bands_read": scene.bands,
-        "stretch": None if scene.low is None else {"low": scene.low.tolist(), "high": scene.high.tolist()},
+        "stretch": _stretch_record(scene),
         "methods": methods,
         "predicted_accuracy": {m: _number(v) for m, v in zip(methods, mean)},
         "recommended": None if scene_pick is None else methods[int(np.argmax(scene_pick))],
@@ -124,6 +125,11 @@ def scene_summary(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender
                                                     "half_widths": {m: _number(w) for m, w in intervals.half_widths.items()}},
         "files": {kind: Path(path).name for kind, path in files.items()},
     }
+
+
+def _stretch_record(scene: RasterScene) -> dict | None:
+    low, high = scene.stretch
+    return None if low is None else {"low": low.tolist(), "high": high.tolist()}
 
 
 def _number(value) -> float | None:

@@ -1,0 +1,83 @@
+"""Many scenes at once: each scene one Dask task, on a local cluster or a remote scheduler.
+
+A task carries only the scene job and an :class:`ExperimentRef`; each worker process loads the
+experiment once and keeps it for the scenes that follow. Scenes are independent and every
+output is a pure function of the scene and the experiment, so a cluster run writes the same
+bytes as a run in this process (with the same torch thread count per process).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from rssqa.errors import InputError
+from rssqa.geo.experiment import ExperimentRef, cached_experiment
+from rssqa.geo.scene import SceneJob, recommend_scene
+from rssqa.progress import progress_bar
+
+
+@dataclass
+class SceneOutcome:
+    """A scene's summary, or the one-line reason it could not be processed."""
+
+    job: SceneJob
+    summary: dict | None = None
+    error: str | None = None
+
+
+def run_scene_task(job: SceneJob, ref: ExperimentRef, overwrite: bool = False,
+                   progress=None) -> SceneOutcome:
+    """One scene with the experiment this process holds; a scene's own problem (unreadable,
+    wrong bands, no valid pixel) is reported, not raised, so the other scenes carry on.
+    ``progress``: a rich Progress for the scene's tiles (None on a worker: silent)."""
+    experiment = cached_experiment(ref)
+    try:
+        summary = recommend_scene(job, experiment.recommender, experiment.settings,
+                                  experiment.intervals, progress=progress, overwrite=overwrite)
+    except InputError as error:
+        return SceneOutcome(job, error=str(error))
+    return SceneOutcome(job, summary)
+
+
+def recommend_scenes(jobs: list[SceneJob], ref: ExperimentRef, scheduler: str | None = None,
+                     workers: int | None = None, overwrite: bool = False,
+                     verbose: bool = True) -> list[SceneOutcome]:
+    """Process every scene; in job order. ``scheduler`` (``tcp://host:8786``) uses that
+    cluster; otherwise ``workers`` single-threaded local processes (default: one per scene, up
+    to the CPU count), or this process alone when that is one."""
+    workers = workers or min(len(jobs), os.cpu_count() or 1)
+    if scheduler is None and workers <= 1:
+        return _in_process(jobs, ref, overwrite, verbose)
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            return _on_cluster(client, jobs, ref, overwrite, verbose)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
+        return _on_cluster(client, jobs, ref, overwrite, verbose)
+
+
+def _in_process(jobs: list[SceneJob], ref: ExperimentRef, overwrite: bool,
+                verbose: bool) -> list[SceneOutcome]:
+    outcomes = []
+    with progress_bar(verbose) as progress:
+        task = progress.add_task("scenes", total=len(jobs))
+        for job in jobs:
+            outcomes.append(run_scene_task(job, ref, overwrite, progress))
+            progress.advance(task)
+    return outcomes
+
+
+def _on_cluster(client, jobs: list[SceneJob], ref: ExperimentRef, overwrite: bool,
+                verbose: bool) -> list[SceneOutcome]:
+    from dask.distributed import as_completed
+
+    futures = [client.submit(run_scene_task, job, ref, overwrite, pure=False) for job in jobs]
+    with progress_bar(verbose) as progress:  # tiles are counted on the workers, scenes here
+        task = progress.add_task(f"scenes on {len(client.scheduler_info()['workers'])} workers",
+                                 total=len(jobs))
+        for _ in as_completed(futures):
+            progress.advance(task)
+    return client.gather(futures)
