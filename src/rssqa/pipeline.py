@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rssqa.cache import fingerprint
 from rssqa.config import ExperimentConfig
 from rssqa.data.assignment import SplitRule, pool_samples, sqed_samples, sqed_split, write_assignment
 from rssqa.data.classmap import ClassMap
@@ -28,7 +29,7 @@ from rssqa.errors import InputError
 from rssqa.geo.settings import RasterSettings
 from rssqa.segzoo.member import PoolMember
 from rssqa.segzoo.members import MEMBER_FILE, create_member, is_external, load_member, save_member
-from rssqa.segzoo.train import fingerprint, load_trained, train_method
+from rssqa.segzoo.train import load_trained, train_method
 from rssqa.utils import seed_everything
 
 

@@ -11,7 +11,6 @@ run's spec and tiles, so an interrupted benchmark resumes where it stopped.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import time
@@ -26,8 +25,8 @@ from rssqa.assess.base import AssessmentInputs
 from rssqa.assess.baselines.nr_iqa_common import FrozenLiteBackbone
 from rssqa.assess.registry import assessor_class, create_assessor, seeded_kwargs
 from rssqa.benchmark.config import BenchmarkConfig, RunSpec
+from rssqa.cache import fingerprint, load_arrays, save_arrays
 from rssqa.errors import InputError
-from rssqa.utils import atomic_save_npz
 
 
 @dataclass
@@ -139,8 +138,8 @@ def run_spec(spec: RunSpec, data: BenchmarkData, seeds: list[int], cache: Path,
     for seed in seeds:
         kwargs, stochastic = assessor_kwargs(spec, seed, verbose, backbones)
         path = cache / f"{_slug(spec.label)}-seed{seed}.npz"
-        fingerprint = _fingerprint(spec, kwargs, data)
-        cached = _load_cached(path, fingerprint)
+        key = _cache_key(spec, kwargs, data)
+        cached = load_arrays(path, key, CACHED_KEYS)
         if cached is None:
             assessor = create_assessor(spec.assessor, **kwargs)
             start = time.perf_counter()
@@ -156,7 +155,7 @@ def run_spec(spec: RunSpec, data: BenchmarkData, seeds: list[int], cache: Path,
                                                           np.float64),
                       "fit_seconds": np.float64(fitted - start),
                       "predict_seconds_per_tile": np.float64(per_tile)}
-            atomic_save_npz(path, fingerprint=np.array(fingerprint), **cached)
+            save_arrays(path, key, cached)
         tests.append(cached["test"])
         calibrations.append(cached["calibration"])
         selections.append(cached["selection"])
@@ -196,7 +195,7 @@ def _slug(label: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-") or "run"
 
 
-def _fingerprint(spec: RunSpec, kwargs: dict[str, Any], data: BenchmarkData) -> str:
+def _cache_key(spec: RunSpec, kwargs: dict[str, Any], data: BenchmarkData) -> str:
     description = {
         "spec": asdict(spec),
         "kwargs": {k: v for k, v in kwargs.items() if k not in ("verbose", "backbone")},
@@ -206,8 +205,7 @@ def _fingerprint(spec: RunSpec, kwargs: dict[str, Any], data: BenchmarkData) -> 
                      for part in (data.fit, data.test)],
         "targets": float(np.asarray(data.fit.targets, np.float64).sum()),  # OA, mIoU or F1
     }
-    text = json.dumps(description, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return fingerprint(description)
 
 
 # What a cache file must hold; one written before selection scores were kept is recomputed.
@@ -215,10 +213,3 @@ CACHED_KEYS = ("test", "calibration", "selection", "calibration_selection", "fit
                "predict_seconds_per_tile")
 
 
-def _load_cached(path: Path, fingerprint: str) -> dict[str, np.ndarray] | None:
-    if not path.exists():
-        return None
-    with np.load(path) as saved:
-        if str(saved["fingerprint"]) != fingerprint or not set(CACHED_KEYS) <= set(saved.files):
-            return None
-        return {key: saved[key] for key in saved.files if key != "fingerprint"}

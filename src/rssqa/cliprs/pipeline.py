@@ -23,7 +23,6 @@ with everything after it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -40,6 +39,7 @@ import torch
 import yaml
 from PIL import Image
 
+from rssqa.cache import fingerprint, read_record, write_record
 from rssqa.cliprs.captions import describe_mask
 from rssqa.cliprs.model import LitConfig, write_initial_lit
 from rssqa.cliprs.noise import make_noisy_pool
@@ -92,10 +92,6 @@ def load_config(path: str | Path) -> PipelineConfig:
                             "configs/cliprs_dubai.yaml")
 
 
-def _fingerprint(value) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 class _Stages:
     """Runs stages in order, skipping finished ones whose fingerprint still matches."""
 
@@ -106,27 +102,26 @@ class _Stages:
 
     def run(self, name: str, settings: dict, reads: tuple[str, ...], work: Callable[[Path], None]) -> Path:
         directory = self.run_dir / name
-        fingerprint = _fingerprint({"settings": settings, "reads": [self.fingerprints[r] for r in reads]})
-        self.fingerprints[name] = fingerprint
+        key = fingerprint({"settings": settings, "reads": [self.fingerprints[r] for r in reads]})
+        self.fingerprints[name] = key
         marker = directory / "stage.json"
-        recorded = json.loads(marker.read_text()) if marker.is_file() else None
-        if recorded and recorded["fingerprint"] == fingerprint and recorded["done"]:
+        recorded = read_record(marker)
+        current = recorded is not None and recorded.get("fingerprint") == key
+        if current and recorded.get("done"):
             self.seconds[name] = recorded["seconds"]
             self._say(f"[{name}] cached ({recorded['seconds']:.0f} s when computed)")
             return directory
-        if recorded and recorded["fingerprint"] != fingerprint:
+        if recorded is not None and not current:
             self._say(f"[{name}] settings changed: recomputing")
             shutil.rmtree(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        previous = recorded["seconds"] if recorded and recorded["fingerprint"] == fingerprint else 0.0
-        marker.write_text(json.dumps({"fingerprint": fingerprint, "done": False, "seconds": previous,
-                                      "settings": settings}, default=str))
+        previous = recorded.get("seconds", 0.0) if current else 0.0
+        write_record(marker, key, done=False, seconds=previous, settings=settings)
         self._say(f"[{name}] running")
         started = time.time()
         work(directory)
         self.seconds[name] = previous + time.time() - started
-        marker.write_text(json.dumps({"fingerprint": fingerprint, "done": True, "seconds": self.seconds[name],
-                                      "settings": settings}, default=str))
+        write_record(marker, key, done=True, seconds=self.seconds[name], settings=settings)
         return directory
 
     def _say(self, message: str) -> None:

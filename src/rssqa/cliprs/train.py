@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import math
 import random
@@ -39,6 +38,7 @@ import open_clip
 import torch
 import yaml
 
+from rssqa import cache
 from rssqa.encoders.openclip import load_open_clip, open_clip_model_config, save_open_clip
 from rssqa.errors import InputError
 from rssqa.typed_config import from_dict
@@ -105,7 +105,7 @@ class TrainConfig:
                     "threads", "device", "output_dir"}
         kept = {k: v for k, v in dataclasses.asdict(self).items() if k not in volatile}
         kept["world_size"] = world_size
-        return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return cache.fingerprint(kept)
 
 
 @dataclass

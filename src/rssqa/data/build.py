@@ -11,7 +11,6 @@ assembled from the shards in a fixed order, so the result is identical either wa
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rssqa.cache import fingerprint, is_current, write_record
 from rssqa.data.classmap import ClassMap
 from rssqa.data.sqed import ARRAYS, MANIFEST, RECORDS, TILES, SQEDStore
 from rssqa.data.io import image_size
@@ -30,9 +30,8 @@ from rssqa.metrics.segmentation import segmentation_scores
 from rssqa.pool import run_pool
 from rssqa.progress import progress_bar
 from rssqa.segzoo.member import PoolMember, TileRef
-from rssqa.segzoo.train import fingerprint
 from rssqa.structure import mask_structure
-from rssqa.utils import atomic_save_npz, atomic_write_text, atomic_write_with
+from rssqa.utils import atomic_save_npz, atomic_write_with
 
 SHARDS = "shards"
 # Bumped whenever a shard gains contents, so that a store built by an older rssqa is rebuilt
@@ -97,7 +96,7 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
                        "encoder": [encoder.name, encoder.input_size],
                        "pool": [m.meta["fingerprint"] for m in pool]})
     manifest_path = out_dir / MANIFEST
-    if manifest_path.exists() and json.loads(manifest_path.read_text()).get("fingerprint") == key:
+    if is_current(manifest_path, key):
         if verbose:
             print(f"SQED store in {out_dir} is complete and up to date")
         return SQEDStore(out_dir)
@@ -115,7 +114,7 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
                            f"({skipped.summary()})")
     group_of = {s.source_id: s.group for s in samples}
     _assemble(out_dir, shard_dir, done_ids, split_of, group_of, [m.name for m in pool])
-    manifest = {"fingerprint": key, "methods": [m.name for m in pool], "build": build_info,
+    manifest = {"methods": [m.name for m in pool], "build": build_info,
                 "tile_size": tile_size, "classmap": classmap.to_dict(), "encoder": encoder.name,
                 "tiles": len(done_ids), "pool": {m.name: m.meta for m in pool},
                 "skipped": [{"source_id": sample.source_id, "error": str(error)}
@@ -123,7 +122,7 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
                 "last_run": {"tiles_built": stats.tiles_built, "tiles_reused": stats.tiles_reused,
                              "encoder_forwards": stats.encoder_forwards,
                              "seconds": round(stats.seconds, 1)}}
-    atomic_write_text(manifest_path, json.dumps(manifest, indent=2, default=str))
+    write_record(manifest_path, key, **manifest)
     if verbose and skipped.entries:
         print(skipped.summary())
     return SQEDStore(out_dir)

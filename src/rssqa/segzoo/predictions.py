@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from rssqa.cache import fingerprint
 from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_mask
 from rssqa.errors import InputError
 from rssqa.segzoo.member import MEMBER_KINDS, Segmentation, TileRef, crop_window
-from rssqa.segzoo.train import fingerprint
 
 FORMATS = ("index", "colour", "probabilities")
 LAYOUTS = ("chw", "hwc")

@@ -29,10 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rssqa.cache import fingerprint
 from rssqa.errors import CheckpointError, InputError
 from rssqa.segzoo.base import PIXEL_MEAN, PIXEL_SCALE, FeatureTap
 from rssqa.segzoo.member import MEMBER_KINDS, Segmentation, TileRef
-from rssqa.segzoo.train import fingerprint
 
 TORCHSCRIPT_SUFFIXES = (".ts", ".pt", ".pth", ".jit")
 

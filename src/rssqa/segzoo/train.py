@@ -7,7 +7,6 @@ Training is resumable (a checkpoint after every epoch) and cached: a finished ru
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import time
 import warnings
@@ -20,12 +19,13 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from rssqa.cache import fingerprint, is_current, write_record
 from rssqa.config import TrainConfig  # noqa: F401  (defined with the other configs)
 from rssqa.errors import CheckpointError
 from rssqa.progress import progress_bar
 from rssqa.segzoo.base import FeatureTap, SegMethod, get_method, to_model_input
 from rssqa.segzoo.member import Segmentation, TileRef
-from rssqa.utils import atomic_write_text, seed_everything
+from rssqa.utils import seed_everything
 
 IGNORE_INDEX = 255
 WEIGHTS_FILE = "model.safetensors"
@@ -64,11 +64,6 @@ class TrainedMethod:
         probabilities = logits.float().softmax(dim=1)
         return Segmentation(masks=probabilities.max(dim=1).indices.to(torch.uint8).numpy(),
                             probabilities=probabilities.numpy(), features=tap.pooled.float().numpy())
-
-
-def fingerprint(payload: dict) -> str:
-    text = json.dumps(payload, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _augment(images: torch.Tensor, masks: torch.Tensor, rng: np.random.Generator):
@@ -113,7 +108,7 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
     key = fingerprint({"method": method.name, "kwargs": method_kwargs, "classes": num_classes,
                        "config": asdict(config), "data": data_id})
     meta_path = out_dir / META_FILE
-    if meta_path.exists() and json.loads(meta_path.read_text()).get("fingerprint") == key:
+    if is_current(meta_path, key):
         print_(f"{method.name}: trained model found in {out_dir}, not retraining")
         return load_trained(out_dir)
 
@@ -152,12 +147,12 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
     model.eval()
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, out_dir / WEIGHTS_FILE)
     meta = {"method": method.name, "kwargs": method_kwargs, "num_classes": num_classes,
-            "config": asdict(config), "fingerprint": key, "train_seconds": round(elapsed, 1),
+            "config": asdict(config), "train_seconds": round(elapsed, 1),
             "train_tiles": len(images), "epoch_losses": history,
             "parameters": sum(p.numel() for p in model.parameters())}
-    atomic_write_text(meta_path, json.dumps(meta, indent=2))
+    write_record(meta_path, key, **meta)
     resume_path.unlink(missing_ok=True)
-    return TrainedMethod(method, model, meta)
+    return TrainedMethod(method, model, {"fingerprint": key, **meta})
 
 
 def _resume(resume_path: Path, key: str, model: nn.Module, optimizer, scheduler

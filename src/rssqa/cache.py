@@ -1,0 +1,66 @@
+"""Fingerprints and the records that let every stage reuse finished work.
+
+A stage (training one pool method, building the SQED, one benchmark fit, one CLIP-RS pipeline
+stage, a CLIP training run) describes everything its output depends on as a JSON-able payload;
+:func:`fingerprint` turns that into a short key. The stage writes the key into the record it
+leaves beside its output (``meta.json``, ``manifest.json``, ``stage.json``, an ``.npz``), and a
+later run reuses the output only when the recorded key equals its own. A record that cannot be
+read counts as absent: the work is redone, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rssqa.utils import atomic_save_npz, atomic_write_text
+
+KEY = "fingerprint"
+
+
+def fingerprint(payload: Any) -> str:
+    """16 hex digits of the SHA-256 of ``payload`` as canonical JSON (sorted keys; values JSON
+    cannot hold, such as paths, by their ``str``)."""
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    """The JSON record at ``path``; None when there is none or it cannot be read."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def is_current(path: Path, key: str) -> bool:
+    """Whether the record at ``path`` was written for ``key`` (the work it stands for is reusable)."""
+    record = read_record(path)
+    return record is not None and record.get(KEY) == key
+
+
+def write_record(path: Path, key: str, **fields: Any) -> None:
+    """Write ``fields`` with the fingerprint ``key`` as the JSON record at ``path`` (atomically)."""
+    atomic_write_text(Path(path), json.dumps({KEY: key, **fields}, indent=2, default=str))
+
+
+def load_arrays(path: Path, key: str, required: Iterable[str] = ()) -> dict[str, np.ndarray] | None:
+    """The arrays saved by :func:`save_arrays` for ``key``; None when absent, written for another
+    key, unreadable, or lacking one of ``required`` (a file from an older rssqa)."""
+    try:
+        with np.load(path) as saved:
+            if KEY not in saved.files or str(saved[KEY]) != key or not set(required) <= set(saved.files):
+                return None
+            return {name: saved[name] for name in saved.files if name != KEY}
+    except (OSError, ValueError, EOFError):
+        return None
+
+
+def save_arrays(path: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
+    atomic_save_npz(Path(path), **{KEY: np.array(key)}, **arrays)
