@@ -23,7 +23,7 @@ registry knows), or both.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -47,21 +47,42 @@ class RunSpec:
     table: str = MAIN_TABLE
 
 
-@dataclass(frozen=True)
-class BenchmarkConfig:
-    store: Path
-    output: Path
-    reference: str
-    assessors: list[RunSpec]
-    ablations: list[RunSpec] = field(default_factory=list)
+@dataclass(frozen=True, kw_only=True)
+class BenchmarkProtocol:
+    """How every row is fitted and judged: the same in the YAML file and in the run."""
+
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     n_boot: int = 1000
     calibration_fraction: float = 0.2
     coverage_levels: tuple[float, ...] = (0.8, 0.9, 0.95)
     threads: int | None = None
     verbose: bool = True
-    cost: dict[str, Any] = field(default_factory=dict)  # {encoder: {name, kwargs}, num_classes}
     target: str = "oa"  # the accuracy label predicted and selected on: oa, miou or f1
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.seeds:
+            problems.append("seeds is empty")
+        if not 0 < self.calibration_fraction < 1:
+            problems.append(f"calibration_fraction must be in (0, 1), got {self.calibration_fraction}")
+        if any(not 0 < level < 1 for level in self.coverage_levels):
+            problems.append(f"coverage_levels must lie in (0, 1), got {list(self.coverage_levels)}")
+        if self.n_boot < 1:
+            problems.append(f"n_boot must be positive, got {self.n_boot}")
+        if self.target not in ("oa", "miou", "f1"):
+            problems.append(f"target must be oa, miou or f1, got {self.target!r}")
+        if problems:
+            raise InputError(None, "; ".join(problems), "fix these values in the benchmark config")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BenchmarkConfig(BenchmarkProtocol):
+    store: Path
+    output: Path
+    reference: str
+    assessors: list[RunSpec]
+    ablations: list[RunSpec] = field(default_factory=list)
+    cost: dict[str, Any] = field(default_factory=dict)  # {encoder: {name, kwargs}, num_classes}
     source: dict[str, Any] = field(default_factory=dict)  # the YAML as read, for the run record
 
     @property
@@ -98,13 +119,10 @@ class BenchmarkConfig:
         if duplicates:
             raise InputError(None, f"labels used twice: {', '.join(duplicates)}",
                              "give every assessor and ablation its own label")
+        protocol = {f.name: getattr(written, f.name) for f in fields(BenchmarkProtocol)}
         return cls(store=_path(written.store, base), output=Path(written.output),
                    reference=reference, assessors=assessors, ablations=ablations,
-                   seeds=written.seeds, n_boot=written.n_boot,
-                   calibration_fraction=written.calibration_fraction,
-                   coverage_levels=written.coverage_levels, threads=written.threads,
-                   verbose=written.verbose, cost=_cost(written.cost), target=written.target,
-                   source=copy.deepcopy(values))
+                   cost=_cost(written.cost), source=copy.deepcopy(values), **protocol)
 
 
 @dataclass(frozen=True)
@@ -144,8 +162,8 @@ class CostEntry:
     num_classes: int = 6
 
 
-@dataclass(frozen=True)
-class BenchmarkFile:
+@dataclass(frozen=True, kw_only=True)
+class BenchmarkFile(BenchmarkProtocol):
     """The benchmark YAML as written; :class:`BenchmarkConfig` is what runs."""
 
     store: str
@@ -153,31 +171,12 @@ class BenchmarkFile:
     assessors: list[AssessorEntry]
     reference: str | None = None  # the first assessor's label when absent
     ablations: list[AblationEntry] = field(default_factory=list)
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    n_boot: int = 1000
-    calibration_fraction: float = 0.2
-    coverage_levels: tuple[float, ...] = (0.8, 0.9, 0.95)
-    threads: int | None = None
-    verbose: bool = True
     cost: CostEntry = field(default_factory=CostEntry)
-    target: str = "oa"
 
     def __post_init__(self) -> None:
-        problems = []
+        super().__post_init__()
         if not self.assessors:
-            problems.append("assessors is empty")
-        if not self.seeds:
-            problems.append("seeds is empty")
-        if not 0 < self.calibration_fraction < 1:
-            problems.append(f"calibration_fraction must be in (0, 1), got {self.calibration_fraction}")
-        if any(not 0 < level < 1 for level in self.coverage_levels):
-            problems.append(f"coverage_levels must lie in (0, 1), got {list(self.coverage_levels)}")
-        if self.n_boot < 1:
-            problems.append(f"n_boot must be positive, got {self.n_boot}")
-        if self.target not in ("oa", "miou", "f1"):
-            problems.append(f"target must be oa, miou or f1, got {self.target!r}")
-        if problems:
-            raise InputError(None, "; ".join(problems), "fix these values in the benchmark config")
+            raise InputError(None, "assessors is empty", "list at least one assessor")
 
 
 def _run_spec(entry: AssessorEntry) -> RunSpec:
