@@ -64,6 +64,37 @@ def _config(path: Path):
     return load_config(path)
 
 
+def _output(config_path: Path):
+    """The config, after checking that its output folder can be written: a regular file in the
+    way or a read-only folder is one line before any data is read or any model loads."""
+    from rssqa.errors import InputError, check_writable_folder
+
+    cfg = _config(config_path)
+    try:
+        check_writable_folder(cfg.output_dir)
+    except InputError as error:
+        raise InputError(error.path, error.problem,
+                         f"set `output:` in {config_path} to a folder you can write") from None
+    return cfg
+
+
+def _store(cfg, *splits: str):
+    """The experiment's SQED store, holding every one of ``splits`` (one line if not)."""
+    from rssqa.data.build_check import report_path
+    from rssqa.data.sqed import SQEDStore
+    from rssqa.errors import InputError
+    from rssqa.pipeline import Layout
+
+    store = SQEDStore.open(Layout(cfg.output_dir).sqed)
+    held = set(store.tiles["split"])
+    for split in splits:
+        if split not in held:
+            raise InputError(store.root, f"has no {split} split (it holds {sorted(held)})",
+                             f"rebuild it with `rssqa build`; {report_path(store.root)} lists "
+                             "the files a build skipped")
+    return store
+
+
 def _record(config, command: str) -> None:
     from rssqa.utils import write_run_record
 
@@ -83,7 +114,7 @@ def _default_assessors(config) -> str:
 @app.command("train-pool")
 def train_pool(config: ConfigArg, quiet: QuietOpt = False) -> None:
     """Train (or reuse) every segmentation method of the pool on the pool groups."""
-    cfg = _config(config)
+    cfg = _output(config)
 
     from rssqa.pipeline import train_pool as run
 
@@ -99,7 +130,7 @@ def train_pool(config: ConfigArg, quiet: QuietOpt = False) -> None:
 @app.command()
 def build(config: ConfigArg, quiet: QuietOpt = False) -> None:
     """Train the pool if needed, then build (or resume) the SQED store."""
-    cfg = _config(config)
+    cfg = _output(config)
 
     from rssqa.pipeline import build_store
 
@@ -112,15 +143,14 @@ def build(config: ConfigArg, quiet: QuietOpt = False) -> None:
 @app.command()
 def train(config: ConfigArg, assessors: AssessorsOpt = "", quiet: QuietOpt = False) -> None:
     """Fit assessors (default: the config's and the baselines) on the SQED train split."""
-    cfg = _config(config)
+    cfg = _output(config)
 
-    from rssqa.data.sqed import SQEDStore
-    from rssqa.pipeline import Layout, check_assessor_names, train_assessors
+    from rssqa.pipeline import check_assessor_names, train_assessors
 
     names = _names(assessors or _default_assessors(cfg))
     check_assessor_names(names)
+    store = _store(cfg, "train")
     _record(cfg, "train")
-    store = SQEDStore.open(Layout(cfg.output_dir).sqed)
     for name, folder in train_assessors(cfg, store, names, verbose=not quiet).items():
         console.print(f"{name}: saved to {folder}")
 
@@ -129,13 +159,12 @@ def train(config: ConfigArg, assessors: AssessorsOpt = "", quiet: QuietOpt = Fal
 def evaluate(config: ConfigArg, assessors: AssessorsOpt = "",
              n_boot: Annotated[int, typer.Option(help="bootstrap resamples")] = 1000) -> None:
     """PLCC/SROCC/KROCC/RMSE per method and P@1/P@3, with bootstrap 95% intervals, on the test split."""
-    cfg = _config(config)
+    cfg = _output(config)
 
-    from rssqa.data.sqed import SQEDStore
     from rssqa.pipeline import Layout, evaluate_assessors
 
+    store = _store(cfg, "train", "test")
     _record(cfg, "evaluate")
-    store = SQEDStore.open(Layout(cfg.output_dir).sqed)
     summary, per_method, _ = evaluate_assessors(cfg, store, _names(assessors or _default_assessors(cfg)),
                                                 n_boot=n_boot)
     console.print(per_method.to_string(index=False))
@@ -257,6 +286,10 @@ def demo(
     quiet: QuietOpt = False,
 ) -> None:
     """The whole chain on the embedded Dubai demo data: pool, SQED, RS-SQA, evaluation, recommendation."""
+    from rssqa.errors import check_writable_folder
+
+    check_writable_folder(out)  # before torch loads, let alone the pool trains
+
     from rssqa.demo import run_demo
 
     began = time.perf_counter()

@@ -107,7 +107,10 @@ def load_tiles(samples: list[Sample], tile_size: int, classmap: ClassMap, skippe
                 images.append(tile_data.image)
                 masks.append(tile_data.mask)
     if not ids:
-        raise ValueError(f"no labelled {tile_size}-px tile in {len(samples)} source image(s)")
+        raise InputError(None, f"no labelled {tile_size}-px tile in the {len(samples)} source "
+                         f"image(s) of the pool's training data ({len(skipped.entries)} skipped"
+                         + (f"; first: {skipped.entries[0][1]})" if skipped.entries else ")"),
+                         "fix those files, or the class map, tile_size or pool groups")
     return ids, np.stack(images), np.stack(masks)
 
 
@@ -185,10 +188,11 @@ def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
     """Train the pool if needed, then build (or resume) the SQED store on the assessment groups."""
     from rssqa.data.build import build_sqed
 
-    pool = train_pool(config, verbose=verbose)
     samples, classmap = load_source(config)
     sqed_part = sqed_samples(samples, split_rule(config))
     split_of = assessment_split(config, sqed_part)
+    check = check_build_inputs(config, samples, classmap, split_of, verbose)
+    pool = train_pool(config, verbose=verbose)
     write_assignment(config.output_dir / "splits.json", samples, split_rule(config), split_of)
     with raster_reading(raster_settings(config)):
         return build_sqed(Layout(config.output_dir).sqed, sqed_part, split_of,
@@ -196,7 +200,30 @@ def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
                           build_info={**split_rule(config).build_info(), "encoder": json.loads(
                               json.dumps(config.encoder.kwargs, default=str))},
                           batch_size=config.sqed.batch_size, verbose=verbose,
-                          train_stride=config.sqed.train_stride)
+                          train_stride=config.sqed.train_stride, check=check)
+
+
+def check_build_inputs(config: ExperimentConfig, samples: list[Sample], classmap: ClassMap,
+                       split_of: dict[str, str], verbose: bool = True):
+    """Open every image the build uses (the pool's training images, the SQED splits) before
+    anything trains; write what cannot be used, and why, to ``sqed_report.txt`` beside the store;
+    a part left without a labelled tile is one InputError naming it (rssqa.data.build_check)."""
+    from rssqa.data.build import check_splits
+    from rssqa.data.build_check import BuildCheck, report_path
+
+    check = BuildCheck(classmap, config.tile_size)
+    sqed_part = [s for s in samples if s.source_id in split_of]
+    with raster_reading(raster_settings(config)):
+        if any(not is_external(entry.name) for entry in config.pool.methods):
+            check.check("pool", pool_samples(samples, split_rule(config)))
+        check_splits(sqed_part, split_of, classmap, config.tile_size, config.sqed.train_stride, check)
+    report = report_path(Layout(config.output_dir).sqed)
+    if check.skipped:  # even under --quiet: a skipped file is news
+        print(check.brief(report))
+    elif verbose:
+        print(check.summary())
+    check.require_tiles(report, "before training the pool")
+    return check
 
 
 # Trained beside the config's assessor: the paper's RS-SQA, the label-free estimators, and the

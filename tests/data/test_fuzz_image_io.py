@@ -19,7 +19,7 @@ from rssqa.data.io import image_size, read_image, read_mask
 from rssqa.errors import InputError
 
 # RSSQA_FUZZ_EXAMPLES=5000 for a long hunt; no example database is left in the working tree.
-FUZZ = settings(max_examples=int(os.environ.get("RSSQA_FUZZ_EXAMPLES", 60)), deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("RSSQA_FUZZ_EXAMPLES", "60")), deadline=None,
                 database=None, suppress_health_check=[HealthCheck.too_slow])
 SUFFIXES = [".png", ".jpg", ".tif", ".bmp", ".gif", ".webp"]
 COLOUR_MAP = ClassMap(names=["a", "b"], colours=["#000000", "#FFFFFF"])

@@ -14,7 +14,7 @@ from rssqa.data.classmap import ClassMap
 from rssqa.data.mask_encodings import MaskPixels
 from rssqa.errors import InputError
 
-FUZZ = settings(max_examples=int(os.environ.get("RSSQA_FUZZ_EXAMPLES", 80)), deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("RSSQA_FUZZ_EXAMPLES", "80")), deadline=None,
                 database=None, suppress_health_check=[HealthCheck.too_slow])
 
 CLASSMAPS = [

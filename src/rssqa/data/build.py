@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rssqa.cache import fingerprint, is_current, write_record
+from rssqa.data.build_check import BuildCheck, report_path
 from rssqa.data.classmap import ClassMap
 from rssqa.data.sqed import ARRAYS, MANIFEST, RECORDS, TILES, SQEDStore
 from rssqa.data.io import image_size
@@ -81,14 +82,16 @@ class MemberCheck:
 def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], pool: list[PoolMember],
                encoder: SemanticEncoder, classmap: ClassMap, tile_size: int, build_info: dict,
                batch_size: int = 16, verbose: bool = True,
-               train_stride: int | None = None) -> SQEDStore:
+               train_stride: int | None = None, check: BuildCheck | None = None) -> SQEDStore:
     """Build (or finish, or reuse) the store in ``out_dir``.
 
     ``split_of`` maps each sample's source_id to its split; ``build_info`` is recorded in the manifest
     and, with the pool's and encoder's identity, decides whether existing work can be reused.
-    Bad files are reported and skipped; the manifest lists them. ``train_stride`` below the tile
-    size cuts overlapping tiles from the train split's images (more tiles to fit assessors on);
-    test tiles never overlap.
+    Bad files are reported and skipped, each for its own reason, in ``<out_dir>_report.txt`` beside
+    the store (``check``: what ``check_build_inputs`` found before the pool trained; else the
+    files are checked here); a split left without a labelled tile is an InputError. The manifest
+    lists the skipped files. ``train_stride`` below the tile size cuts overlapping tiles from the
+    train split's images (more tiles to fit assessors on); test tiles never overlap.
     """
     out_dir = Path(out_dir)
     key = fingerprint({"format": STORE_FORMAT, "info": build_info, "tile_size": tile_size,
@@ -100,6 +103,10 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
         if verbose:
             print(f"SQED store in {out_dir} is complete and up to date")
         return SQEDStore(out_dir)
+    report = report_path(out_dir)
+    if check is None:
+        check = check_splits(samples, split_of, classmap, tile_size, train_stride)
+        check.require_tiles(report, "before building the SQED")
     manifest_path.unlink(missing_ok=True)  # an outdated store is no longer a finished one
 
     shard_dir = out_dir / SHARDS / key
@@ -107,67 +114,123 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
     skipped = SkipLog()
     strides = {s.source_id: (train_stride or tile_size) if split_of[s.source_id] == "train"
                else tile_size for s in samples}
-    done_ids, stats = _build_shards(samples, strides, pool, encoder, classmap, tile_size,
+    usable = [s for s in samples if s.source_id in check.tiles.get(split_of[s.source_id], {})]
+    done_ids, stats = _build_shards(usable, strides, pool, encoder, classmap, tile_size,
                                     shard_dir, skipped, batch_size, verbose)
-    if not done_ids:
-        raise RuntimeError("no tile could be built: every input was skipped "
-                           f"({skipped.summary()})")
+    for sample, error in skipped.entries:
+        check.skip(split_of[sample.source_id], sample.source_id, error)
+    check.record_built(split_of, [tile_id.rsplit("_", 3)[0] for tile_id in done_ids])
+    check.require_tiles(report, "while building the SQED; the finished tiles are kept for the next run")
+    if verbose and check.skipped:
+        print(check.brief(report))
     group_of = {s.source_id: s.group for s in samples}
     _assemble(out_dir, shard_dir, done_ids, split_of, group_of, [m.name for m in pool])
     manifest = {"methods": [m.name for m in pool], "build": build_info,
                 "tile_size": tile_size, "classmap": classmap.to_dict(), "encoder": encoder.name,
                 "tiles": len(done_ids), "pool": {m.name: m.meta for m in pool},
-                "skipped": [{"source_id": sample.source_id, "error": str(error)}
-                            for sample, error in skipped.entries],
+                "skipped": check.errors(set(split_of.values())),
                 "last_run": {"tiles_built": stats.tiles_built, "tiles_reused": stats.tiles_reused,
                              "encoder_forwards": stats.encoder_forwards,
                              "seconds": round(stats.seconds, 1)}}
     write_record(manifest_path, key, **manifest)
-    if verbose and skipped.entries:
-        print(skipped.summary())
     return SQEDStore(out_dir)
+
+
+def check_splits(samples: list[Sample], split_of: dict[str, str], classmap: ClassMap,
+                 tile_size: int, train_stride: int | None = None,
+                 check: BuildCheck | None = None) -> BuildCheck:
+    """Open every sample of each SQED split (``check``, when given, gains the splits)."""
+    check = check or BuildCheck(classmap, tile_size)
+    for split in sorted(set(split_of.values()), key=lambda name: (name != "train", name)):
+        check.check(split, [s for s in samples if split_of[s.source_id] == split],
+                    stride=train_stride if split == "train" else None)
+    return check
 
 
 def _build_shards(samples: list[Sample], strides: dict[str, int], pool: list[PoolMember],
                   encoder: SemanticEncoder, classmap: ClassMap, tile_size: int, shard_dir: Path,
                   skipped: SkipLog, batch_size: int, verbose: bool) -> tuple[list[str], BuildStats]:
-    """Write a shard for every labelled tile that has none yet; the ids of every usable tile."""
-    stats, began = BuildStats(), time.perf_counter()
-    members = MemberCheck(pool, samples, skipped)
-    done_ids: list[str] = []
-    pending: list[TileData] = []
-
-    def flush() -> None:
-        _build_batch(pending, pool, encoder, classmap, shard_dir, members)
-        stats.encoder_forwards += len(pending)
-        stats.tiles_built += len(pending)
-        pending.clear()
-
+    """Write a shard for every labelled tile that has none yet; the ids of every usable tile.
+    A failure on one image (reading it, or any member or the encoder on its tiles) skips that
+    image, reported in ``skipped``, and the build goes on."""
+    began = time.perf_counter()
+    writer = _ShardWriter(pool, encoder, classmap, shard_dir, MemberCheck(pool, samples, skipped),
+                          batch_size)
     with progress_bar(verbose) as progress:
         task = progress.add_task("build SQED", total=len(samples))
-        last_source = None
-        for tile_data in iter_tile_data(samples, tile_size, classmap, on_error=skipped.add,
-                                        stride_of=lambda sample: strides[sample.source_id]):
-            if tile_data.tile.source_id != last_source:
-                if last_source is not None:
-                    progress.advance(task)
-                last_source = tile_data.tile.source_id
-            if _labelled_fraction(tile_data, classmap) == 0:
-                continue  # nothing to score against
-            if not members.accepts(tile_data.tile):
-                continue  # a member cannot segment this image: reported in the skip log
-            done_ids.append(tile_data.tile.tile_id)
-            if (shard_dir / f"{tile_data.tile.tile_id}.npz").exists():
-                stats.tiles_reused += 1
-                continue
-            pending.append(tile_data)
-            if len(pending) == batch_size:
-                flush()
-        if pending:
-            flush()
-        progress.update(task, completed=len(samples))
-    stats.seconds = time.perf_counter() - began
-    return done_ids, stats
+        for sample in samples:
+            for tile_data in writer.read(sample, tile_size, strides[sample.source_id]):
+                writer.add(tile_data)
+            progress.advance(task)
+        writer.flush()
+    writer.stats.seconds = time.perf_counter() - began
+    return [tile_id for ids in writer.done.values() for tile_id in ids], writer.stats
+
+
+class _ShardWriter:
+    """Batches tiles through the encoder and the pool and writes their shards. A batch that fails
+    is retried image by image, so that only the images whose tiles fail are skipped."""
+
+    def __init__(self, pool: list[PoolMember], encoder: SemanticEncoder, classmap: ClassMap,
+                 shard_dir: Path, members: MemberCheck, batch_size: int):
+        self.pool, self.encoder, self.classmap = pool, encoder, classmap
+        self.shard_dir, self.members, self.batch_size = shard_dir, members, batch_size
+        self.stats = BuildStats()
+        self.done: dict[str, list[str]] = {}  # source_id -> its tiles with a shard, in order
+        self.pending: list[TileData] = []
+
+    def read(self, sample: Sample, tile_size: int, stride: int) -> list[TileData]:
+        """The sample's tiles; none, and the sample skipped, when any error reading it."""
+        try:
+            return list(iter_tile_data([sample], tile_size, self.classmap, stride_of=lambda _: stride))
+        except Exception as error:  # noqa: BLE001 - one bad image must not end the build
+            self._drop(sample.source_id, error)
+            return []
+
+    def add(self, tile_data: TileData) -> None:
+        if _labelled_fraction(tile_data, self.classmap) == 0:
+            return  # nothing to score against
+        if not self.members.accepts(tile_data.tile):
+            return  # a member cannot segment this image (or it failed): in the skip log
+        tile_id = tile_data.tile.tile_id
+        if (self.shard_dir / f"{tile_id}.npz").exists():
+            self.stats.tiles_reused += 1
+            self.done.setdefault(tile_data.tile.source_id, []).append(tile_id)
+            return
+        self.pending.append(tile_data)
+        if len(self.pending) == self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            self._write(batch)
+        except Exception:  # noqa: BLE001 - find the image(s) at fault, keep the others
+            for source_id in dict.fromkeys(t.tile.source_id for t in batch):
+                tiles = [t for t in batch if t.tile.source_id == source_id]
+                try:
+                    self._write(tiles)
+                except Exception as error:  # noqa: BLE001
+                    self._drop(source_id, error)
+
+    def _write(self, batch: list[TileData]) -> None:
+        _build_batch(batch, self.pool, self.encoder, self.classmap, self.shard_dir, self.members)
+        self.stats.encoder_forwards += len(batch)
+        self.stats.tiles_built += len(batch)
+        for tile_data in batch:
+            self.done.setdefault(tile_data.tile.source_id, []).append(tile_data.tile.tile_id)
+
+    def _drop(self, source_id: str, error: Exception) -> None:
+        """Skip the image: its tiles leave the store, its later tiles are refused."""
+        sample = self.members.samples[source_id]
+        if not isinstance(error, InputError):
+            error = InputError(sample.image_path, f"{type(error).__name__}: {error}",
+                               "fix or remove the file, or the member that fails on it")
+        self.members.skipped.add(sample, error)
+        self.members.verdicts[source_id] = False
+        self.done.pop(source_id, None)
 
 
 def _labelled_fraction(tile_data: TileData, classmap: ClassMap) -> float:
