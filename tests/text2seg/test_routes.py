@@ -83,3 +83,10 @@ def test_fingerprint_follows_settings(tiny_models):
     assert base.meta["fingerprint"] != other.meta["fingerprint"]
     assert base.meta["fingerprint"] == make_member("offline", tiny_models).meta["fingerprint"]
     assert base.name == "text2seg-offline"
+
+
+def test_pixels_no_mask_covers_go_to_the_background(tiny_models, images):
+    member = make_member("offline", tiny_models)
+    member.route.class_scores = lambda image: np.zeros((len(PROMPTS), *image.shape[:2]), np.float32)
+    out = member.segment(images)
+    assert np.all(out.masks == CLASSMAP.names.index("land"))

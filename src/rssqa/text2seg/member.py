@@ -3,8 +3,9 @@
 Config: ``{name: text2seg, kwargs: {route: offline, clip: runs/cliprs_dubai/clip_rs/model,
 prompts: {Building: "...", Road: "...", ...}, background: Land}}``. ``prompts`` maps class-map
 names to the text that describes them (classes left out are never predicted); ``background``
-names the class that takes every pixel no prompt claims with a score of at least
-``background_threshold``. Model folders: ``sam``, ``grounding_dino``, ``clip`` (see
+names the class that takes every pixel no prompt's mask covers, and every pixel whose best
+prompt scores below ``background_threshold`` (without it, such pixels go to the lowest class
+index). Model folders: ``sam``, ``grounding_dino``, ``clip`` (see
 ``rssqa.text2seg.route`` for which route needs which); ``options`` holds route settings.
 
 What the assessor sees. The per-pixel class-score map before the argmax (C x H x W, one plane per
@@ -29,6 +30,9 @@ from rssqa.text2seg.route import create_route
 # Keeps classes without a prompt (and pixels no class claims) at a probability near zero
 # without dividing by zero.
 _FLOOR = 1e-4
+# The background's score where no mask of any prompt covers the pixel: above every score of 0,
+# so such a pixel is background even with a background threshold of 0.
+_UNCLAIMED = 0.01
 
 
 class Text2SegMember:
@@ -65,7 +69,9 @@ class Text2SegMember:
         for plane, c in zip(planes, self.prompt_classes):
             np.maximum(scores[c], plane, out=scores[c])  # two prompts may name one class
         if self.background is not None:
-            scores[self.background] = np.maximum(scores[self.background], self.background_threshold)
+            floor = np.where(planes.max(axis=0) > 0, self.background_threshold,
+                             max(self.background_threshold, _UNCLAIMED))
+            np.maximum(scores[self.background], floor, out=scores[self.background])
         return scores
 
     def segment(self, images: np.ndarray, refs: list[TileRef] | None = None) -> Segmentation:

@@ -1,0 +1,138 @@
+"""Issue 15: Text2Seg zero-shot members on the Dubai SQED images.
+
+    python benchmarks/text2seg_dubai.py routes --split test        # per-class IoU, mIoU, s/tile
+    python benchmarks/text2seg_dubai.py build                      # the nine-member SQED store
+    rssqa benchmark configs/benchmark_text2seg.yaml                # assessors on nine methods
+    rssqa benchmark configs/benchmark_text2seg.yaml --store runs/dubai_paper8/sqed \
+        --output runs/text2seg_dubai8_selection                    # the same on the eight
+    python benchmarks/text2seg_dubai.py summary                    # the zero-shot member's rows
+
+Everything follows configs/dubai_text2seg.yaml: the SQED images of tiles 2, 4, 6, 8 split by source
+image as for the eight-method pool. The eight trained methods are read from runs/dubai_paper8/pool
+(never written); the Text2Seg member is built from the config's ``text2seg`` entry. ``routes``
+evaluates each offline route on a split (``--split train`` to choose among them without test
+labels); run with OMP_NUM_THREADS=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rssqa.config import load_config
+from rssqa.data.assignment import sqed_samples
+from rssqa.data.tiling import SkipLog
+from rssqa.metrics.segmentation import confusion_matrix, iou_per_class, segmentation_scores
+from rssqa.pipeline import Layout, assessment_split, build_encoder, load_source, load_tiles, split_rule
+from rssqa.segzoo.train import load_trained
+from rssqa.text2seg import Text2SegMember
+
+CONFIG = "configs/dubai_text2seg.yaml"
+TRAINED_POOL = Path("runs/dubai_paper8/pool")
+RESULTS = Path("benchmarks/results")
+OFFLINE_ROUTES = ("offline", "superpixel-clip", "superpixel-surgery")
+
+
+def text2seg_kwargs(config) -> dict:
+    entry = next(e for e in config.pool.methods if e.name == "text2seg")
+    return dict(entry.kwargs)
+
+
+def split_tiles(config, split: str, every: int = 1):
+    """Tile ids, images and masks of the SQED images of ``split`` (every ``every``-th tile)."""
+    samples, classmap = load_source(config)
+    sqed_part = sqed_samples(samples, split_rule(config))
+    split_of = assessment_split(config, sqed_part)
+    chosen = [s for s in sqed_part if split_of[s.source_id] == split]
+    ids, images, masks = load_tiles(chosen, config.tile_size, classmap, SkipLog())
+    return ids[::every], images[::every], masks[::every], classmap
+
+
+def evaluate_route(member: Text2SegMember, images: np.ndarray, masks: np.ndarray, classmap) -> dict:
+    """Per-class IoU over all pixels of the split, mean per-tile OA / mIoU, seconds per tile."""
+    confusion = np.zeros((classmap.num_classes,) * 2, np.int64)
+    per_tile, seconds = [], []
+    for image, mask in zip(images, masks):
+        start = time.perf_counter()
+        predicted = member.segment(image[None]).masks[0]
+        seconds.append(time.perf_counter() - start)
+        confusion += confusion_matrix(predicted, mask, classmap.num_classes, classmap.ignore_index)
+        per_tile.append(segmentation_scores(predicted, mask, classmap.num_classes, classmap.ignore_index))
+    iou = iou_per_class(confusion)
+    prompted = [classmap.names.index(name) for name in member.meta["prompts"]]
+    return {"iou": {classmap.names[c]: float(iou[c]) for c in range(classmap.num_classes)},
+            "miou_prompted_classes": float(np.nanmean(iou[prompted])),
+            "tile_oa": float(np.mean([s["oa"] for s in per_tile])),
+            "tile_miou": float(np.nanmean([s["miou"] for s in per_tile])),
+            "seconds_per_tile": float(np.median(seconds)), "seconds_mean": float(np.mean(seconds)),
+            "tiles": len(images)}
+
+
+def routes_command(split: str, every: int, routes: list[str], proposals: str) -> None:
+    config = load_config(CONFIG)
+    ids, images, masks, classmap = split_tiles(config, split, every)
+    print(f"{len(ids)} tiles of the {split} split, torch threads {torch.get_num_threads()}")
+    results = {}
+    for route in routes:
+        kwargs = {**text2seg_kwargs(config), "route": route, "options": {"proposals": proposals}}
+        member = Text2SegMember(classmap=classmap, **kwargs)
+        results[route] = evaluate_route(member, images, masks, classmap)
+        print(route, json.dumps(results[route]), flush=True)
+    out = RESULTS / f"text2seg_dubai_routes_{split}_{proposals}.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+
+
+def nine_member_pool(config, classmap) -> list:
+    """The eight trained methods (loaded read-only from the eight-method experiment) and the
+    Text2Seg member, in config order."""
+    pool = []
+    for entry in config.pool.methods:
+        if entry.name == "text2seg":
+            pool.append(Text2SegMember(classmap=classmap, **entry.kwargs))
+        else:
+            pool.append(load_trained(TRAINED_POOL / entry.name))
+    return pool
+
+
+def build_command() -> None:
+    from rssqa.data.build import build_sqed
+
+    config = load_config(CONFIG)
+    samples, classmap = load_source(config)
+    sqed_part = sqed_samples(samples, split_rule(config))
+    split_of = assessment_split(config, sqed_part)
+    pool = nine_member_pool(config, classmap)
+    start = time.perf_counter()
+    build_sqed(Layout(config.output_dir).sqed, sqed_part, split_of, pool, build_encoder(config),
+               classmap, config.tile_size,
+               build_info={**split_rule(config).build_info(),
+                           "encoder": json.loads(json.dumps(config.encoder.kwargs, default=str))},
+               batch_size=config.sqed.batch_size)
+    print(f"nine-member SQED built in {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    routes = commands.add_parser("routes")
+    routes.add_argument("--split", default="test", choices=["train", "test"])
+    routes.add_argument("--every", type=int, default=1, help="keep every n-th tile")
+    routes.add_argument("--routes", nargs="+", default=list(OFFLINE_ROUTES))
+    routes.add_argument("--proposals", default="slic", choices=["slic", "felzenszwalb"])
+    commands.add_parser("build")
+    commands.add_parser("summary")
+    args = parser.parse_args()
+    if args.command == "routes":
+        routes_command(args.split, args.every, args.routes, args.proposals)
+    elif args.command == "build":
+        build_command()
+    else:
+        from text2seg_summary import summary_command  # noqa: E402  (beside this script)
+
+        summary_command(CONFIG)
