@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ def load_arrays(path: Path, key: str, required: Iterable[str] = ()) -> dict[str,
             if KEY not in saved.files or str(saved[KEY]) != key or not set(required) <= set(saved.files):
                 return None
             return {name: saved[name] for name in saved.files if name != KEY}
-    except (OSError, ValueError, EOFError):
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         return None
 
 
