@@ -5,6 +5,11 @@ Unknown keys are listed with the known ones, missing required keys are named, a 
 type says where it sits (``pool.methods[1].kwargs must be a mapping``), and nothing but
 :class:`~rssqa.errors.InputError` ever leaves, whatever the file holds. Range checks belong to the
 dataclasses themselves (``__post_init__``), which see typed values.
+
+Why not pydantic (installed with FastAPI): the configs stay plain standard-library dataclasses
+that saved runs and checkpoints record with ``asdict``, nothing is coerced behind the user's back
+(``"4"`` is not an integer, ``1`` is not ``true``), and every message keeps the project's
+one-line ``<file>: <where> <what>. <what to do>`` form; the whole job is the short walk below.
 """
 
 from __future__ import annotations
