@@ -63,4 +63,4 @@ class TileGrid:
 
     def cell_transform(self, transform: Affine) -> Affine:
         """The transform of a raster with one pixel per cell, from the scene's."""
-        return transform * Affine.scale(self.step)
+        return transform @ Affine.scale(self.step)

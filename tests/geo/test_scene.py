@@ -1,0 +1,80 @@
+"""A whole scene: georeferenced COG outputs, nodata kept out, a summary, resumption by batch."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import rasterio
+
+from rssqa.geo.experiment import ExperimentRef, load_scene_experiment
+from rssqa.geo.scene import PARTS_DIR, SceneJob, recommend_scene
+from tests.geo.conftest import CRS, TRANSFORM, write_scene
+
+
+@pytest.fixture(scope="module")
+def experiment(geo_experiment):
+    return load_scene_experiment(ExperimentRef(geo_experiment, "prior", threads=1))
+
+
+def _run(experiment, scene, out, **kwargs):
+    return recommend_scene(SceneJob(scene, out, scene.stem), experiment.recommender,
+                           experiment.settings, experiment.intervals, **kwargs)
+
+
+def test_outputs_keep_crs_and_transform_and_open_as_cogs(experiment, tmp_path):
+    scene = write_scene(tmp_path / "scene.tif")
+    summary = _run(experiment, scene, tmp_path / "out")
+    out = tmp_path / "out"
+    step = summary["tiles"]["cell"]
+    with rasterio.open(out / "scene_segmentation.tif") as seg:
+        assert (seg.crs.to_string(), seg.transform, seg.shape) == (CRS, TRANSFORM, (150, 200))
+        assert seg.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG" and seg.profile["compress"] == "deflate"
+        labels = seg.read(1)
+        assert seg.colormap(1)[0] == (255, 0, 0, 255)  # the class map's colour of class 0
+    assert (labels[:40, :60] == 255).all() and (labels[40:, 60:] < 3).all()  # nodata corner
+    with rasterio.open(out / "scene_quality.tif") as quality:
+        assert quality.crs.to_string() == CRS
+        assert quality.transform == TRANSFORM @ TRANSFORM.scale(step)
+        assert quality.descriptions == ("fpn", "deeplabv3plus") and quality.count == 2
+        scores = quality.read()
+    with rasterio.open(out / "scene_recommended.tif") as picks, \
+            rasterio.open(out / "scene_interval_width.tif") as widths:
+        assert picks.tags()["methods"] == "fpn,deeplabv3plus"
+        assert np.array_equal(picks.read(1) == 255, np.isnan(scores[0]))
+        assert ((widths.read() > 0) | np.isnan(scores)).all()
+    assert summary["crs"] == CRS and summary["transform"] == list(TRANSFORM)[:6]
+    assert summary["tiles"]["assessed"] + summary["tiles"]["without_data"] == summary["tiles"]["total"]
+    assert summary["tiles"]["without_data"] >= 1  # the cell at the nodata corner
+    assert sum(summary["tiles_recommending"].values()) == summary["tiles"]["assessed"]
+    assert json.loads((out / "scene_summary.json").read_text()) == summary
+    assert not (out / PARTS_DIR / "scene").exists()  # work files removed once written
+
+
+def test_an_interrupted_scene_resumes_from_its_saved_batches(experiment, tmp_path, monkeypatch):
+    scene = write_scene(tmp_path / "scene.tif")
+    reference = tmp_path / "reference"
+    _run(experiment, scene, reference)
+    recommender, calls = experiment.recommender, []
+    original = type(recommender).assess_batch
+
+    def failing_after_two(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(type(recommender), "assess_batch", failing_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        _run(experiment, scene, tmp_path / "out")
+    assert len(list((tmp_path / "out" / PARTS_DIR / "scene").glob("batch_*.npz"))) == 2
+    calls.clear()
+    _run(experiment, scene, tmp_path / "out")
+    total_batches = -(-48 // recommender.batch_size)  # 48 tiles of the 150 x 200 scene
+    assert len(calls) == total_batches - 2
+    for name in ("scene_segmentation.tif", "scene_quality.tif", "scene_summary.json"):
+        assert (tmp_path / "out" / name).read_bytes() == (reference / name).read_bytes()
+    calls.clear()
+    _run(experiment, scene, tmp_path / "out")  # finished: nothing is redone
+    assert calls == []

@@ -1,0 +1,43 @@
+"""Training on GeoTIFF sources: the experiment's raster settings read them, nodata pixels carry
+no label, and the settings are stored with the pool for the scenes read later."""
+
+from __future__ import annotations
+
+import numpy as np
+import rasterio
+
+from rssqa.config import load_config
+from rssqa.data.classmap import ClassMap
+from rssqa.data.tiling import SkipLog
+from rssqa.data.types import Sample
+from rssqa.geo.settings import RasterSettings
+from rssqa.pipeline import Layout, load_tiles, raster_settings, train_pool
+from tests.conftest import CLASSMAP
+from tests.geo.conftest import RASTER, write_scene
+
+
+def _labelled_scene(tmp_path):
+    image = write_scene(tmp_path / "scene.tif", height=64, width=96)  # nodata: rows < 40, cols < 60
+    mask = np.full((64, 96, 3), (0, 255, 0), np.uint8)  # all 'land'
+    with rasterio.open(tmp_path / "mask.tif", "w", driver="GTiff", width=96, height=64, count=3,
+                       dtype="uint8") as dataset:
+        dataset.write(mask.transpose(2, 0, 1))
+    return Sample("scene", image, tmp_path / "mask.tif", "g1")
+
+
+def test_nodata_pixels_are_unlabelled_and_all_nodata_tiles_dropped(tmp_path):
+    sample = _labelled_scene(tmp_path)
+    classmap = ClassMap.from_dict(CLASSMAP)
+    ids, images, masks = load_tiles([sample], 32, classmap, SkipLog(), RasterSettings.from_dict(RASTER))
+    assert "scene_x0_y0_s32" not in ids  # wholly inside the nodata corner
+    assert images.dtype == np.uint8 and images.shape[1:] == (32, 32, 3)
+    tile = masks[ids.index("scene_x32_y32_s32")]  # rows 32..63, cols 32..63
+    assert (tile[:8, :28] == classmap.ignore_index).all() and (tile[8:] == 1).all()
+
+
+def test_the_pool_folder_keeps_the_raster_settings(tiny_config, one_thread):
+    config = load_config(tiny_config)
+    assert raster_settings(config) is None
+    config.raster = RASTER  # what the experiment's `raster:` section holds
+    train_pool(config, verbose=False)
+    assert RasterSettings.load(Layout(config.output_dir).pool) == RasterSettings.from_dict(RASTER)
