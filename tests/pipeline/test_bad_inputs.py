@@ -334,3 +334,29 @@ def test_overwrite_removes_the_stale_results_it_owns_and_nothing_else(fake_exper
     segmentations = sorted(p.name for p in out.glob("*_segmentation.png"))
     assert segmentations == [f"{first.stem}_segmentation.png"]  # the others' were stale
     assert (out / "earlier.txt").read_text() == "keep me"  # not ours: untouched
+
+
+# -- files the fuzzing found, and folders named like images ----------------------------------------
+
+def test_a_folder_named_like_an_image_is_reported_as_a_folder(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    (images / "x.png").mkdir()
+    result = invoke("recommend", images, "-c", config, "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == 1, result.output
+    assert "x.png: is a folder, not an image" in result.output
+    assert "does not exist" not in result.output
+    assert "recommended a method for 2 of 3 image(s); skipped 1" in result.output
+
+
+def test_a_damaged_header_found_by_fuzzing_is_skipped_by_name(fake_experiment, tmp_path):
+    from tests.data.test_fuzz_image_io import truncated_ihdr_png
+
+    config, run, images = fake_experiment
+    name = "ihdr.png"  # Pillow raises ValueError for it, not OSError
+    (images / name).write_bytes(truncated_ihdr_png())
+    out = tmp_path / "out"
+    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert f"{name}: cannot be read as an image (ValueError" in result.output
+    assert set(read_json(out / "recommendations.json")["recommended"]) == {"a", "b"}
