@@ -56,6 +56,12 @@ class TileGrid:
     def tile_window(self, row: int, col: int) -> Window:
         return Window(col * self.step - self.margin, row * self.step - self.margin, self.tile, self.tile)
 
+    def strip_window(self, row: int, first_col: int, last_col: int) -> Window:
+        """The union of the tile windows of columns ``first_col..last_col`` of ``row``."""
+        window = self.tile_window(row, first_col)
+        return Window(window.col_off, window.row_off, (last_col - first_col) * self.step + self.tile,
+                      self.tile)
+
     def cell_slices(self) -> tuple[slice, slice]:
         """Where a tile's own cell lies inside the tile's pixels."""
         inner = slice(self.margin, self.margin + self.step)

@@ -65,22 +65,35 @@ class RasterScene:
 
     def read(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
         """(H x W x 3 uint8 pixels, H x W bool valid) of ``window``; invalid pixels hold the
-        mean colour of the valid ones, so the models see no artificial edge there."""
+        mean colour of the valid ones (see :func:`fill_invalid`)."""
+        return fill_invalid(*self.read_bands(window))
+
+    def read_bands(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
+        """(3 x H x W uint8 pixels as stored, stretched; H x W bool valid) of ``window``."""
         raw, valid = self._read_raw(window)
-        pixels = self._to_uint8(raw)
-        if not valid.all():
-            fill = pixels[:, valid].mean(axis=1) if valid.any() else np.zeros(3)
-            pixels[:, ~valid] = np.round(fill).astype(np.uint8)[:, None]
-        return np.ascontiguousarray(pixels.transpose(1, 2, 0)), valid
+        return self._to_uint8(raw), valid
 
     def valid(self, window: Window) -> np.ndarray:
         """H x W bool: which pixels of ``window`` hold data (False outside the scene)."""
         return self._read_raw(window)[1]
 
     def _read_raw(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
-        data = self.dataset.read(self.bands, window=window, boundless=True, masked=True,
-                                 fill_value=self.dataset.nodata)
-        return np.ma.getdata(data), self._valid(data)
+        """Raw values and validity of ``window``; the part outside the scene is read as
+        invalid without asking GDAL for it (a boundless read goes through a slower VRT)."""
+        height, width = self.shape
+        x0, y0 = int(window.col_off), int(window.row_off)
+        w, h = int(window.width), int(window.height)
+        left, top = max(0, x0), max(0, y0)
+        right, bottom = min(width, x0 + w), min(height, y0 + h)
+        raw = np.zeros((len(self.bands), h, w), self.dataset.dtypes[self.bands[0] - 1])
+        valid = np.zeros((h, w), bool)
+        if right > left and bottom > top:
+            data = self.dataset.read(self.bands, window=Window(left, top, right - left, bottom - top),
+                                     masked=True)
+            inside = (slice(top - y0, bottom - y0), slice(left - x0, right - x0))
+            raw[(slice(None), *inside)] = np.ma.getdata(data)
+            valid[inside] = self._valid(data)
+        return raw, valid
 
     def _valid(self, data: np.ma.MaskedArray) -> np.ndarray:
         # GDAL's convention for a dataset mask: a pixel holds data if any band does.
@@ -131,6 +144,16 @@ def _per_band(values: tuple[float, ...], count: int) -> np.ndarray:
         raise InputError(None, f"raster.scale gives {len(values)} values for {count} bands",
                          "give one value for all bands, or one per band in raster.bands order")
     return np.broadcast_to(np.asarray(values, np.float64), (count,)).copy()
+
+
+def fill_invalid(pixels: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(H x W x 3 pixels, valid) from 3 x H x W ``pixels``: invalid ones take the mean colour of
+    the valid ones, so the models see no artificial edge where the data stops."""
+    pixels = pixels.copy()
+    if not valid.all():
+        fill = pixels[:, valid].mean(axis=1) if valid.any() else np.zeros(3)
+        pixels[:, ~valid] = np.round(fill).astype(np.uint8)[:, None]
+    return np.ascontiguousarray(pixels.transpose(1, 2, 0)), valid
 
 
 def read_raster(path: str | Path, settings: RasterSettings) -> np.ndarray:

@@ -12,12 +12,13 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
 
 from rssqa.geo.grid import TileGrid
-from rssqa.geo.reader import RasterScene
+from rssqa.geo.reader import RasterScene, fill_invalid
 from rssqa.recommend import Recommender
 from rssqa.segzoo.member import TileRef
 from rssqa.utils import atomic_save_npz, atomic_write_text
@@ -114,12 +115,17 @@ def _assess_batch(scene: RasterScene, grid: TileGrid, recommender: Recommender, 
 
 def _tiles_with_data(scene: RasterScene, grid: TileGrid,
                      numbers: range) -> Iterator[tuple[int, np.ndarray]]:
-    """(grid number, pixels) of the tiles whose own cell holds any valid pixel."""
-    rows, cols = grid.cell_slices()
-    for number in numbers:
-        pixels, valid = scene.read(grid.tile_window(*grid.position(number)))
-        if valid[rows, cols].any():
-            yield number, pixels
+    """(grid number, pixels) of the tiles whose own cell holds any valid pixel. The tiles of a
+    batch that share a grid row are read as one strip: one GDAL read instead of one per tile."""
+    cell_rows, cell_cols = grid.cell_slices()
+    for row, group in groupby(numbers, key=lambda number: grid.position(number)[0]):
+        cols = [grid.position(number)[1] for number in group]
+        pixels, valid = scene.read_bands(grid.strip_window(row, cols[0], cols[-1]))
+        for col in cols:
+            x = (col - cols[0]) * grid.step
+            tile_valid = valid[:, x:x + grid.tile]
+            if tile_valid[cell_rows, cell_cols].any():
+                yield row * grid.cols + col, fill_invalid(pixels[:, :, x:x + grid.tile], tile_valid)[0]
 
 
 def _ref(grid: TileGrid, number: int, key: str) -> TileRef:
