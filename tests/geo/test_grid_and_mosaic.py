@@ -27,7 +27,8 @@ def _blend(grid: TileGrid, mask_of, num_classes: int = 3) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize("height, width, tile, overlap", [(150, 200, 32, 4), (64, 64, 32, 0), (33, 97, 16, 6)])
+@pytest.mark.parametrize("height, width, tile, overlap",
+                         [(150, 200, 32, 4), (64, 64, 32, 0), (33, 97, 16, 6)])
 def test_cells_cover_the_scene_and_tiles_grow_them_by_half_the_overlap(height, width, tile, overlap):
     grid = TileGrid(height, width, tile, overlap)
     assert grid.rows * grid.step >= height > (grid.rows - 1) * grid.step

@@ -53,10 +53,10 @@ def recommend_scenes(jobs: list[SceneJob], ref: ExperimentRef, scheduler: str | 
 
     if scheduler is not None:
         with Client(scheduler) as client:
-            return _on_cluster(client, jobs, ref, overwrite, verbose)
+            return run_on_client(client, jobs, ref, overwrite, verbose)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
-        return _on_cluster(client, jobs, ref, overwrite, verbose)
+        return run_on_client(client, jobs, ref, overwrite, verbose)
 
 
 def _in_process(jobs: list[SceneJob], ref: ExperimentRef, overwrite: bool,
@@ -70,8 +70,9 @@ def _in_process(jobs: list[SceneJob], ref: ExperimentRef, overwrite: bool,
     return outcomes
 
 
-def _on_cluster(client, jobs: list[SceneJob], ref: ExperimentRef, overwrite: bool,
-                verbose: bool) -> list[SceneOutcome]:
+def run_on_client(client, jobs: list[SceneJob], ref: ExperimentRef, overwrite: bool = False,
+                  verbose: bool = False) -> list[SceneOutcome]:
+    """Every scene as one task on ``client``'s cluster; outcomes in job order."""
     from dask.distributed import as_completed
 
     futures = [client.submit(run_scene_task, job, ref, overwrite, pure=False) for job in jobs]

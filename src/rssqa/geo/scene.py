@@ -23,7 +23,7 @@ from rssqa.geo.settings import RasterSettings
 from rssqa.geo.tiles import BatchStore, assess_tiles
 from rssqa.progress import progress_bar
 from rssqa.recommend import Recommender
-from rssqa.segzoo.train import fingerprint
+from rssqa.cache import fingerprint
 from rssqa.serve.intervals import Intervals
 from rssqa.utils import atomic_write_text
 
@@ -77,7 +77,8 @@ def recommend_scene(job: SceneJob, recommender: Recommender, settings: RasterSet
     return summary
 
 
-def run_fingerprint(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender: Recommender) -> str:
+def run_fingerprint(job: SceneJob, scene: RasterScene, grid: TileGrid,
+                    recommender: Recommender) -> str:
     """Changes whenever the scene file, its reading, the grid, the pool or the assessor does."""
     stat = job.path.stat()
     return fingerprint({
@@ -121,8 +122,9 @@ def scene_summary(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender
         "tiles_recommending": {m: int((picks == i).sum()) for i, m in enumerate(methods)},
         "best_of_predicted_accuracy": _number(scores[np.arange(len(picks)), picks].mean())
         if len(picks) else None,
-        "interval": None if intervals is None else {"level": intervals.level,
-                                                    "half_widths": {m: _number(w) for m, w in intervals.half_widths.items()}},
+        "interval": None if intervals is None else {
+            "level": intervals.level,
+            "half_widths": {m: _number(w) for m, w in intervals.half_widths.items()}},
         "files": {kind: Path(path).name for kind, path in files.items()},
     }
 
