@@ -221,6 +221,17 @@ def truncate_pixels(exp, stems) -> dict:
     return originals
 
 
+def test_train_pool_without_a_labelled_tile_is_one_line(experiment):
+    data = tiny_config_dict(experiment.data, experiment.run)
+    experiment.config.write_text(yaml.safe_dump(data))
+    for stem in ("g1_img1", "g1_img2", "g2_img1", "g2_img2"):
+        paint_unknown(experiment.masks / f"{stem}.png")
+    result = invoke("train-pool", experiment.config, "--quiet")
+    one_line_error(result, 2, "no labelled 32-px tile in the 4 source image(s) of the pool's "
+                   "training data (4 skipped; first:", "#0C2238")
+    assert not (experiment.run / "pool" / "fpn").exists()
+
+
 def test_a_split_emptied_while_building_stops_and_keeps_the_finished_tiles(experiment):
     truncate_pixels(experiment, experiment.test)
     result = invoke("build", experiment.config, "--quiet")
