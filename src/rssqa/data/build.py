@@ -12,6 +12,7 @@ assembled from the shards in a fixed order, so the result is identical either wa
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -179,13 +180,17 @@ class _ShardWriter:
         self.done: dict[str, list[str]] = {}  # source_id -> its tiles with a shard, in order
         self.pending: list[TileData] = []
 
-    def read(self, sample: Sample, tile_size: int, stride: int) -> list[TileData]:
-        """The sample's tiles; none, and the sample skipped, when any error reading it."""
+    def read(self, sample: Sample, tile_size: int, stride: int) -> Iterator[TileData]:
+        """The sample's tiles, one at a time; none, and the sample skipped, when it cannot be read."""
+        tiles = iter_tile_data([sample], tile_size, self.classmap, stride_of=lambda _: stride)
         try:
-            return list(iter_tile_data([sample], tile_size, self.classmap, stride_of=lambda _: stride))
+            first = next(tiles, None)  # the image and its mask are read here, whole
         except Exception as error:  # noqa: BLE001 - one bad image must not end the build
             self._drop(sample.source_id, error)
-            return []
+            return
+        if first is not None:
+            yield first
+            yield from tiles
 
     def add(self, tile_data: TileData) -> None:
         if _labelled_fraction(tile_data, self.classmap) == 0:
