@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -147,6 +148,23 @@ def test_a_ztxt_bomb_among_the_images_is_skipped(experiment):
     result = invoke("build", experiment.config, "--quiet")
     assert result.exit_code == 0, result.output
     assert bad in report(experiment) and "Traceback" not in result.output
+
+
+def test_a_16_bit_image_is_found_from_its_header_before_the_build(experiment, monkeypatch):
+    from rssqa.data import io
+
+    bad = experiment.test[0]
+    path = experiment.images / f"{bad}.png"
+    Image.fromarray(np.full((64, 64), 4000, np.uint16)).save(path)
+    decoded = []
+    real_decode = io._decode_rgb
+    monkeypatch.setattr(io, "_decode_rgb", lambda img, p, what: decoded.append(Path(p).stem)
+                        or real_decode(img, p, what))
+    result = invoke("build", experiment.config, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert f"{bad}.png: image has 1 band(s) in Pillow mode 'I;16', not 8-bit RGB" in result.output
+    assert f"[test] {bad}: not 8-bit RGB" in report(experiment)
+    assert bad not in decoded  # refused by the check, never read by the build loop
 
 
 def test_a_member_failing_on_one_image_skips_only_that_image(experiment, monkeypatch):

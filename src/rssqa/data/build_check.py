@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
-from rssqa.data.io import image_size, read_mask
+from rssqa.data.io import read_mask, rgb_image_size
 from rssqa.data.tiling import tile_grid
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
@@ -78,7 +78,7 @@ class BuildCheck:
     def _labelled_tiles(self, sample: Sample, stride: int) -> int:
         if sample.mask_path is None:
             raise InputError(sample.image_path, "has no label mask", "give every image of the build a mask")
-        height, width = image_size(sample.image_path)
+        height, width = rgb_image_size(sample.image_path)
         mask = read_mask(sample.mask_path, self.classmap, expected_shape=(height, width))
         if sample.window is not None:
             x, y, width, height = sample.window

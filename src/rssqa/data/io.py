@@ -71,12 +71,17 @@ def _band_count(img: Image.Image) -> int:
     return max(len(img.getbands()), samples_per_pixel)
 
 
-def _decode_rgb(img: Image.Image, path: Path, what: str) -> np.ndarray:
+def _check_rgb(img: Image.Image, path: Path, what: str) -> None:
+    """From the header alone: refuse what does not convert to 8-bit RGB without a guess."""
     bands = _band_count(img)
     convertible = img.mode in _EIGHT_BIT_MODES or (img.format == "JPEG" and img.mode in _JPEG_COLOUR_MODES)
     if not convertible or bands > len(img.getbands()):
         raise InputError(path, f"{what} has {bands} band(s) in Pillow mode {img.mode!r}, "
                          "not 8-bit RGB", _CONVERT_HINT)
+
+
+def _decode_rgb(img: Image.Image, path: Path, what: str) -> np.ndarray:
+    _check_rgb(img, path, what)
     img.load()  # decode now, inside _open, so a truncated file is reported as unreadable
     return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
 
@@ -123,6 +128,18 @@ def image_size(path: str | Path) -> tuple[int, int]:
 
         return raster_size(path)
     with _open(path) as img:
+        width, height = img.size
+    return height, width
+
+
+def rgb_image_size(path: str | Path) -> tuple[int, int]:
+    """:func:`image_size`, once the header says the file reads as 8-bit RGB (no pixel decoded):
+    what a build checks of every image before anything trains."""
+    path = Path(path)
+    if _raster_settings_for(path) is not None:
+        return image_size(path)
+    with _open(path) as img:
+        _check_rgb(img, path, "image")
         width, height = img.size
     return height, width
 
