@@ -17,8 +17,8 @@ import yaml
 from PIL import Image
 
 from rssqa.config import load_config
-from rssqa.pipeline import assessment_split, load_source, split_rule
 from rssqa.data.assignment import sqed_samples
+from rssqa.pipeline import assessment_split, load_source, split_rule
 from tests.conftest import make_labelled_folder, tiny_config_dict
 from tests.pipeline.test_bad_inputs import invoke, keepsake, one_line_error, ztxt_bomb
 from tests.pipeline.test_byo_members import true_classes
