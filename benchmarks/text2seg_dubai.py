@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +28,19 @@ import torch
 from rssqa.config import load_config
 from rssqa.data.assignment import sqed_samples
 from rssqa.data.tiling import SkipLog
-from rssqa.metrics.segmentation import confusion_matrix, iou_per_class, segmentation_scores
-from rssqa.pipeline import Layout, assessment_split, build_encoder, load_source, load_tiles, split_rule
+from rssqa.metrics.segmentation import (
+    confusion_matrix,
+    iou_per_class,
+    segmentation_scores,
+)
+from rssqa.pipeline import (
+    Layout,
+    assessment_split,
+    build_encoder,
+    load_source,
+    load_tiles,
+    split_rule,
+)
 from rssqa.segzoo.train import load_trained
 from rssqa.text2seg import Text2SegMember
 
@@ -84,7 +96,8 @@ def routes_command(split: str, every: int, routes: list[str], proposals: str) ->
         results[route] = evaluate_route(member, images, masks, classmap)
         print(route, json.dumps(results[route]), flush=True)
     out = RESULTS / f"text2seg_dubai_routes_{split}_{proposals}.json"
-    out.write_text(json.dumps(results, indent=2))
+    earlier = json.loads(out.read_text()) if out.exists() else {}
+    out.write_text(json.dumps({**earlier, **results}, indent=2))  # other routes' results kept
     print(f"wrote {out}")
 
 
@@ -117,6 +130,45 @@ def build_command() -> None:
     print(f"nine-member SQED built in {time.perf_counter() - start:.0f} s")
 
 
+def zero_shot_rows(benchmark_config: str, member: str = "text2seg") -> list[dict]:
+    """Per assessor, from the benchmark's cached predictions (no refitting): SROCC of its
+    predictions of the zero-shot member's per-tile OA, how often it picks the member, how often
+    that pick is wrong (another method is more accurate on the tile) and the OA lost there."""
+    from rssqa.benchmark.config import BenchmarkConfig
+    from rssqa.benchmark.runner import load_benchmark_data, run_all
+    from rssqa.metrics.correlation import srocc
+
+    config = replace(BenchmarkConfig.from_yaml(benchmark_config), verbose=False)
+    data = load_benchmark_data(config)
+    truth = data.test.targets
+    column = list(data.test.methods).index(member)
+    rows = []
+    for result in run_all(config, data):
+        picks = result.picks("test").argmax(axis=2)  # S x N
+        chosen = picks == column
+        wrong = chosen & (truth[:, column] < truth.max(axis=1))[None]
+        lost = np.where(wrong, truth.max(axis=1)[None] - truth[:, column][None], 0.0)
+        rows.append({"assessor": result.spec.label, "seeds": len(result.seeds),
+                     "srocc_zero_shot": float(np.mean([srocc(t[:, column], truth[:, column])
+                                                        for t in result.test])),
+                     "picked": float(chosen.sum(axis=1).mean()), "wrong": float(wrong.sum(axis=1).mean()),
+                     "oa_lost_per_test_tile": float(lost.sum(axis=1).mean() / len(truth)),
+                     "tiles": len(truth), "best_on": int((truth.argmax(axis=1) == column).sum())})
+    return rows
+
+
+def summary_command() -> None:
+    rows = zero_shot_rows("configs/benchmark_text2seg.yaml")
+    out = RESULTS / "text2seg_dubai_zero_shot_member.json"
+    out.write_text(json.dumps(rows, indent=2))
+    print("| assessor | SROCC on text2seg | picks text2seg (tiles) | wrong picks | OA lost / test tile |")
+    print("|---|---:|---:|---:|---:|")
+    for row in rows:
+        print(f"| {row['assessor']} | {row['srocc_zero_shot']:.3f} | {row['picked']:.1f} | "
+              f"{row['wrong']:.1f} | {row['oa_lost_per_test_tile']:.4f} |")
+    print(f"text2seg is the most accurate method on {rows[0]['best_on']} of {rows[0]['tiles']} test tiles; wrote {out}")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -133,6 +185,4 @@ if __name__ == "__main__":
     elif args.command == "build":
         build_command()
     else:
-        from text2seg_summary import summary_command  # noqa: E402  (beside this script)
-
-        summary_command(CONFIG)
+        summary_command()

@@ -36,12 +36,14 @@ def write_tiny_sam(path):
 
     torch.manual_seed(0)
     config = SamConfig(
-        vision_config=dict(hidden_size=16, output_channels=8, num_hidden_layers=1,
-                           num_attention_heads=2, image_size=64, patch_size=16, mlp_dim=32,
-                           global_attn_indexes=[0], window_size=2, num_pos_feats=4),
-        prompt_encoder_config=dict(hidden_size=8, image_size=64, patch_size=16, mask_input_channels=4),
-        mask_decoder_config=dict(hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
-                                 mlp_dim=16, iou_head_hidden_dim=8))
+        vision_config={"hidden_size": 16, "output_channels": 8, "num_hidden_layers": 1,
+                       "num_attention_heads": 2, "image_size": 64, "patch_size": 16,
+                       "mlp_dim": 32, "global_attn_indexes": [0], "window_size": 2,
+                       "num_pos_feats": 4},
+        prompt_encoder_config={"hidden_size": 8, "image_size": 64, "patch_size": 16,
+                               "mask_input_channels": 4},
+        mask_decoder_config={"hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
+                             "mlp_dim": 16, "iou_head_hidden_dim": 8})
     SamModel(config).save_pretrained(path)
     image_processor = SamImageProcessor(size={"longest_edge": 64}, pad_size={"height": 64, "width": 64})
     SamProcessor(image_processor=image_processor).save_pretrained(path)
@@ -49,8 +51,14 @@ def write_tiny_sam(path):
 
 
 def write_tiny_grounding_dino(path):
-    from transformers import (BertConfig, GroundingDinoConfig, GroundingDinoForObjectDetection,
-                              GroundingDinoImageProcessor, GroundingDinoProcessor, SwinConfig)
+    from transformers import (
+        BertConfig,
+        GroundingDinoConfig,
+        GroundingDinoForObjectDetection,
+        GroundingDinoImageProcessor,
+        GroundingDinoProcessor,
+        SwinConfig,
+    )
 
     torch.manual_seed(0)
     tokenizer = _minilm_tokenizer()
@@ -75,12 +83,12 @@ def write_tiny_hf_clip(path):
     torch.manual_seed(0)
     tokenizer = _minilm_tokenizer()
     config = CLIPConfig(
-        text_config=dict(vocab_size=tokenizer.vocab_size, hidden_size=16, intermediate_size=32,
-                         num_hidden_layers=1, num_attention_heads=2, max_position_embeddings=64,
-                         bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id,
-                         pad_token_id=tokenizer.pad_token_id),
-        vision_config=dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                           num_attention_heads=2, image_size=32, patch_size=8),
+        text_config={"vocab_size": tokenizer.vocab_size, "hidden_size": 16,
+                     "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+                     "max_position_embeddings": 64, "bos_token_id": tokenizer.cls_token_id,
+                     "eos_token_id": tokenizer.sep_token_id, "pad_token_id": tokenizer.pad_token_id},
+        vision_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
+                       "num_attention_heads": 2, "image_size": 32, "patch_size": 8},
         projection_dim=8)
     CLIPModel(config).save_pretrained(path)
     tokenizer.save_pretrained(path)

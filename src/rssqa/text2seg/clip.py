@@ -23,8 +23,13 @@ import torch
 import torch.nn.functional as F
 
 from rssqa.errors import InputError
-from rssqa.text2seg.loading import (OPEN_CLIP_CONFIG, folder_digest, load_pretrained, load_processor,
-                                    model_folder)
+from rssqa.text2seg.loading import (
+    OPEN_CLIP_CONFIG,
+    folder_digest,
+    load_pretrained,
+    load_processor,
+    model_folder,
+)
 
 _BATCH = 64
 
@@ -87,7 +92,7 @@ class HfClipScorer:
         hidden = self.model.vision_model(pixel_values=pixels, interpolate_pos_encoding=size != self.size
                                          ).last_hidden_state[0, 1:]
         tokens = self.model.visual_projection(self.model.vision_model.post_layernorm(hidden))
-        side = int(round(tokens.shape[0] ** 0.5))
+        side = round(tokens.shape[0] ** 0.5)
         return F.normalize(tokens, dim=-1).T.reshape(-1, side, side)
 
 

@@ -7,7 +7,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rssqa.text2seg.loading import folder_digest, load_pretrained, load_processor, model_folder
+from rssqa.text2seg.loading import (
+    folder_digest,
+    load_pretrained,
+    load_processor,
+    model_folder,
+)
 
 
 class GroundingDino:

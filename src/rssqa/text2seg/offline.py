@@ -19,7 +19,12 @@ import numpy as np
 from rssqa.text2seg.clip import load_clip
 from rssqa.text2seg.regions import propose_regions, region_masks
 from rssqa.text2seg.scores import classify_crops, mask_crops, paint_masks, region_means
-from rssqa.text2seg.surgery import class_probabilities, normalised_maps, sample_points, surgery_maps
+from rssqa.text2seg.surgery import (
+    class_probabilities,
+    normalised_maps,
+    sample_points,
+    surgery_maps,
+)
 
 
 class _SuperpixelRoute:

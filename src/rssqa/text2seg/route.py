@@ -33,7 +33,11 @@ class Route(Protocol):
 def route_classes() -> dict[str, type]:
     """Route name -> class; imported here so that a route's heavy imports wait for its use."""
     from rssqa.text2seg.grounded_sam import GroundedSamRoute
-    from rssqa.text2seg.offline import OfflineRoute, SuperpixelClipRoute, SuperpixelSurgeryRoute
+    from rssqa.text2seg.offline import (
+        OfflineRoute,
+        SuperpixelClipRoute,
+        SuperpixelSurgeryRoute,
+    )
     from rssqa.text2seg.sam_clip import SamClipRoute
     from rssqa.text2seg.surgery_sam import SurgerySamRoute
     from rssqa.text2seg.vanilla_sam import VanillaSamRoute

@@ -48,7 +48,7 @@ def sample_points(maps: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]
 
     Returns K x 2count x 2 (x, y) pixel coordinates and K x 2count labels (1 foreground, 0
     background). Ties break by pixel order, so the points are deterministic."""
-    num_classes, height, width = maps.shape
+    num_classes, _, width = maps.shape
     flat = maps.reshape(num_classes, -1)
     order = np.argsort(-flat, axis=1, kind="stable")
     chosen = np.concatenate([order[:, :count], order[:, ::-1][:, :count]], axis=1)

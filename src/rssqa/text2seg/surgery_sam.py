@@ -12,7 +12,12 @@ import numpy as np
 from rssqa.text2seg.clip import load_clip
 from rssqa.text2seg.sam import Sam
 from rssqa.text2seg.scores import paint_masks
-from rssqa.text2seg.surgery import class_probabilities, normalised_maps, sample_points, surgery_maps
+from rssqa.text2seg.surgery import (
+    class_probabilities,
+    normalised_maps,
+    sample_points,
+    surgery_maps,
+)
 
 
 class SurgerySamRoute:
