@@ -180,7 +180,7 @@ def test_a_member_failing_on_one_image_skips_only_that_image(experiment, monkeyp
     monkeypatch.setattr(PredictionsMember, "segment", fragile)
     result = invoke("build", experiment.config, "--quiet")
     assert result.exit_code == 0, result.output
-    assert f"[train] {bad}: failed while segmenting" in report(experiment)
+    assert f"[train] {bad}: unexpected error" in report(experiment)
     assert "RuntimeError: the member fell over" in report(experiment)
     manifest = built(experiment)
     assert [entry["source_id"] for entry in manifest["skipped"]] == [bad]

@@ -29,7 +29,7 @@ _KINDS = [("anti-aliased", "anti-aliased mask edges"),
           ("but its image is", "mask of another size than its image"),
           ("cannot be read", "unreadable file"), ("does not exist", "missing file"),
           ("is a folder", "folder instead of a file"), ("band(s)", "not 8-bit RGB"),
-          ("no labelled", "no labelled tile"), ("Error: ", "failed while segmenting")]
+          ("no labelled", "no labelled tile"), ("Error: ", "unexpected error")]
 
 
 def report_path(store_dir: Path) -> Path:
