@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -81,3 +82,14 @@ def test_a_valid_mask_still_encodes():
     assert CLASSMAPS[0].encode(colour).tolist() == [[1, 0, 0], [0, 0, 0]]
     assert CLASSMAPS[3].encode(np.array([[0, 255]], np.uint8)).tolist() == [[0, 1]]
     assert CLASSMAPS[4].encode(np.array([[127.5, 128.0]], np.float32)).tolist() == [[0, 1]]
+
+
+def test_a_float16_band_is_checked_without_an_overflow_warning():
+    """Found by fuzzing: comparing a float16 band with 65535 cast it to float16 (inf)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert CLASSMAPS[2].encode(np.array([[1, 2]], np.float16)).tolist() == [[1, 2]]
+        with pytest.raises(InputError, match=r"60000 \(1 px\)"):
+            CLASSMAPS[2].encode(np.array([[60000.0]], np.float16))

@@ -180,7 +180,8 @@ def match_values(band: np.ndarray | None, values: dict[int, int],
         return Mismatch("mask is in colour, so it holds no class ids",
                         "declare the class colours, or give a single-band (grey or index) mask")
     whole = band.dtype.kind in "ui" or np.array_equal(band, np.round(band))
-    if not whole or band.min() < 0 or band.max() > _MAX_INDEX_VALUE:
+    # float() so that a float16 band is not compared with 65535 cast to float16 (inf, a warning)
+    if not whole or float(band.min()) < 0 or float(band.max()) > _MAX_INDEX_VALUE:
         return Mismatch(f"mask values run from {band.min()} to {band.max()}, not 8- or 16-bit "
                         "class ids", "save the labels as 8- or 16-bit integers")
     table = np.full(_MAX_INDEX_VALUE + 1, -1, dtype=np.int16)
