@@ -85,7 +85,7 @@ def evaluate_route(member: Text2SegMember, images: np.ndarray, masks: np.ndarray
             "tiles": len(images)}
 
 
-def routes_command(split: str, every: int, routes: list[str], proposals: str) -> None:
+def routes_command(split: str, every: int, routes: list[str], proposals: str, tag: str) -> None:
     config = load_config(CONFIG)
     ids, images, masks, classmap = split_tiles(config, split, every)
     print(f"{len(ids)} tiles of the {split} split, torch threads {torch.get_num_threads()}")
@@ -95,7 +95,7 @@ def routes_command(split: str, every: int, routes: list[str], proposals: str) ->
         member = Text2SegMember(classmap=classmap, **kwargs)
         results[route] = evaluate_route(member, images, masks, classmap)
         print(route, json.dumps(results[route]), flush=True)
-    out = RESULTS / f"text2seg_dubai_routes_{split}_{proposals}.json"
+    out = RESULTS / f"text2seg_dubai_routes_{split}_{proposals}{tag}.json"
     earlier = json.loads(out.read_text()) if out.exists() else {}
     out.write_text(json.dumps({**earlier, **results}, indent=2))  # other routes' results kept
     print(f"wrote {out}")
@@ -177,11 +177,12 @@ if __name__ == "__main__":
     routes.add_argument("--every", type=int, default=1, help="keep every n-th tile")
     routes.add_argument("--routes", nargs="+", default=list(OFFLINE_ROUTES))
     routes.add_argument("--proposals", default="slic", choices=["slic", "felzenszwalb"])
+    routes.add_argument("--tag", default="", help="suffix of the results file (e.g. _2threads)")
     commands.add_parser("build")
     commands.add_parser("summary")
     args = parser.parse_args()
     if args.command == "routes":
-        routes_command(args.split, args.every, args.routes, args.proposals)
+        routes_command(args.split, args.every, args.routes, args.proposals, args.tag)
     elif args.command == "build":
         build_command()
     else:

@@ -73,6 +73,7 @@ def _load_builtin_kinds() -> None:
     # Each module registers its member class with @MEMBER_KINDS.register on import.
     import rssqa.segzoo.predictions  # noqa: F401
     import rssqa.segzoo.torch_member  # noqa: F401
+    import rssqa.text2seg.member  # noqa: F401
 
 
 # Members that rssqa does not train, by the ``name`` a pool entry gives them; every other name in

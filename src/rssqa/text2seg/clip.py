@@ -47,7 +47,7 @@ def resize_pixels(images: Sequence[np.ndarray], size: int, mean, std) -> torch.T
     The whole image is resized (no centre crop): a crop's edges are part of what it shows."""
     batch = []
     for image in images:
-        x = torch.as_tensor(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float().div_(255.0)
+        x = torch.from_numpy(np.array(image, np.uint8)).permute(2, 0, 1)[None].float().div_(255.0)
         batch.append(F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False,
                                    antialias=True))
     pixels = torch.cat(batch)

@@ -23,7 +23,7 @@ import numpy as np
 
 from rssqa.data.classmap import ClassMap
 from rssqa.errors import InputError
-from rssqa.segzoo.member import Segmentation, TileRef
+from rssqa.segzoo.member import MEMBER_KINDS, Segmentation, TileRef
 from rssqa.segzoo.train import fingerprint
 from rssqa.text2seg.route import create_route
 
@@ -35,6 +35,7 @@ _FLOOR = 1e-4
 _UNCLAIMED = 0.01
 
 
+@MEMBER_KINDS.register("text2seg")
 class Text2SegMember:
     """A Text2Seg route behind the ``PoolMember`` interface (``rssqa.segzoo.member``)."""
 
