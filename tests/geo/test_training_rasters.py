@@ -41,3 +41,14 @@ def test_the_pool_folder_keeps_the_raster_settings(tiny_config, one_thread):
     config.raster = RASTER  # what the experiment's `raster:` section holds
     train_pool(config, verbose=False)
     assert RasterSettings.load(Layout(config.output_dir).pool) == RasterSettings.from_dict(RASTER)
+
+
+def test_whole_masks_lose_nodata_pixels_only_inside_raster_reading(tmp_path):
+    from rssqa.data.io import ignore_nodata, raster_reading
+
+    sample = _labelled_scene(tmp_path)
+    mask = np.ones((64, 96), np.uint8)
+    assert ignore_nodata(sample.image_path, mask, 255) is mask  # no raster settings: as it is
+    with raster_reading(RasterSettings.from_dict(RASTER)):
+        ignored = ignore_nodata(sample.image_path, mask, 255)
+    assert (ignored[:40, :60] == 255).all() and (ignored[40:] == 1).all() and (ignored[:, 60:] == 1).all()

@@ -120,6 +120,18 @@ def read_image(path: str | Path) -> np.ndarray:
         return _decode_rgb(img, path, "image")
 
 
+def ignore_nodata(image_path: str | Path, mask: np.ndarray, ignore_index: int) -> np.ndarray:
+    """``mask`` (the whole label mask of ``image_path``) with the image's nodata pixels set to
+    ``ignore_index`` when it is a TIFF read inside :func:`raster_reading`; unchanged otherwise."""
+    image_path = Path(image_path)
+    settings = _raster_settings_for(image_path)
+    if settings is None:
+        return mask
+    from rssqa.geo.reader import nodata_to_ignore
+
+    return nodata_to_ignore(image_path, settings, mask, 0, 0, ignore_index)
+
+
 def image_size(path: str | Path) -> tuple[int, int]:
     """``(height, width)`` from the file header, without decoding pixels."""
     path = Path(path)

@@ -78,22 +78,19 @@ def batch_starts(grid: TileGrid, batch_size: int) -> range:
 
 
 def assess_tiles(scene: RasterScene, grid: TileGrid, recommender: Recommender, store: BatchStore,
-                 key: str, advance: Callable[[int], None]) -> int:
-    """Assess every batch the store lacks; ``advance(n)`` after each batch of n tiles. Returns
-    how many batches were found already done."""
-    resumed = 0
+                 key: str, advance: Callable[[int], None]) -> None:
+    """Assess every batch the store lacks (the others were saved by an earlier, interrupted
+    run); ``advance(n)`` after each batch of n tiles."""
     for first in batch_starts(grid, recommender.batch_size):
         count = min(recommender.batch_size, len(grid) - first)
-        if store.has(first):
-            resumed += 1
-        else:
+        if not store.has(first):
             store.save(_assess_batch(scene, grid, recommender, key, range(first, first + count)))
         advance(count)
-    return resumed
 
 
 def _assess_batch(scene: RasterScene, grid: TileGrid, recommender: Recommender, key: str,
                   numbers: range) -> TileBatch:
+    """The tiles ``numbers`` that hold data, encoded, segmented by every method and assessed."""
     kept, pixels = [], []
     for number, tile in _tiles_with_data(scene, grid, numbers):
         kept.append(number)

@@ -24,6 +24,7 @@ from rssqa.config import TrainConfig  # noqa: F401  (defined with the other conf
 from rssqa.errors import CheckpointError
 from rssqa.progress import progress_bar
 from rssqa.segzoo.base import FeatureTap, SegMethod, get_method, to_model_input
+from rssqa.segzoo.distributed import data_parallel, shard, to_device
 from rssqa.segzoo.member import Segmentation, TileRef
 from rssqa.utils import seed_everything
 
@@ -189,12 +190,14 @@ def _train_epoch(model: nn.Module, optimizer, scheduler, images: np.ndarray, mas
     # resumed run continues exactly as an uninterrupted one would.
     rng = np.random.default_rng([config.seed, epoch])
     torch.manual_seed(config.seed * 1000 + epoch)
+    model = data_parallel(model)  # under torchrun: DDP on this rank's device (segzoo.distributed)
     model.train()
     losses = []
     for batch in _batches(rng.permutation(len(images)), config.batch_size):
+        batch = shard(batch)  # this rank's share under torchrun; the whole batch otherwise
         x = to_model_input(images[batch])
         y = torch.as_tensor(masks[batch]).long()
-        x, y = _augment(x, y, rng)
+        x, y = to_device(*_augment(x, y, rng))
         loss = _loss(model(x), y, config.aux_weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
