@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rssqa.errors import InputError
-from rssqa.typed_config import load_yaml_config
+from rssqa.typed_config import below, load_yaml_config, not_positive, refuse
 
 
 TARGETS = ("oa", "miou", "f1")  # the labels rssqa.data.sqed.SQEDStore records per tile and method
@@ -30,6 +30,10 @@ class TrainConfig:
     pretrained: bool = True
     seed: int = 0
     threads: int | None = None
+
+    def __post_init__(self) -> None:
+        refuse(below(self, 1, "epochs", "batch_size", "threads") + not_positive(self, "lr")
+               + below(self, 0, "weight_decay", "aux_weight"), "fix pool.train in the config")
 
 
 @dataclass
@@ -57,6 +61,9 @@ class SQEDConfig:
     batch_size: int = 16
     # Below tile_size: overlapping tiles from the train split's images, for assessors to fit on.
     train_stride: int | None = None
+
+    def __post_init__(self) -> None:
+        refuse(below(self, 1, "batch_size", "train_stride", "test_per_group"), "fix sqed in the config")
 
 
 @dataclass
@@ -91,6 +98,11 @@ class ExperimentConfig:
         if self.target not in TARGETS:
             raise InputError(None, f"target {self.target!r} is not an accuracy the SQED records",
                              f"use one of {', '.join(TARGETS)}")
+        shared = sorted(set(self.pool.groups) & set(self.sqed.groups))
+        if shared:
+            raise InputError(None, f"group(s) {', '.join(shared)} are in both pool.groups and "
+                             "sqed.groups", "the pool must never see the images it is assessed "
+                             "on: list each group once")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -149,3 +149,20 @@ def _join(where: str, name: str) -> str:
 
 def _at(where: str) -> str:
     return f"{where}: " if where else ""
+
+
+def below(obj: Any, minimum: float, *names: str) -> list[str]:
+    """Problems of the fields ``names`` of ``obj`` that are set (not None) and below ``minimum``."""
+    return [f"{name} must be at least {minimum}, got {getattr(obj, name)}" for name in names
+            if getattr(obj, name) is not None and getattr(obj, name) < minimum]
+
+
+def not_positive(obj: Any, *names: str) -> list[str]:
+    return [f"{name} must be positive, got {getattr(obj, name)}" for name in names
+            if getattr(obj, name) is not None and getattr(obj, name) <= 0]
+
+
+def refuse(problems: list[str], hint: str) -> None:
+    """One error listing every problem a config's ``__post_init__`` found; nothing when none."""
+    if problems:
+        raise InputError(None, "; ".join(problems), hint)

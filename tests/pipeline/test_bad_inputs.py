@@ -100,6 +100,34 @@ def test_tile_size_must_be_positive(tmp_path, size):
     assert not (tmp_path / "run" / "run_build.json").exists()
 
 
+@pytest.mark.parametrize("train,needle", [({"epochs": 0}, "epochs must be at least 1, got 0"),
+                                           ({"batch_size": 0}, "batch_size must be at least 1"),
+                                           ({"lr": -0.001}, "lr must be positive, got -0.001")])
+def test_pool_training_values_out_of_range_are_one_line_before_anything_trains(tmp_path, train,
+                                                                              needle):
+    data = tiny_config_dict(tmp_path / "data", tmp_path / "run")
+    data["pool"]["train"].update(train)
+    config = write_config(tmp_path, pool=data["pool"])
+    kept = keepsake(tmp_path / "run")
+    one_line_error(invoke("build", config, "--quiet"), 2, "bad.yaml", needle, "pool.train")
+    assert kept.read_text() == "keep me" and not (tmp_path / "run" / "pool").exists()
+
+
+def test_a_group_in_both_the_pool_and_the_sqed_is_refused(tmp_path):
+    data = tiny_config_dict(tmp_path / "data", tmp_path / "run")
+    config = write_config(tmp_path, sqed={**data["sqed"], "groups": ["g2", "g3"]})
+    kept = keepsake(tmp_path / "run")
+    one_line_error(invoke("build", config, "--quiet"), 2, "g2", "both pool.groups and sqed.groups")
+    assert kept.read_text() == "keep me" and not (tmp_path / "run" / "pool").exists()
+
+
+def test_an_images_dir_that_is_a_file_is_named_as_such(tmp_path):
+    data = tiny_config_dict(tmp_path / "data", tmp_path / "run")
+    (tmp_path / "scene.png").write_bytes(b"not a folder")
+    config = write_config(tmp_path, data={**data["data"], "images_dir": str(tmp_path / "scene.png")})
+    one_line_error(invoke("build", config, "--quiet"), 2, "scene.png", "image is a file, not a folder")
+
+
 def test_tile_size_is_checked_by_load_config(tmp_path):
     from rssqa.config import load_config
 

@@ -11,8 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from rssqa.assess.losses import LOSS_KINDS
-from rssqa.errors import InputError
-from rssqa.typed_config import from_dict
+from rssqa.typed_config import below, from_dict, not_positive, refuse
 
 BRANCHES = ("both", "semantic", "segmentation")
 FUSIONS = ("gate", "concat")
@@ -79,30 +78,21 @@ class RSSQAConfig:
     calibrate: bool = False
 
     def __post_init__(self) -> None:
-        problems = []
-        for name, choices in (("branches", BRANCHES), ("fusion", FUSIONS), ("loss", LOSS_KINDS)):
-            if getattr(self, name) not in choices:
-                value = getattr(self, name)
-                problems.append(f"{name}={value!r} is not one of {', '.join(choices)}")
-        for name in ("hidden", "heads", "depth", "epochs", "batch_size", "lr_step"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("adapters", "calibrate"):
-            if not isinstance(getattr(self, name), bool):
-                problems.append(f"{name} must be true or false, got {getattr(self, name)!r}")
-        if self.hidden % self.heads:
+        problems = [f"{name}={getattr(self, name)!r} is not one of {', '.join(choices)}"
+                    for name, choices in (("branches", BRANCHES), ("fusion", FUSIONS),
+                                          ("loss", LOSS_KINDS))
+                    if getattr(self, name) not in choices]
+        problems += [f"{name} must be true or false, got {getattr(self, name)!r}"
+                     for name in ("adapters", "calibrate") if not isinstance(getattr(self, name), bool)]
+        problems += below(self, 1, "hidden", "heads", "depth", "epochs", "batch_size", "lr_step")
+        problems += not_positive(self, "lr", "kl_tau", "lr_gamma", "mlp_ratio", "warmup_start_factor")
+        problems += below(self, 0, "weight_decay", "kl_weight", "warmup_epochs")
+        if not problems and self.hidden % self.heads:
             problems.append(f"hidden={self.hidden} is not divisible by heads={self.heads}")
         if not 0 <= self.dropout < 1:
             problems.append(f"dropout must be in [0, 1), got {self.dropout}")
-        for name in ("lr", "kl_tau", "lr_gamma", "mlp_ratio", "warmup_start_factor"):
-            if getattr(self, name) <= 0:
-                problems.append(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("weight_decay", "kl_weight", "warmup_epochs"):
-            if getattr(self, name) < 0:
-                problems.append(f"{name} must not be negative, got {getattr(self, name)}")
-        if problems:
-            raise InputError(None, "invalid RS-SQA config: " + "; ".join(problems),
-                             "fix these values in the assessor config")
+        refuse(["invalid RS-SQA config: " + "; ".join(problems)] if problems else [],
+               "fix these values in the assessor config")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

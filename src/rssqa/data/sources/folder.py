@@ -17,7 +17,8 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 
 def _files_by_stem(directory: Path, suffixes: Sequence[str], role: str) -> dict[str, Path]:
     if not directory.is_dir():
-        raise InputError(directory, f"{role} folder does not exist", "check the path in your config")
+        problem = "is a file, not a folder" if directory.exists() else "folder does not exist"
+        raise InputError(directory, f"{role} {problem}", "check the path in your config")
     wanted = {s.lower() for s in suffixes}
     found: dict[str, Path] = {}
     for path in sorted(directory.iterdir()):
