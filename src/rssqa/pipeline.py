@@ -192,11 +192,12 @@ def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
     sqed_part = sqed_samples(samples, split_rule(config))
     split_of = assessment_split(config, sqed_part)
     check = check_build_inputs(config, samples, classmap, split_of, verbose)
+    encoder = build_encoder(config)  # a bad encoder setting fails here, not after the pool trains
     pool = train_pool(config, verbose=verbose)
     write_assignment(config.output_dir / "splits.json", samples, split_rule(config), split_of)
     with raster_reading(raster_settings(config)):
         return build_sqed(Layout(config.output_dir).sqed, sqed_part, split_of,
-                          pool, build_encoder(config), classmap, config.tile_size,
+                          pool, encoder, classmap, config.tile_size,
                           build_info={**split_rule(config).build_info(), "encoder": json.loads(
                               json.dumps(config.encoder.kwargs, default=str))},
                           batch_size=config.sqed.batch_size, verbose=verbose,

@@ -128,6 +128,13 @@ def test_an_images_dir_that_is_a_file_is_named_as_such(tmp_path):
     one_line_error(invoke("build", config, "--quiet"), 2, "scene.png", "image is a file, not a folder")
 
 
+def test_an_encoder_input_size_of_zero_is_one_line_before_the_pool_trains(tmp_path, tiny_dataset):
+    config = write_config(tmp_path, data={**tiny_config_dict(tiny_dataset, tmp_path)["data"]}, encoder={"name": "efficientnet-lite0",
+                                             "kwargs": {"input_size": 0, "pretrained": False}})
+    one_line_error(invoke("build", config, "--quiet"), 2, "encoder input_size", "got 0")
+    assert not (tmp_path / "run" / "pool").exists()
+
+
 def test_tile_size_is_checked_by_load_config(tmp_path):
     from rssqa.config import load_config
 

@@ -13,6 +13,7 @@ import timm
 import torch
 
 from rssqa.encoders.base import EncoderOutput, SemanticEncoder
+from rssqa.errors import InputError
 from rssqa.segzoo.base import to_model_input
 from rssqa.segzoo.pretrained import load_efficientnet_lite0
 
@@ -22,6 +23,9 @@ class EfficientNetLiteEncoder(SemanticEncoder):
 
     def __init__(self, input_size: int = 256, pretrained: bool = True):
         super().__init__()
+        if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 32:
+            raise InputError(None, f"encoder input_size must be a whole number of pixels of at "
+                             f"least 32, got {input_size!r}", "use e.g. input_size: 256")
         self.backbone = timm.create_model("tf_efficientnet_lite0", features_only=True,
                                           out_indices=(4,), pretrained=False)
         if pretrained:
