@@ -83,3 +83,20 @@ def test_training_reads_and_labels_skip_nodata(tmp_path):
     mask = np.ones((40, 40), np.uint8)
     ignored = nodata_to_ignore(path, settings, mask, 40, 20, 255)
     assert (ignored[:20, :20] == 255).all() and (ignored[20:, :] == 1).all()
+
+
+def test_a_damaged_scene_is_an_input_error_naming_the_window(tmp_path):
+    import rasterio
+
+    path = write_scene(tmp_path / "s.tif", nodata_box=None)
+    with rasterio.open(path) as source:
+        profile = {**source.profile, "tiled": True, "blockxsize": 64, "blockysize": 64,
+                   "compress": "deflate"}
+        data = source.read()
+    with rasterio.open(tmp_path / "damaged.tif", "w", **profile) as target:
+        target.write(data)
+    raw = (tmp_path / "damaged.tif").read_bytes()
+    (tmp_path / "damaged.tif").write_bytes(raw[:len(raw) // 2])  # later blocks cut off
+    with RasterScene(tmp_path / "damaged.tif", RasterSettings.from_dict(RASTER)) as scene:
+        with pytest.raises(InputError, match="damaged.tif: cannot be read at rows 100..150"):
+            scene.read(Window(0, 100, 200, 50))

@@ -35,7 +35,11 @@ class RasterScene:
         except RasterioIOError as error:
             raise InputError(self.path, f"cannot be read as a raster ({error})",
                              "re-export it as GeoTIFF, PNG or JPEG") from error
-        self.bands = settings.band_indexes(self.dataset.count, self.path)
+        try:
+            self.bands = settings.band_indexes(self.dataset.count, self.path)
+        except InputError:
+            self.dataset.close()
+            raise
         self._stretch_values: tuple[np.ndarray | None, np.ndarray | None] | None = None
 
     def __enter__(self) -> RasterScene:
@@ -88,8 +92,12 @@ class RasterScene:
         raw = np.zeros((len(self.bands), h, w), self.dataset.dtypes[self.bands[0] - 1])
         valid = np.zeros((h, w), bool)
         if right > left and bottom > top:
-            data = self.dataset.read(self.bands, window=Window(left, top, right - left, bottom - top),
-                                     masked=True)
+            inner = Window(left, top, right - left, bottom - top)
+            try:
+                data = self.dataset.read(self.bands, window=inner, masked=True)
+            except RasterioIOError as error:  # a damaged block, a truncated file
+                raise InputError(self.path, f"cannot be read at rows {top}..{bottom}, columns "
+                                 f"{left}..{right} ({error})", "re-export or repair the file") from error
             inside = (slice(top - y0, bottom - y0), slice(left - x0, right - x0))
             raw[(slice(None), *inside)] = np.ma.getdata(data)
             valid[inside] = self._valid(data)

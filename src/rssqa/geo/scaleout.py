@@ -37,6 +37,8 @@ def run_scene_task(job: SceneJob, ref: ExperimentRef, overwrite: bool = False,
                                   experiment.intervals, progress=progress, overwrite=overwrite)
     except InputError as error:
         return SceneOutcome(job, error=str(error))
+    except Exception as error:  # noqa: BLE001 - one bad scene must not end the others
+        return SceneOutcome(job, error=f"{job.path}: {type(error).__name__}: {error}")
     return SceneOutcome(job, summary)
 
 
