@@ -136,6 +136,7 @@ def zero_shot_rows(benchmark_config: str, member: str = "text2seg") -> list[dict
     that pick is wrong (another method is more accurate on the tile) and the OA lost there."""
     from rssqa.benchmark.config import BenchmarkConfig
     from rssqa.benchmark.runner import load_benchmark_data, run_all
+    from rssqa.metrics.bootstrap import bootstrap_ci
     from rssqa.metrics.correlation import srocc
 
     config = replace(BenchmarkConfig.from_yaml(benchmark_config), verbose=False)
@@ -148,9 +149,11 @@ def zero_shot_rows(benchmark_config: str, member: str = "text2seg") -> list[dict
         chosen = picks == column
         wrong = chosen & (truth[:, column] < truth.max(axis=1))[None]
         lost = np.where(wrong, truth.max(axis=1)[None] - truth[:, column][None], 0.0)
+        interval = bootstrap_ci(srocc, result.test[0][:, column], truth[:, column], n_boot=500)
         rows.append({"assessor": result.spec.label, "seeds": len(result.seeds),
                      "srocc_zero_shot": float(np.mean([srocc(t[:, column], truth[:, column])
                                                         for t in result.test])),
+                     "srocc_interval_seed0": [interval.low, interval.high],
                      "picked": float(chosen.sum(axis=1).mean()), "wrong": float(wrong.sum(axis=1).mean()),
                      "oa_lost_per_test_tile": float(lost.sum(axis=1).mean() / len(truth)),
                      "tiles": len(truth), "best_on": int((truth.argmax(axis=1) == column).sum())})
@@ -161,10 +164,11 @@ def summary_command() -> None:
     rows = zero_shot_rows("configs/benchmark_text2seg.yaml")
     out = RESULTS / "text2seg_dubai_zero_shot_member.json"
     out.write_text(json.dumps(rows, indent=2))
-    print("| assessor | SROCC on text2seg | picks text2seg (tiles) | wrong picks | OA lost / test tile |")
-    print("|---|---:|---:|---:|---:|")
+    print("| assessor | SROCC on text2seg [95 % CI] | picks text2seg (tiles) | wrong picks | OA lost / test tile |")
+    print("|---|---|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['assessor']} | {row['srocc_zero_shot']:.3f} | {row['picked']:.1f} | "
+        low, high = row["srocc_interval_seed0"]
+        print(f"| {row['assessor']} | {row['srocc_zero_shot']:.3f} [{low:.3f}, {high:.3f}] | {row['picked']:.1f} | "
               f"{row['wrong']:.1f} | {row['oa_lost_per_test_tile']:.4f} |")
     print(f"text2seg is the most accurate method on {rows[0]['best_on']} of {rows[0]['tiles']} test tiles; wrote {out}")
 
