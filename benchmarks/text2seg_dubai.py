@@ -160,6 +160,43 @@ def zero_shot_rows(benchmark_config: str, member: str = "text2seg") -> list[dict
     return rows
 
 
+def default_nine_against_eight(label: str = "Safe (listwise) – rssqa default") -> dict:
+    """Paired bootstrap (500 resamples of the test tiles) of the default recommender's P@1 and
+    OA of picks on nine methods minus eight: the eight-method store's picks and truth are
+    padded with the zero-shot member as a never-picked, never-best column."""
+    from rssqa.benchmark.config import BenchmarkConfig
+    from rssqa.benchmark.runner import load_benchmark_data, run_all
+    from rssqa.metrics.bootstrap import paired_bootstrap_test
+
+    picks, truths = {}, {}
+    for name, store, output in (("nine", None, None), ("eight", "runs/dubai_paper8/sqed",
+                                                        "runs/text2seg_dubai8_selection")):
+        config = BenchmarkConfig.from_yaml("configs/benchmark_text2seg.yaml")
+        if store is not None:
+            config = replace(config, store=Path(store), output=Path(output))
+        config = replace(config, verbose=False)
+        data = load_benchmark_data(config)
+        result = next(r for r in run_all(config, data) if r.spec.label == label)
+        picks[name], truths[name] = result.picks("test")[0].argmax(axis=1), data.test.targets[:, :8]
+        assert list(data.test.methods[:8]) == [m.name for m in load_config(CONFIG).pool.methods[:8]]
+    assert np.array_equal(truths["nine"], truths["eight"]), "the two stores' tiles differ"
+    truth = truths["eight"]
+
+    def p_at_1(chosen, t):
+        return float(np.mean(chosen == t.argmax(axis=1)))
+
+    def oa_of_picks(chosen, t):
+        return float(np.mean(t[np.arange(len(t)), chosen]))
+
+    out = {}
+    for measure, statistic in (("P@1", p_at_1), ("OA of picks", oa_of_picks)):
+        test = paired_bootstrap_test(statistic, picks["nine"], picks["eight"], truth, n_boot=500)
+        out[measure] = {"nine_minus_eight": test.diff, "low": test.low, "high": test.high,
+                        "p": test.p_value}
+    out["tiles_with_another_pick"] = int(np.sum(picks["nine"] != picks["eight"]))
+    return out
+
+
 def summary_command() -> None:
     rows = zero_shot_rows("configs/benchmark_text2seg.yaml")
     out = RESULTS / "text2seg_dubai_zero_shot_member.json"
@@ -171,6 +208,9 @@ def summary_command() -> None:
         print(f"| {row['assessor']} | {row['srocc_zero_shot']:.3f} [{low:.3f}, {high:.3f}] | {row['picked']:.1f} | "
               f"{row['wrong']:.1f} | {row['oa_lost_per_test_tile']:.4f} |")
     print(f"text2seg is the most accurate method on {rows[0]['best_on']} of {rows[0]['tiles']} test tiles; wrote {out}")
+    comparison = default_nine_against_eight()
+    (RESULTS / "text2seg_dubai_nine_vs_eight.json").write_text(json.dumps(comparison, indent=2))
+    print("default recommender, nine methods minus eight:", json.dumps(comparison))
 
 
 if __name__ == "__main__":
