@@ -77,6 +77,29 @@ def test_background_threshold_claims_unsure_pixels(tiny_models, images):
     assert np.all(out.masks == CLASSMAP.names.index("land"))
 
 
+def test_everything_prompts_sam_with_a_grid_of_points_per_side(tiny_models, images, monkeypatch):
+    from rssqa.text2seg.sam import Sam
+
+    sam = Sam(tiny_models["sam"])
+    seen = []
+    original = sam.model.forward
+
+    def counting_forward(*args, **kwargs):
+        if kwargs.get("input_points") is not None:
+            seen.append(kwargs["input_points"].shape[1])  # point prompts in this batch
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sam.model, "forward", counting_forward)
+    sam.everything(images[0], points_per_side=3, pred_iou_thresh=0.0, stability_score_thresh=0.0)
+    assert sum(seen) == 9
+
+
+def test_route_names_match_the_routes():
+    from rssqa.text2seg.route import ROUTE_NAMES, route_classes
+
+    assert list(ROUTE_NAMES) == list(route_classes())
+
+
 def test_fingerprint_follows_settings(tiny_models):
     base = make_member("offline", tiny_models)
     other = make_member("offline", tiny_models, background_threshold=0.5)

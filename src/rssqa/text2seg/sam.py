@@ -59,15 +59,17 @@ class Sam:
 
     def everything(self, image: np.ndarray, points_per_side: int = 16, pred_iou_thresh: float = 0.88,
                    stability_score_thresh: float = 0.92) -> tuple[np.ndarray, np.ndarray]:
-        """SAM's automatic masks (transformers' mask-generation pipeline): M x H x W bool and
-        their predicted IoUs, largest mask first."""
+        """SAM's automatic masks (transformers' mask-generation pipeline) from a grid of
+        ``points_per_side`` x ``points_per_side`` point prompts: M x H x W bool and their
+        predicted IoUs, largest mask first."""
         from PIL import Image
         from transformers import pipeline
 
         if self._generator is None:
             self._generator = pipeline("mask-generation", model=self.model,
                                        image_processor=self.processor.image_processor, device="cpu")
-        result = self._generator(Image.fromarray(image), points_per_crop=points_per_side**2,
+        # transformers' points_per_crop is the grid's points per side (SAM's 32 x 32 default)
+        result = self._generator(Image.fromarray(image), points_per_crop=points_per_side,
                                  points_per_batch=64, pred_iou_thresh=pred_iou_thresh,
                                  stability_score_thresh=stability_score_thresh)
         if not result["masks"]:
