@@ -25,7 +25,7 @@ def test_missing_folder_is_named(tmp_path, tiny_models):
 def test_route_without_its_model_says_which_kwarg(tiny_models):
     with pytest.raises(InputError, match="local SAM model folder.*sam: <folder>"):
         member(clip=str(tiny_models["clip"]))
-    with pytest.raises(InputError, match="pretrain-clip"):
+    with pytest.raises(InputError, match="local CLIP model folder.*clip: <folder>.*pretrain-clip"):
         member(route="offline")
 
 

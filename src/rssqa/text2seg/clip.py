@@ -34,12 +34,16 @@ from rssqa.text2seg.loading import (
 _BATCH = 64
 
 
-def load_clip(directory: str | Path | None, role: str = "CLIP"):
+def load_clip(directory: str | Path | None):
     """The CLIP scorer of a local folder: open_clip layout if it has ``open_clip_config.json``,
     otherwise a Hugging Face ``CLIPModel`` folder."""
-    if directory is not None and (Path(directory).expanduser() / OPEN_CLIP_CONFIG).is_file():
+    if directory is None:
+        raise InputError(None, "this Text2Seg route needs a local CLIP model folder",
+                         "pass clip: <folder>, a Hugging Face CLIPModel folder or an open_clip one "
+                         "such as the CLIP-RS model `rssqa pretrain-clip` writes to <run>/clip_rs/model")
+    if (Path(directory).expanduser() / OPEN_CLIP_CONFIG).is_file():
         return OpenClipScorer(Path(directory).expanduser().resolve())
-    return HfClipScorer(model_folder(directory, role, ("clip",)))
+    return HfClipScorer(model_folder(directory, "CLIP", ("clip",)))
 
 
 def resize_pixels(images: Sequence[np.ndarray], size: int, mean, std) -> torch.Tensor:

@@ -36,7 +36,7 @@ class _SuperpixelRoute:
                  n_segments: int = 64, compactness: float = 10.0, scale: float = 100.0,
                  dense_size: int = 128):
         self.prompts = list(prompts)
-        self.clip = load_clip(clip, "CLIP (e.g. the CLIP-RS model of `rssqa pretrain-clip`)")
+        self.clip = load_clip(clip)
         self.proposal_options = {"method": proposals, "n_segments": n_segments,
                                  "compactness": compactness, "scale": scale}
         self.dense_size = dense_size
