@@ -9,7 +9,7 @@ index). Model folders: ``sam``, ``grounding_dino``, ``clip`` (see
 ``rssqa.text2seg.route`` for which route needs which); ``options`` holds route settings.
 
 What the assessor sees. The per-pixel class-score map before the argmax (C x H x W, one plane per
-class of the class map; the background class's plane is the constant threshold) is this member's
+class of the class map; the background class's plane is at least the threshold) is this member's
 classifier input: its mean over the tile is the pooled pre-classifier feature (C numbers, RS-SQA's
 segmentation branch), and the map normalised to sum to 1 over the classes is the member's
 probabilities (its confidence signals).
