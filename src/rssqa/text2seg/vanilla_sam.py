@@ -5,28 +5,16 @@ SAM alone contributes: the layout of the masks, not which class each is."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from rssqa.text2seg.clip import load_clip
-from rssqa.text2seg.sam import Sam
+from rssqa.text2seg.sam_clip import SamClipRoute
 from rssqa.text2seg.scores import classify_crops, paint_masks
 
 
-class VanillaSamRoute:
-    name = "sam"
+class VanillaSamRoute(SamClipRoute):
+    """The same models and settings as "sam-clip"; only the labelling of the masks differs."""
 
-    def __init__(self, prompts: Sequence[str], sam=None, clip=None, points_per_side: int = 16,
-                 pred_iou_thresh: float = 0.88, stability_score_thresh: float = 0.92):
-        self.prompts = list(prompts)
-        self.sam, self.clip = Sam(sam), load_clip(clip)
-        self.generator_options = {"points_per_side": points_per_side,
-                                  "pred_iou_thresh": pred_iou_thresh,
-                                  "stability_score_thresh": stability_score_thresh}
-        self.prompt_embeddings = self.clip.text_embeddings(self.prompts)
-        self.identity = {"route": self.name, **self.sam.identity, **self.clip.identity,
-                         **self.generator_options}
+    name = "sam"
 
     def class_scores(self, image: np.ndarray) -> np.ndarray:
         masks, _ = self.sam.everything(image, **self.generator_options)
