@@ -113,3 +113,10 @@ def test_pixels_no_mask_covers_go_to_the_background(tiny_models, images):
     member.route.class_scores = lambda image: np.zeros((len(PROMPTS), *image.shape[:2]), np.float32)
     out = member.segment(images)
     assert np.all(out.masks == CLASSMAP.names.index("land"))
+
+
+def test_vanilla_sam_gives_every_mask_the_image_level_class(tiny_models, images):
+    member = make_member("sam", tiny_models)
+    planes = member.route.class_scores(images[0])
+    claimed = [k for k in range(len(PROMPTS)) if planes[k].max() > 0]
+    assert len(claimed) == 1  # SAM found masks, and all of them took one class
