@@ -123,7 +123,8 @@ def train_pool(config: ExperimentConfig, verbose: bool = True) -> list[PoolMembe
              for entry in config.pool.methods]
     if len(set(names)) != len(names) or None in names:
         raise InputError(None, f"pool.methods names its members {names}: each needs a distinct "
-                         "name", "give every predictions / torch entry its own kwargs.label")
+                         "name", "give every member rssqa does not train (predictions, torch, "
+                         "text2seg) its own kwargs.label")
     trained = [e for e in config.pool.methods if not is_external(e.name)]
     for entry in trained:  # an unknown name fails before any data is cut or any method trains
         get_method(entry.name)

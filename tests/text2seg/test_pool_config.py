@@ -31,3 +31,21 @@ def test_pipeline_builds_a_store_with_a_text2seg_member(tmp_path, tiny_models):
     reloaded = load_pool(Layout(experiment.output_dir).pool)[0]
     tiles = np.asarray(store.array("images")[:2])
     np.testing.assert_array_equal(reloaded.segment(tiles).masks, np.asarray(store.predictions("zero_shot")[:2]))
+
+
+def test_model_folders_are_recorded_as_absolute_paths(tmp_path, tiny_models, monkeypatch):
+    """A pool folder is reloaded from anywhere (rssqa recommend, rssqa serve): relative model
+    folders in the config are recorded resolved."""
+    import json
+    import shutil
+
+    from rssqa.data.classmap import DUBAI_CLASSES
+    from rssqa.segzoo.members import MEMBER_FILE, save_member
+
+    shutil.copytree(tiny_models["lit"], tmp_path / "models" / "lit")
+    monkeypatch.chdir(tmp_path)
+    save_member(tmp_path / "pool" / "zero_shot", "text2seg",
+                {"label": "zero_shot", "clip": "models/lit", "prompts": PROMPTS}, DUBAI_CLASSES)
+    recorded = json.loads((tmp_path / "pool" / "zero_shot" / MEMBER_FILE).read_text())["kwargs"]
+    assert recorded["clip"] == str((tmp_path / "models" / "lit").resolve())
+    assert recorded["prompts"] == PROMPTS

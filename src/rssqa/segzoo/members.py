@@ -19,7 +19,7 @@ from rssqa.segzoo.member import MEMBER_KINDS, PoolMember
 from rssqa.utils import atomic_write_text
 
 MEMBER_FILE = "member.json"
-_PATH_KWARGS = ("dir", "weights", "program")  # made absolute when recorded
+_PATH_KWARGS = ("dir", "weights", "program", "sam", "grounding_dino", "clip")  # made absolute
 
 
 def is_external(name: str) -> bool:

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rssqa.cache import fingerprint
 from rssqa.data.classmap import ClassMap
 from rssqa.errors import InputError
 from rssqa.segzoo.member import MEMBER_KINDS, Segmentation, TileRef
-from rssqa.segzoo.train import fingerprint
 from rssqa.text2seg.route import create_route
 
 # Keeps classes without a prompt (and pixels no class claims) at a probability near zero
