@@ -76,3 +76,22 @@ def test_dubai_image_as_geotiff_keeps_its_georeferencing(geo_experiment, tmp_pat
         assert quality.transform == transform @ transform.scale(outcome.summary["tiles"]["cell"])
     summary = json.loads((tmp_path / "out" / "dubai_summary.json").read_text())
     assert summary["transform"] == list(transform)[:6] and summary["crs"] == CRS
+
+
+def test_recommend_command_runs_scenes_on_a_given_scheduler(geo_experiment, tmp_path):
+    from dask.distributed import Client, LocalCluster
+
+    (tmp_path / "scenes").mkdir()
+    for i in range(2):
+        write_scene(tmp_path / "scenes" / f"s{i}.tif", height=60, width=70, seed=i)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      memory_limit=0) as cluster:
+        output = invoke("recommend", tmp_path / "scenes", "-c", geo_experiment, "--assessor", "prior",
+                        "--out", tmp_path / "out", "--scheduler", cluster.scheduler_address, "--quiet")
+        with Client(cluster) as client:  # the scenes ran as tasks of that cluster
+            prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
+    assert "run_scene_task" in prefixes
+    assert "s0: " in output and "s1: " in output
+    for i in range(2):
+        with rasterio.open(tmp_path / "out" / f"s{i}_segmentation.tif") as seg:
+            assert (seg.crs.to_string(), seg.transform) == (CRS, TRANSFORM)
