@@ -90,8 +90,15 @@ class ExperimentConfig:
     # The accuracy assessors predict and selectors maximise: "oa" as in the paper, or "miou" /
     # "f1" where OA sits near 1 on tiles that are mostly background and hides what matters.
     target: str = "oa"
+    # GeoTIFF sources and scenes: {bands: [3, 2, 1], scale: {percentiles: [2, 98]}, nodata: 0}
+    # (rssqa.geo.settings.RasterSettings), stored with the trained pool so scenes are read alike.
+    raster: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.raster:
+            from rssqa.geo.settings import RasterSettings
+
+            RasterSettings.from_dict(self.raster)  # refused here, not after the pool trains
         if isinstance(self.tile_size, bool) or self.tile_size <= 0:
             raise InputError(None, f"tile_size must be a positive number of pixels, got "
                              f"{self.tile_size}", "use e.g. tile_size: 256")

@@ -80,10 +80,8 @@ def split_rule(config: ExperimentConfig) -> SplitRule:
 
 def raster_settings(config: ExperimentConfig) -> RasterSettings | None:
     """The experiment's ``raster:`` section: which bands of GeoTIFF sources the models see, their
-    stretch to 8 bits and their nodata; None without one (TIFFs are then read as other images).
-    ``getattr``: ExperimentConfig gains the field separately."""
-    values = getattr(config, "raster", None)
-    return RasterSettings.from_dict(values) if values else None
+    stretch to 8 bits and their nodata; None without one (TIFFs are then read as other images)."""
+    return RasterSettings.from_dict(config.raster) if config.raster else None
 
 
 def load_tiles(samples: list[Sample], tile_size: int, classmap: ClassMap, skipped: SkipLog,
@@ -91,17 +89,9 @@ def load_tiles(samples: list[Sample], tile_size: int, classmap: ClassMap, skippe
     """All labelled tiles of ``samples`` in memory: ids, N x S x S x 3 images, N x S x S masks.
     With raster ``settings``, TIFF images are read with them and their nodata pixels are
     unlabelled (a tile left without labels is dropped)."""
-    from rssqa.geo.reader import nodata_to_ignore
-
-    by_source = {sample.source_id: sample for sample in samples}
     ids, images, masks = [], [], []
     with raster_reading(settings):
         for tile_data in iter_tile_data(samples, tile_size, classmap, on_error=skipped.add):
-            sample, tile = by_source[tile_data.tile.source_id], tile_data.tile
-            if settings is not None and sample.image_path.suffix.lower() in {".tif", ".tiff"}:
-                x, y = (sample.window or (0, 0))[:2]
-                tile_data.mask = nodata_to_ignore(sample.image_path, settings, tile_data.mask,
-                                                  x + tile.x, y + tile.y, classmap.ignore_index)
             if np.any(tile_data.mask != classmap.ignore_index):
                 ids.append(tile_data.tile.tile_id)
                 images.append(tile_data.image)

@@ -4,12 +4,14 @@ no label, and the settings are stored with the pool for the scenes read later.""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import rasterio
 
 from rssqa.config import load_config
 from rssqa.data.classmap import ClassMap
 from rssqa.data.tiling import SkipLog
 from rssqa.data.types import Sample
+from rssqa.errors import InputError
 from rssqa.geo.settings import RasterSettings
 from rssqa.pipeline import Layout, load_tiles, raster_settings, train_pool
 from tests.conftest import CLASSMAP
@@ -36,9 +38,8 @@ def test_nodata_pixels_are_unlabelled_and_all_nodata_tiles_dropped(tmp_path):
 
 
 def test_the_pool_folder_keeps_the_raster_settings(tiny_config, one_thread):
-    config = load_config(tiny_config)
-    assert raster_settings(config) is None
-    config.raster = RASTER  # what the experiment's `raster:` section holds
+    assert raster_settings(load_config(tiny_config)) is None
+    config = load_config(tiny_config, overrides={"raster": RASTER})  # the YAML's `raster:` section
     train_pool(config, verbose=False)
     assert RasterSettings.load(Layout(config.output_dir).pool) == RasterSettings.from_dict(RASTER)
 
@@ -52,3 +53,20 @@ def test_whole_masks_lose_nodata_pixels_only_inside_raster_reading(tmp_path):
     with raster_reading(RasterSettings.from_dict(RASTER)):
         ignored = ignore_nodata(sample.image_path, mask, 255)
     assert (ignored[:40, :60] == 255).all() and (ignored[40:] == 1).all() and (ignored[:, 60:] == 1).all()
+
+
+def test_a_bad_raster_section_is_refused_when_the_config_loads(tiny_config):
+    with pytest.raises(InputError, match="tiny.yaml: .*bands"):
+        load_config(tiny_config, overrides={"raster": {**RASTER, "bands": [0, 1]}})
+
+
+def test_sqed_tiles_of_a_raster_carry_no_label_on_nodata(tmp_path):
+    """The SQED builder reads tiles through iter_tile_data: OA is never measured on nodata."""
+    from rssqa.data.io import raster_reading
+    from rssqa.data.tiling import iter_tile_data
+
+    classmap = ClassMap.from_dict(CLASSMAP)
+    with raster_reading(RasterSettings.from_dict(RASTER)):
+        tiles = {t.tile.tile_id: t.mask for t in iter_tile_data([_labelled_scene(tmp_path)], 32, classmap)}
+    assert (tiles["scene_x0_y0_s32"] == classmap.ignore_index).all()
+    assert (tiles["scene_x64_y32_s32"] == 1).all()

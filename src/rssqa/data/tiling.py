@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rssqa.data.classmap import ClassMap
-from rssqa.data.io import image_size, read_image, read_mask
+from rssqa.data.io import ignore_nodata, image_size, read_image, read_mask
 from rssqa.data.types import Sample, Tile, TileData
 from rssqa.errors import InputError
 
@@ -79,6 +79,7 @@ def _read_sample(sample: Sample, classmap: ClassMap | None) -> tuple[np.ndarray,
     mask = None
     if sample.mask_path is not None and classmap is not None:
         mask = read_mask(sample.mask_path, classmap, expected_shape=image.shape[:2])
+        mask = ignore_nodata(sample.image_path, mask, classmap.ignore_index)
     if sample.window is None:
         return image, mask
     x, y, width, height = sample.window
