@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -69,10 +70,34 @@ def tiny_config(tiny_dataset, tmp_path) -> Path:
     return path
 
 
+@contextmanager
+def torch_threads(count: int = 1):
+    """Tiny networks run faster on one thread than fighting over a busy machine's cores."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 @pytest.fixture
 def one_thread():
-    """Tiny networks train faster on one thread than fighting over a busy machine's cores."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+    with torch_threads(1):
+        yield
+
+
+def trained_tiny_experiment(root: Path) -> Path:
+    """`rssqa build` + `rssqa train --assessors prior` on tiny labelled data under ``root``; the
+    experiment config's path."""
+    from typer.testing import CliRunner
+
+    from rssqa.cli import app
+
+    path = root / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny_config_dict(make_labelled_folder(root / "data"), root / "run")))
+    with torch_threads(1):
+        for args in (["build", path, "--quiet"], ["train", path, "--assessors", "prior", "--quiet"]):
+            result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+    return path

@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-import yaml
 from rasterio.transform import from_origin
 from typer.testing import CliRunner
 
 from rssqa.cli import app
-from tests.conftest import CLASSES, make_labelled_folder, tiny_config_dict
+from tests.conftest import CLASSES, trained_tiny_experiment
 
 CRS = "EPSG:32640"  # UTM 40N, where Dubai lies
 TRANSFORM = from_origin(552000.0, 2795000.0, 0.5, 0.5)
@@ -49,22 +48,11 @@ def invoke(*args, code: int = 0) -> str:
 def geo_experiment(tmp_path_factory) -> Path:
     """`rssqa build` + `rssqa train --assessors prior` on the tiny data; the pool folder gets
     the raster settings the scenes are read with, the assessor a conformal calibration."""
-    import torch
-
     from rssqa.assess.conformal import SplitConformal, save_conformal
     from rssqa.geo.settings import RasterSettings
 
     root = tmp_path_factory.mktemp("geo_experiment")
-    config = tiny_config_dict(make_labelled_folder(root / "data"), root / "run")
-    path = root / "tiny.yaml"
-    path.write_text(yaml.safe_dump(config))
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        invoke("build", path, "--quiet")
-        invoke("train", path, "--assessors", "prior", "--quiet")
-    finally:
-        torch.set_num_threads(previous)
+    path = trained_tiny_experiment(root)
     RasterSettings.from_dict(RASTER).save(root / "run" / "pool")
     rng = np.random.default_rng(0)
     pred = rng.uniform(0.3, 0.9, (40, 2))

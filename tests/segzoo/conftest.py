@@ -2,12 +2,11 @@
 OpenMP thread mostly waits for its peer at every layer (runs were 10-50x slower with two)."""
 
 import pytest
-import torch
+
+from tests.conftest import torch_threads
 
 
 @pytest.fixture(autouse=True)
 def single_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield

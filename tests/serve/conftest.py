@@ -7,36 +7,15 @@ import io
 
 import numpy as np
 import pytest
-import yaml
 from PIL import Image
-from typer.testing import CliRunner
 
-from rssqa.cli import app
-from tests.conftest import make_labelled_folder, tiny_config_dict
-
-
-def _invoke(*args) -> None:
-    result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+from tests.conftest import trained_tiny_experiment
 
 
 @pytest.fixture(scope="session")
 def served_config(tmp_path_factory):
     """`rssqa build` + `rssqa train --assessors prior` on the tiny data, once per session."""
-    import torch
-
-    root = tmp_path_factory.mktemp("serve_experiment")
-    data = make_labelled_folder(root / "data")
-    path = root / "tiny.yaml"
-    path.write_text(yaml.safe_dump(tiny_config_dict(data, root / "run")))
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        _invoke("build", path, "--quiet")
-        _invoke("train", path, "--assessors", "prior", "--quiet")
-    finally:
-        torch.set_num_threads(previous)
-    return path
+    return trained_tiny_experiment(tmp_path_factory.mktemp("serve_experiment"))
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from rssqa.data.classmap import ClassMap
+from tests.conftest import torch_threads
 
 CLASSMAP = ClassMap(names=["building", "land", "road", "water"],
                     colours=["#FF0000", "#00FF00", "#888888", "#0000FF"])
@@ -17,10 +18,8 @@ PROMPTS = {"building": "buildings", "road": "a road", "water": "water"}
 
 @pytest.fixture(autouse=True)
 def single_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield
 
 
 def _minilm_tokenizer():
