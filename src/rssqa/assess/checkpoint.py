@@ -49,3 +49,12 @@ def read_manifest(directory: str | Path, kind: str | None = None) -> dict[str, A
         raise CheckpointError(path, f"holds a {manifest['kind']!r} assessor, not {kind!r}",
                               "load it with rssqa.assess.load_assessor, which picks the class")
     return manifest
+
+
+def restore_configured(cls: type, directory: str | Path, kind: str) -> tuple[Any, dict[str, Any]]:
+    """For assessors saved as ``{"config", "methods", ...}``: a new ``cls(config)`` with its
+    ``methods`` set from the manifest in ``directory``, and that manifest (for the rest)."""
+    manifest = read_manifest(directory, kind)
+    assessor = cls(manifest["config"])
+    assessor.methods = list(manifest["methods"])
+    return assessor, manifest

@@ -28,7 +28,8 @@ from safetensors.numpy import save_file as save_arrays
 
 from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.baselines.agreement import agreement_signal
-from rssqa.assess.checkpoint import read_manifest, write_manifest
+from rssqa.assess.boosting import lightgbm_params
+from rssqa.assess.checkpoint import restore_configured, write_manifest
 from rssqa.assess.checks import require_same_methods, require_signals, require_targets
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.scaling import PrincipalComponents
@@ -50,11 +51,8 @@ class BlackBoxConfig:
     threads: int = 1
 
     def lightgbm_params(self) -> dict:
-        return {"objective": "regression", "learning_rate": self.learning_rate,
-                "num_leaves": self.leaves, "min_data_in_leaf": self.min_leaf,
-                "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
-                "lambda_l2": 1.0, "seed": self.seed, "deterministic": True,
-                "num_threads": self.threads, "verbose": -1}
+        return lightgbm_params("regression", learning_rate=self.learning_rate, leaves=self.leaves,
+                               min_leaf=self.min_leaf, seed=self.seed, threads=self.threads)
 
 
 def output_table(inputs: AssessmentInputs) -> np.ndarray:
@@ -122,9 +120,7 @@ class BlackBoxAssessor(Assessor):
     @classmethod
     def load(cls, directory: str | Path) -> BlackBoxAssessor:
         directory = Path(directory)
-        manifest = read_manifest(directory, KIND)
-        assessor = cls(manifest["config"])
-        assessor.methods = list(manifest["methods"])
+        assessor, _ = restore_configured(cls, directory, KIND)
         state = load_arrays(directory / "semantic.safetensors")
         assessor.semantic = PrincipalComponents.from_state(state, "")
         assessor.booster = lightgbm.Booster(model_file=str(directory / "model.txt"))

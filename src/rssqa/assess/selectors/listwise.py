@@ -30,7 +30,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from rssqa.assess.base import AssessmentInputs, Assessor
-from rssqa.assess.checkpoint import read_manifest, write_manifest
+from rssqa.assess.checkpoint import restore_configured, write_manifest
 from rssqa.assess.checks import require_methods, require_same_methods, require_targets
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.selectors.features import SelectorFeatures
@@ -131,9 +131,7 @@ class ListwiseSelector(Assessor):
     @classmethod
     def load(cls, directory: str | Path) -> ListwiseSelector:
         directory = Path(directory)
-        manifest = read_manifest(directory, KIND)
-        selector = cls(manifest["config"])
-        selector.methods = list(manifest["methods"])
+        selector, manifest = restore_configured(cls, directory, KIND)
         selector.features = SelectorFeatures.load(directory, selector.methods)
         for k in range(selector.config.members):
             network = _network(int(manifest["features"]), selector.config)

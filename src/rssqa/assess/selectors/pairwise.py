@@ -20,7 +20,8 @@ import lightgbm
 import numpy as np
 
 from rssqa.assess.base import AssessmentInputs, Assessor
-from rssqa.assess.checkpoint import read_manifest, write_manifest
+from rssqa.assess.boosting import lightgbm_params
+from rssqa.assess.checkpoint import restore_configured, write_manifest
 from rssqa.assess.checks import require_methods, require_same_methods, require_targets
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.selectors.features import SelectorFeatures
@@ -39,11 +40,8 @@ class PairwiseConfig:
     seg_components: int = 4
 
     def lightgbm_params(self) -> dict:
-        return {"objective": "binary", "learning_rate": self.learning_rate,
-                "num_leaves": self.leaves, "min_data_in_leaf": self.min_leaf,
-                "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
-                "lambda_l2": 1.0, "seed": self.seed, "deterministic": True, "num_threads": 1,
-                "verbose": -1}
+        return lightgbm_params("binary", learning_rate=self.learning_rate, leaves=self.leaves,
+                               min_leaf=self.min_leaf, seed=self.seed)
 
 
 @register_assessor(KIND)
@@ -115,9 +113,7 @@ class PairwiseSelector(Assessor):
     @classmethod
     def load(cls, directory: str | Path) -> PairwiseSelector:
         directory = Path(directory)
-        manifest = read_manifest(directory, KIND)
-        selector = cls(manifest["config"])
-        selector.methods = list(manifest["methods"])
+        selector, manifest = restore_configured(cls, directory, KIND)
         selector.features = SelectorFeatures.load(directory, selector.methods)
         for pair, judge in manifest["judges"].items():
             a, b = (int(i) for i in pair.split("-"))
