@@ -88,8 +88,13 @@ class Registry(Generic[T]):
 
     def _ensure_loaded(self) -> None:
         if self._load_builtins is not None:
+            # Cleared first: the modules it imports register into this registry meanwhile.
             load, self._load_builtins = self._load_builtins, None
-            load()
+            try:
+                load()
+            except BaseException:
+                self._load_builtins = load  # a failed import is retried, not half-remembered
+                raise
 
     def _known_nearest_first(self, name: str) -> list[str]:
         near = difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.6)
