@@ -57,3 +57,18 @@ def test_every_registry_knows_its_built_ins_without_prior_imports():
     assert {"efficientnet-lite0", "clip-rs"} <= set(ENCODERS.names())
     assert {"dubai", "folder", "loveda", "potsdam"} <= set(SOURCES.names())
     assert {"predictions", "torch"} <= set(MEMBER_KINDS.names())
+
+
+def test_a_failed_import_of_the_built_ins_is_retried_on_the_next_lookup():
+    attempts = []
+
+    def load_builtins():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ImportError("a plug-in module is broken")
+        things.add("late", Scaler)
+
+    things = Registry("thing", load_builtins)
+    with pytest.raises(ImportError):
+        things.names()
+    assert things.names() == ["late"] and len(attempts) == 2
