@@ -49,7 +49,7 @@ def test_outputs_keep_crs_and_transform_and_open_as_cogs(experiment, tmp_path):
     assert summary["tiles"]["without_data"] >= 1  # the cell at the nodata corner
     assert sum(summary["tiles_recommending"].values()) == summary["tiles"]["assessed"]
     assert json.loads((out / "scene_summary.json").read_text()) == summary
-    assert not (out / PARTS_DIR / "scene").exists()  # work files removed once written
+    assert not (out / PARTS_DIR).exists()  # work files removed once written, their folder too
 
 
 def test_an_interrupted_scene_resumes_from_its_saved_batches(experiment, tmp_path, monkeypatch):

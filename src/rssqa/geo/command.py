@@ -41,7 +41,7 @@ def recommend_scene_files(paths: list[Path], config: Path, assessor: str | None,
             summary = outcome.summary
             console.print(f"{outcome.job.key}: {summary['tiles']['assessed']} tiles, recommended "
                           f"{summary['recommended']}; best-of predicted accuracy "
-                          f"{summary['best_of_predicted_accuracy']}", highlight=False, soft_wrap=True)
+                          f"{summary['best_of_predicted_accuracy']:.3f}", highlight=False, soft_wrap=True)
     if all(outcome.error for outcome in outcomes):
         raise InputError(None, f"none of the {len(paths)} scene(s) could be processed",
                          "see the reasons above")

@@ -8,6 +8,7 @@ interrupted run finds the batches already saved and carries on from the first mi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -71,6 +72,8 @@ class BatchStore:
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the shared parts folder goes with the last scene's
+            self.folder.parent.rmdir()
 
 
 def batch_starts(grid: TileGrid, batch_size: int) -> range:
