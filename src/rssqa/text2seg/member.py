@@ -37,7 +37,11 @@ _UNCLAIMED = 0.01
 
 @MEMBER_KINDS.register("text2seg")
 class Text2SegMember:
-    """A Text2Seg route behind the ``PoolMember`` interface (``rssqa.segzoo.member``)."""
+    """Zero-shot segmentation from class prompts (Text2Seg routes; no training).
+
+    A pool member like any other (``rssqa.segzoo.member.PoolMember``): ``route`` names one of
+    ``rssqa.text2seg.route``'s routes, ``prompts`` maps class names to text, model folders are
+    local (``sam``, ``grounding_dino``, ``clip``)."""
 
     kind = "text2seg"
 
