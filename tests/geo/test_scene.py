@@ -78,3 +78,11 @@ def test_an_interrupted_scene_resumes_from_its_saved_batches(experiment, tmp_pat
     calls.clear()
     _run(experiment, scene, tmp_path / "out")  # finished: nothing is redone
     assert calls == []
+
+
+def test_a_damaged_summary_means_the_scene_is_done_again(experiment, tmp_path):
+    scene = write_scene(tmp_path / "scene.tif")
+    first = _run(experiment, scene, tmp_path / "out")
+    (tmp_path / "out" / "scene_summary.json").write_text('{"fingerprint": "cut off')
+    assert _run(experiment, scene, tmp_path / "out") == first
+    assert json.loads((tmp_path / "out" / "scene_summary.json").read_text()) == first

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rssqa.cache import fingerprint, read_record
 from rssqa.geo.grid import TileGrid
 from rssqa.geo.outputs import TileMaps, write_mosaic_and_collect, write_tile_maps
 from rssqa.geo.reader import RasterScene
@@ -23,7 +24,6 @@ from rssqa.geo.settings import RasterSettings
 from rssqa.geo.tiles import BatchStore, assess_tiles
 from rssqa.progress import progress_bar
 from rssqa.recommend import Recommender
-from rssqa.cache import fingerprint
 from rssqa.serve.intervals import Intervals
 from rssqa.utils import atomic_write_text
 
@@ -89,10 +89,9 @@ def run_fingerprint(job: SceneJob, scene: RasterScene, grid: TileGrid,
 
 
 def _finished_summary(job: SceneJob, key: str) -> dict | None:
-    path = job.summary_path()
-    if not path.is_file():
+    summary = read_record(job.summary_path())  # None when absent or damaged: the scene is redone
+    if summary is None:
         return None
-    summary = json.loads(path.read_text())
     complete = all(Path(job.out_dir / name).is_file() for name in summary.get("files", {}).values())
     return summary if summary.get("fingerprint") == key and complete else None
 
