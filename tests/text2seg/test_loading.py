@@ -62,7 +62,7 @@ def test_unknown_route_option_and_class_are_refused(tiny_models):
     lit = str(tiny_models["lit"])
     with pytest.raises(InputError, match="unknown Text2Seg route 'sam2'.*grounded-sam"):
         member(route="sam2", clip=lit)
-    with pytest.raises(InputError, match=r"unknown options \['points_per_side'\].*n_segments"):
+    with pytest.raises(InputError, match=r"unknown setting\(s\) points_per_side.*n_segments"):
         Text2SegMember(classmap=CLASSMAP, prompts=PROMPTS, route="offline", clip=lit,
                        options={"points_per_side": 8})
     with pytest.raises(InputError, match=r"classes \['Building'\].*building, land"):

@@ -94,10 +94,12 @@ def test_everything_prompts_sam_with_a_grid_of_points_per_side(tiny_models, imag
     assert sum(seen) == 9
 
 
-def test_route_names_match_the_routes():
-    from rssqa.text2seg.route import ROUTE_NAMES, route_classes
+def test_every_route_is_registered_under_its_own_name():
+    from rssqa.text2seg.route import ROUTES
 
-    assert list(ROUTE_NAMES) == list(route_classes())
+    assert ROUTES.names() == sorted(["grounded-sam", "surgery-sam", "sam-clip", "sam",
+                                     "superpixel-clip", "superpixel-surgery", "offline"])
+    assert all(ROUTES.get(name).name == name for name in ROUTES.names())
 
 
 def test_fingerprint_follows_settings(tiny_models):

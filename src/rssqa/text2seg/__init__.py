@@ -9,6 +9,6 @@ the project's CLIP-RS model). The member: ``rssqa.text2seg.member.Text2SegMember
 """
 
 from rssqa.text2seg.member import Text2SegMember
-from rssqa.text2seg.route import ROUTE_NAMES, create_route
+from rssqa.text2seg.route import ROUTES, create_route
 
-__all__ = ["ROUTE_NAMES", "Text2SegMember", "create_route"]
+__all__ = ["ROUTES", "Text2SegMember", "create_route"]

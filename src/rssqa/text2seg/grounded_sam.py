@@ -8,10 +8,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from rssqa.text2seg.grounding import GroundingDino
+from rssqa.text2seg.route import register_route
 from rssqa.text2seg.sam import Sam
 from rssqa.text2seg.scores import paint_masks
 
 
+@register_route
 class GroundedSamRoute:
     name = "grounded-sam"
 

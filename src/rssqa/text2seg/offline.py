@@ -18,6 +18,7 @@ import numpy as np
 
 from rssqa.text2seg.clip import load_clip
 from rssqa.text2seg.regions import propose_regions, region_masks
+from rssqa.text2seg.route import register_route
 from rssqa.text2seg.scores import classify_crops, mask_crops, paint_masks, region_means
 from rssqa.text2seg.surgery import (
     class_probabilities,
@@ -58,6 +59,7 @@ class _SuperpixelRoute:
                                             image.shape[:2])
 
 
+@register_route
 class SuperpixelClipRoute(_SuperpixelRoute):
     name = "superpixel-clip"
 
@@ -66,6 +68,7 @@ class SuperpixelClipRoute(_SuperpixelRoute):
         return np.ascontiguousarray(self.crop_probabilities(image, labels)[labels].transpose(2, 0, 1))
 
 
+@register_route
 class SuperpixelSurgeryRoute(_SuperpixelRoute):
     name = "superpixel-surgery"
 
@@ -89,6 +92,7 @@ class SuperpixelSurgeryRoute(_SuperpixelRoute):
         return paint_masks(np.stack(masks), range(len(self.prompts)), scores, len(self.prompts))
 
 
+@register_route
 class OfflineRoute(_SuperpixelRoute):
     name = "offline"
 

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rssqa.errors import InputError
+from rssqa.registry import Registry, check_kwargs
 
 MODEL_KWARGS = ("sam", "grounding_dino", "clip")
 
@@ -30,39 +30,30 @@ class Route(Protocol):
         """K x H x W class scores of an H x W x 3 uint8 image, one plane per prompt."""
 
 
-def route_classes() -> dict[str, type]:
-    """Route name -> class; imported here so that a route's heavy imports wait for its use."""
-    from rssqa.text2seg.grounded_sam import GroundedSamRoute
-    from rssqa.text2seg.offline import (
-        OfflineRoute,
-        SuperpixelClipRoute,
-        SuperpixelSurgeryRoute,
-    )
-    from rssqa.text2seg.sam_clip import SamClipRoute
-    from rssqa.text2seg.surgery_sam import SurgerySamRoute
-    from rssqa.text2seg.vanilla_sam import VanillaSamRoute
-
-    routes = (GroundedSamRoute, SurgerySamRoute, SamClipRoute, VanillaSamRoute,
-              SuperpixelClipRoute, SuperpixelSurgeryRoute, OfflineRoute)
-    return {route.name: route for route in routes}
+def _load_builtin_routes() -> None:
+    # Each module registers its routes on import; they load (with their heavy imports) only when
+    # a route is first named.
+    import rssqa.text2seg.grounded_sam  # noqa: F401
+    import rssqa.text2seg.offline  # noqa: F401
+    import rssqa.text2seg.sam_clip  # noqa: F401
+    import rssqa.text2seg.surgery_sam  # noqa: F401
+    import rssqa.text2seg.vanilla_sam  # noqa: F401
 
 
-ROUTE_NAMES = ("grounded-sam", "surgery-sam", "sam-clip", "sam", "superpixel-clip",
-               "superpixel-surgery", "offline")
+ROUTES: Registry[type] = Registry("Text2Seg route", _load_builtin_routes)
+
+
+def register_route(cls: type) -> type:
+    """Class decorator: registers a route under its ``name``."""
+    return ROUTES.add(cls.name, cls)
 
 
 def create_route(name: str, prompts: Sequence[str], models: dict, options: dict) -> Route:
     """The route ``name`` over ``prompts``, given the model folders it needs (``models``) and its
-    options; an unknown route, a missing model folder or an unknown option is an InputError."""
-    classes = route_classes()
-    if name not in classes:
-        raise InputError(None, f"unknown Text2Seg route {name!r}", f"use one of {', '.join(classes)}")
-    cls = classes[name]
-    parameters = inspect.signature(cls.__init__).parameters
-    accepted = [p for p in parameters if p not in ("self", "prompts", *MODEL_KWARGS)]
-    unknown = sorted(set(options) - set(accepted))
-    if unknown:
-        raise InputError(None, f"Text2Seg route {name!r}: unknown options {unknown}",
-                         f"accepted: {', '.join(accepted) or 'none'}")
+    options; an unknown route or an unknown option is an InputError (a missing model folder is
+    the route's own)."""
+    cls = ROUTES.get(name)
+    check_kwargs(cls, options, f"Text2Seg route {name!r}", supplied_by_caller=("prompts", *MODEL_KWARGS))
+    parameters = inspect.signature(cls).parameters
     needed = {key: models.get(key) for key in MODEL_KWARGS if key in parameters}
     return cls(prompts=list(prompts), **needed, **options)

@@ -9,10 +9,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from rssqa.text2seg.clip import load_clip
+from rssqa.text2seg.route import register_route
 from rssqa.text2seg.sam import Sam
 from rssqa.text2seg.scores import classify_crops, mask_crops, paint_masks
 
 
+@register_route
 class SamClipRoute:
     name = "sam-clip"
 

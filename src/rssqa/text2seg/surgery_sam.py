@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rssqa.text2seg.clip import load_clip
+from rssqa.text2seg.route import register_route
 from rssqa.text2seg.sam import Sam
 from rssqa.text2seg.scores import paint_masks
 from rssqa.text2seg.surgery import (
@@ -20,6 +21,7 @@ from rssqa.text2seg.surgery import (
 )
 
 
+@register_route
 class SurgerySamRoute:
     name = "surgery-sam"
 

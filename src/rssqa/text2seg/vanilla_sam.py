@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from rssqa.text2seg.route import register_route
 from rssqa.text2seg.sam_clip import SamClipRoute
 from rssqa.text2seg.scores import classify_crops, paint_masks
 
 
+@register_route
 class VanillaSamRoute(SamClipRoute):
     """The same models and settings as "sam-clip"; only the labelling of the masks differs."""
 
