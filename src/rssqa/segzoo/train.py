@@ -125,6 +125,9 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
     start_epoch, elapsed, history = _resume(resume_path, key, model, optimizer, scheduler)
     if start_epoch:
         print_(f"{method.name}: resuming after epoch {start_epoch}")
+    # Under torchrun: wrapped once in DDP on this rank's device (rank 0's weights, resumed or
+    # fresh, go to every rank); the bare model is what is checkpointed and saved.
+    trained = data_parallel(model)
 
     with progress_bar(verbose) as progress:
         task = progress.add_task(f"train {method.name}", total=config.epochs * steps_per_epoch,
@@ -136,8 +139,8 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
 
         for epoch in range(start_epoch, config.epochs):
             began = time.perf_counter()
-            history.append(_train_epoch(model, optimizer, scheduler, images, masks, config, epoch,
-                                        report))
+            history.append(_train_epoch(trained, optimizer, scheduler, images, masks, config,
+                                        epoch, report))
             elapsed += time.perf_counter() - began
             torch.save({"fingerprint": key, "epoch": epoch + 1, "elapsed": elapsed,
                         "history": history, "model": model.state_dict(),
@@ -190,7 +193,6 @@ def _train_epoch(model: nn.Module, optimizer, scheduler, images: np.ndarray, mas
     # resumed run continues exactly as an uninterrupted one would.
     rng = np.random.default_rng([config.seed, epoch])
     torch.manual_seed(config.seed * 1000 + epoch)
-    model = data_parallel(model)  # under torchrun: DDP on this rank's device (segzoo.distributed)
     model.train()
     losses = []
     for batch in _batches(rng.permutation(len(images)), config.batch_size):
