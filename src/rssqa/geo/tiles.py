@@ -9,7 +9,6 @@ interrupted run finds the batches already saved and carries on from the first mi
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from rssqa.cache import is_current, write_record
 from rssqa.geo.grid import TileGrid
 from rssqa.geo.reader import RasterScene, fill_invalid
 from rssqa.recommend import Recommender
 from rssqa.segzoo.member import TileRef
-from rssqa.utils import atomic_save_npz, atomic_write_text
+from rssqa.utils import atomic_save_npz
 
 STATE_FILE = "state.json"
 
@@ -51,10 +51,10 @@ class BatchStore:
     def __init__(self, folder: Path, fingerprint: str):
         self.folder = Path(folder)
         state = self.folder / STATE_FILE
-        if state.is_file() and json.loads(state.read_text()).get("fingerprint") != fingerprint:
-            shutil.rmtree(self.folder)
+        if self.folder.exists() and not is_current(state, fingerprint):
+            shutil.rmtree(self.folder)  # another run's batches, or a damaged record: start over
         self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(state, json.dumps({"fingerprint": fingerprint}))
+        write_record(state, fingerprint)
 
     def _path(self, first: int) -> Path:
         return self.folder / f"batch_{first:08d}.npz"

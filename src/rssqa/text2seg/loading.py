@@ -9,10 +9,10 @@ not fit their config raise ``InputError`` / ``CheckpointError`` naming the folde
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
+from rssqa.cache import fingerprint
 from rssqa.errors import CheckpointError, InputError
 
 HF_CONFIG = "config.json"
@@ -84,7 +84,7 @@ def folder_digest(path: Path) -> str:
     member's fingerprint records instead of hashing gigabytes of weights."""
     entries = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
                      for p in path.iterdir() if p.is_file())
-    return hashlib.sha256(json.dumps(entries).encode()).hexdigest()[:16]
+    return fingerprint(entries)
 
 
 def _model_type(config: Path) -> str:
