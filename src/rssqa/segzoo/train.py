@@ -142,11 +142,7 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
             history.append(_train_epoch(trained, optimizer, scheduler, images, masks, config,
                                         epoch, report))
             elapsed += time.perf_counter() - began
-            torch.save({"fingerprint": key, "epoch": epoch + 1, "elapsed": elapsed,
-                        "history": history, "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-                       resume_path.with_suffix(".tmp"))
-            resume_path.with_suffix(".tmp").replace(resume_path)
+            _save_resume(resume_path, key, epoch + 1, elapsed, history, model, optimizer, scheduler)
 
     model.eval()
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, out_dir / WEIGHTS_FILE)
@@ -157,6 +153,16 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
     write_record(meta_path, key, **meta)
     resume_path.unlink(missing_ok=True)
     return TrainedMethod(method, model, {"fingerprint": key, **meta})
+
+
+def _save_resume(resume_path: Path, key: str, epochs_done: int, elapsed: float,
+                 history: list[float], model: nn.Module, optimizer, scheduler) -> None:
+    """Everything :func:`_resume` needs after ``epochs_done`` epochs, replaced atomically."""
+    partial = resume_path.with_suffix(".tmp")
+    torch.save({"fingerprint": key, "epoch": epochs_done, "elapsed": elapsed, "history": history,
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict()}, partial)
+    partial.replace(resume_path)
 
 
 def _resume(resume_path: Path, key: str, model: nn.Module, optimizer, scheduler
