@@ -101,3 +101,21 @@ def trained_tiny_experiment(root: Path) -> Path:
             result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
             assert result.exit_code == 0, result.output
     return path
+
+
+def folder_checksums(*folders: Path) -> dict[Path, str]:
+    """sha256 of every file under ``folders``: compare before and after a command to show that it
+    lost or changed nothing of what was there."""
+    import hashlib
+
+    sums = {}
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                sums[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return sums
+
+
+def changed_files(before: dict[Path, str], after: dict[Path, str]) -> list[Path]:
+    """Files of ``before`` that are gone or differ in ``after``."""
+    return sorted(path for path, digest in before.items() if after.get(path) != digest)
