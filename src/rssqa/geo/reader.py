@@ -26,21 +26,27 @@ STRETCH_SAMPLE_SIDE = 1024
 class RasterScene:
     """An open raster with the experiment's band choice and stretch applied on every read."""
 
-    def __init__(self, path: str | Path, settings: RasterSettings = RasterSettings()):
+    def __init__(self, path: str | Path, settings: RasterSettings = RasterSettings(),
+                 dataset: rasterio.DatasetReader | None = None):
+        """``dataset``: the raster already open (e.g. an upload held in a rasterio MemoryFile),
+        which the scene then owns and closes; ``path`` only names it in messages."""
         self.path, self.settings = Path(path), settings
-        if not self.path.is_file():
-            raise InputError(self.path, "file does not exist", "check the path")
-        try:
-            self.dataset = rasterio.open(self.path)
-        except RasterioIOError as error:
-            raise InputError(self.path, f"cannot be read as a raster ({error})",
-                             "re-export it as GeoTIFF, PNG or JPEG") from error
+        self.dataset = self._open() if dataset is None else dataset
         try:
             self.bands = settings.band_indexes(self.dataset.count, self.path)
         except InputError:
             self.dataset.close()
             raise
         self._stretch_values: tuple[np.ndarray | None, np.ndarray | None] | None = None
+
+    def _open(self) -> rasterio.DatasetReader:
+        if not self.path.is_file():
+            raise InputError(self.path, "file does not exist", "check the path")
+        try:
+            return rasterio.open(self.path)
+        except RasterioIOError as error:
+            raise InputError(self.path, f"cannot be read as a raster ({error})",
+                             "re-export it as GeoTIFF, PNG or JPEG") from error
 
     def __enter__(self) -> RasterScene:
         return self
