@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from rssqa.errors import RssqaError
+from rssqa.errors import InputError, RssqaError
 
 
 class _OneLineErrors(TyperGroup):
@@ -178,55 +178,113 @@ def recommend(
     config: Annotated[Path, typer.Option("--config", "-c", help="the experiment that trained the pool")],
     assessor: Annotated[str | None, typer.Option(
         help="which trained assessor scores the methods (default: the config's)")] = None,
-    out: Annotated[Path, typer.Option(help="output folder (default: <experiment>/recommend)")] = None,
+    out: Annotated[str | None, typer.Option(
+        help="output folder, outside the input folder (default: <experiment>/recommend)")] = None,
     overwrite: Annotated[bool, typer.Option(
-        help="replace an earlier run's results in --out (its stale files are removed)")] = False,
+        help="replace an earlier run's results in --out; of the files rssqa wrote there, those "
+             "this run does not write again are removed (files rssqa did not write never are)")] = False,
+    recursive: Annotated[bool, typer.Option(help="also assess the images in subfolders")] = False,
+    min_pixels: Annotated[int | None, typer.Option(
+        help="smallest image assessed, in pixels (default: one tile)")] = None,
     quiet: QuietOpt = False, scheduler: SchedulerOpt = None, workers: WorkersOpt = None,
     overlap: OverlapOpt = None,
 ) -> None:
     """Score every method on each image, rank, recommend, and write the recommended segmentation.
     GeoTIFF scenes (.tif, .tiff) get georeferenced quality maps and a best-of mosaic instead."""
-    cfg = _config(config)
+    from rssqa.owned_outputs import OwnedFolder
+    from rssqa.recommend_command import check_plan, collect_inputs, output_folder, planned_outputs
 
+    cfg = _config(config)
+    folder = output_folder(out, cfg.output_dir / "recommend", target)
+    inputs = collect_inputs(target, folder, recursive)
+    if inputs.ignored_folders:
+        _warn(f"{target}: left out {len(inputs.ignored_folders)} subfolder(s) "
+              f"({', '.join(p.name for p in inputs.ignored_folders[:3])}); pass --recursive to include them")
+    owned = OwnedFolder(folder)
+    plan = planned_outputs(inputs, _scene_outputs)
+    image_paths, image_names = inputs.images()
+    claimed = check_plan(owned, plan, bool(image_paths), overwrite)
+    if image_paths:
+        from rssqa.pipeline import Layout
+
+        assessor = _trained_assessor(Layout(cfg.output_dir), assessor or cfg.assessor.name)
+    owned.claim(claimed)
+    written: list[Path] = []
+    try:
+        scenes_done, scene_files = _run_scenes(inputs, config, assessor, folder, overwrite, quiet,
+                                               scheduler, workers, overlap)
+        written += scene_files
+        images_done = _run_images(image_paths, image_names, cfg, assessor, folder, quiet,
+                                  min_pixels, written) if image_paths else 0
+    finally:
+        owned.record(written)
+        owned.release_pending()
+        owned.forget_if_empty()
+    done = scenes_done + images_done
+    if not done:
+        raise InputError(target, f"none of the {len(inputs.paths)} image(s) could be processed",
+                         "the reasons are above; nothing was written")
+    if overwrite:
+        owned.remove_stale(claimed)
+    failed = len(inputs.paths) - done
+    summary = f"recommended a method for {done} of {len(inputs.paths)} image(s)"
+    if failed:
+        _warn(f"{summary}; skipped {failed} (listed above and in recommendations.json)")
+        raise typer.Exit(1)
+    console.print(summary, highlight=False, soft_wrap=True)
+
+
+def _warn(text: str) -> None:
+    err_console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _scene_outputs(path: Path, key: str) -> list[str]:
+    from rssqa.geo.scene import SceneJob
+
+    return [p.name for p in SceneJob(Path(path), Path("."), key).output_paths()]
+
+
+def _run_scenes(inputs, config: Path, assessor, out: Path, overwrite: bool, quiet: bool,
+                scheduler, workers, overlap) -> tuple[int, list[Path]]:
+    """The GeoTIFF scenes among the inputs (rssqa.geo): how many were processed, and the files
+    written."""
+    scenes = inputs.scenes()
+    if not scenes:
+        return 0, []
+    from rssqa.geo.command import recommend_scene_files
+
+    outcomes = recommend_scene_files([p for p, _ in scenes], config, assessor, out, overwrite,
+                                     scheduler, workers, overlap, quiet, console,
+                                     keys=[key for _, key in scenes], err_console=err_console)
+    finished = [o for o in outcomes if not o.error]
+    return len(finished), [out / name for o in finished for name in o.summary["files"].values()] + \
+        [o.job.summary_path() for o in finished]
+
+
+def _run_images(paths: list[Path], names, cfg, assessor, out: Path, quiet: bool, min_pixels,
+                written: list[Path]) -> int:
+    """Recommend for the plain images; how many succeeded. ``written`` grows by the files."""
     from rssqa.assess.registry import load_assessor
     from rssqa.data.classmap import ClassMap
     from rssqa.data.sqed import SQEDStore
-    from rssqa.errors import InputError, check_writable_folder
     from rssqa.pipeline import Layout, build_encoder, load_pool
-    from rssqa.recommend import Recommender, earlier_outputs, find_images, remove_stale
+    from rssqa.recommend import Recommender
 
     layout = Layout(cfg.output_dir)
-    out = check_writable_folder(out or cfg.output_dir / "recommend")
-    earlier = earlier_outputs(out)
-    if earlier and not overwrite:
-        raise InputError(out, f"holds {len(earlier)} file(s) of an earlier `rssqa recommend`",
-                         "pass --overwrite to replace them, or choose another --out")
-    paths = find_images(target)
-    paths = _scenes_first(paths, config, assessor, out, overwrite, quiet, scheduler, workers, overlap)
-    name = _trained_assessor(layout, assessor or cfg.assessor.name)
     store = SQEDStore.open(layout.sqed)
     recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(cfg),
-                              load_assessor(layout.assessors / name),
-                              ClassMap.from_dict(store.manifest["classmap"]), cfg.tile_size)
-    table = recommender.run(paths, out, verbose=not quiet)
-    skipped = recommender.skipped
+                              load_assessor(layout.assessors / assessor),
+                              ClassMap.from_dict(store.manifest["classmap"]), cfg.tile_size,
+                              min_pixels=min_pixels)
+    table = recommender.run(paths, out, verbose=not quiet, names=names)
+    written += recommender.written
     if quiet:  # run() lists the skipped images itself when not quiet
-        for entry in skipped:
-            err_console.print(f"skipped {entry['error']}", markup=False, highlight=False, soft_wrap=True)
-    done = len(paths) - len(skipped)
-    if not done:
-        raise InputError(target, f"none of the {len(paths)} image(s) could be processed",
-                         "see the reasons above; nothing was written")
-    remove_stale(earlier, recommender.written)  # only after a run that wrote something
+        for entry in recommender.skipped:
+            _warn(f"skipped {entry['error']}")
     if not table.empty:
         _print_picks(table, recommender.decisions)
-    console.print(f"segmentations, scores.csv and recommendations.json in {out}")
-    summary = f"recommended a method for {done} of {len(paths)} image(s)"
-    if skipped:
-        err_console.print(f"{summary}; skipped {len(skipped)} (listed in recommendations.json)",
-                          markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
-    console.print(summary, highlight=False, soft_wrap=True)
+        console.print(f"segmentations, scores.csv and recommendations.json in {out}")
+    return len(paths) - len(recommender.skipped)
 
 
 def _print_picks(table, decisions: dict) -> None:
@@ -235,23 +293,6 @@ def _print_picks(table, decisions: dict) -> None:
         picks["kept default"] = [decisions[name]["kept_default"] for name in picks["image"]]
         picks["predicted gain"] = [decisions[name]["predicted_gain"] for name in picks["image"]]
     console.print(picks.to_string(index=False))
-
-
-def _scenes_first(paths: list[Path], config: Path, assessor, out: Path, overwrite: bool, quiet: bool,
-                  scheduler, workers, overlap) -> list[Path]:
-    """Process the GeoTIFF scenes among ``paths`` (rssqa.geo) and return the other images; with
-    none left, end the command (exit code 1 when a scene was skipped)."""
-    from rssqa.geo.command import is_scene, recommend_scene_files
-
-    scenes = [path for path in paths if is_scene(path)]
-    if not scenes:
-        return paths
-    outcomes = recommend_scene_files(scenes, config, assessor, out, overwrite, scheduler, workers,
-                                     overlap, quiet, console)
-    images = [path for path in paths if not is_scene(path)]
-    if not images:
-        raise typer.Exit(1 if any(outcome.error for outcome in outcomes) else 0)
-    return images
 
 
 def _trained_assessor(layout, name: str) -> str:

@@ -56,4 +56,22 @@ def check_writable_folder(folder: str | Path, what: str = "output folder") -> Pa
     if ancestor.exists() and not os.access(ancestor, os.W_OK | os.X_OK):
         raise InputError(folder, f"{what} cannot be written ({ancestor} is not writable)",
                          "choose a folder you can write to with --out")
+    _try_creating(folder, what)
     return folder
+
+
+def _try_creating(folder: Path, what: str) -> None:
+    """Create the folders that are missing and remove them again: permission bits do not tell
+    (root may write anywhere, yet not into /proc or a read-only mount)."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(folder, f"{what} cannot be created ({error.strerror or error})",
+                         "choose a folder you can write to with --out") from None
+    for created in missing:  # innermost first
+        created.rmdir()

@@ -11,6 +11,7 @@ segmentation of the whole image is written.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from rssqa.errors import InputError
 from rssqa.pool import run_pool
 from rssqa.progress import progress_bar
 from rssqa.segzoo.member import PoolMember, TileRef
-from rssqa.utils import atomic_write_text
+from rssqa.utils import atomic_write_text, atomic_write_with
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 
@@ -115,7 +116,8 @@ class Recommender:
         if height * width < self.min_pixels:
             raise InputError(None, f"{name} has {height} x {width} pixels, fewer than the "
                              f"{self.min_pixels} the assessment needs (one {self.tile_size}-px tile)",
-                             "give a larger image, or lower Recommender(min_pixels=...)")
+                             "give a larger image, or lower the limit with `rssqa recommend "
+                             "--min-pixels N` (Python: Recommender(min_pixels=N))")
         boxes, tiles = self._tiles(image)
         refs = [TileRef(name, (height, width), x, y, self.tile_size) for y, x in boxes]
         for member in self.pool:
@@ -159,113 +161,135 @@ class Recommender:
             labels[y:y + s, x:x + s] = mask
         return labels[:shape[0], :shape[1]]
 
-    def run(self, paths: list[Path], out_dir: Path, verbose: bool = True) -> pd.DataFrame:
+    def run(self, paths: list[Path], out_dir: Path, verbose: bool = True,
+            names: list[tuple[str, str]] | None = None) -> pd.DataFrame:
         """Assess every image, write its recommended segmentation and a ranking table.
 
-        Any failure on one image (unreadable, undecodable, or an error while assessing it) is
-        reported with its file name and skipped; the others are still written, and
-        ``self.skipped`` lists the skipped ones. When no image succeeds no table is written, so
-        an earlier run's tables in ``out_dir`` are kept. Images whose stems repeat
-        (``dup.jpg``, ``dup.png``) keep their suffix in output names (``dup_jpg_segmentation.png``)
-        and their file name in the ``image`` column.
+        ``names``: (label for tables, stem for output files) per path, by default
+        :func:`output_names`. Any failure on one image (unreadable, undecodable, or an error while
+        assessing it) is reported on stderr with its path and skipped; the others are still
+        written, and ``self.skipped`` lists the skipped ones. When no image succeeds no table is
+        written, so an earlier run's tables in ``out_dir`` are kept. Every file is written whole
+        or not at all, and ``self.written`` lists them.
         """
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         rankings, picks, skipped, written = [], {}, [], []
         with progress_bar(verbose) as progress:
             task = progress.add_task("recommend", total=len(paths))
-            for path, (label, key) in zip(paths, output_names(paths)):
+            for path, (label, key) in zip(paths, names or output_names(paths)):
                 try:
-                    image = read_image(path)
-                    result = self.assess(image, name=Path(path).stem)
-                except InputError as error:
-                    skipped.append({"image": str(path), "error": str(error)})
-                    progress.advance(task)
-                    continue
+                    result = self.assess(read_image(path), name=Path(path).stem)
                 except Exception as error:  # noqa: BLE001 - one bad image must not end the batch
-                    skipped.append({"image": str(path),
-                                    "error": f"{path}: {type(error).__name__}: {error}"})
+                    skipped.append({"image": str(path), "error": _reason(path, error)})
                     progress.advance(task)
                     continue
                 result.name = label
-                Image.fromarray(self.classmap.decode(result.labels)).save(
-                    out_dir / f"{key}_segmentation.png")
-                Image.fromarray(result.labels).save(out_dir / f"{key}_labels.png")
-                written += [out_dir / f"{key}_segmentation.png", out_dir / f"{key}_labels.png"]
+                written += self._write_masks(result, out_dir, key)
                 rankings.append(result.ranking())
-                picks[label] = result.summary()
+                picks[label] = {**result.summary(), "input": str(path),
+                                "outputs": [p.name for p in written[-2:]]}
                 progress.advance(task)
         table = pd.concat(rankings, ignore_index=True) if rankings else pd.DataFrame()
         if rankings:
-            written += [out_dir / "scores.csv", out_dir / "recommendations.json"]
-            table.to_csv(out_dir / "scores.csv", index=False)
-            atomic_write_text(out_dir / "recommendations.json", json.dumps(
-                {"recommended": {name: pick["method"] for name, pick in picks.items()},
-                 "decisions": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
-                 "classes": list(self.classmap.names)}, indent=2))
+            written += self._write_tables(table, picks, skipped, out_dir)
         self.decisions, self.skipped, self.written = picks, skipped, written
         if skipped and verbose:
-            print(f"skipped {len(skipped)} image(s) that could not be read or segmented:")
+            print(f"skipped {len(skipped)} image(s) that could not be read or segmented:", file=sys.stderr)
             for entry in skipped:
-                print(f"  {entry['error']}")
+                print(f"  {entry['error']}", file=sys.stderr)
         return table
 
+    def _write_masks(self, result: ImageAssessment, out_dir: Path, key: str) -> list[Path]:
+        colours, labels = out_dir / f"{key}_segmentation.png", out_dir / f"{key}_labels.png"
+        _save_png(colours, self.classmap.decode(result.labels))
+        _save_png(labels, result.labels)
+        return [colours, labels]
 
-def output_names(paths: list[Path]) -> list[tuple[str, str]]:
-    """(label for tables, stem for output files) per path: the stem for both, unless stems repeat
-    (case-blind, as on macOS and Windows), where the label is the file name and the output stem
-    keeps the suffix (``dup.jpg`` -> ``dup_jpg``); a clash left after that gets ``_2``, ``_3``..."""
-    stems = [Path(p).stem for p in paths]
+    def _write_tables(self, table: pd.DataFrame, picks: dict, skipped: list[dict],
+                      out_dir: Path) -> list[Path]:
+        atomic_write_text(out_dir / "scores.csv", table.to_csv(index=False))
+        atomic_write_text(out_dir / "recommendations.json", json.dumps(
+            {"recommended": {name: pick["method"] for name, pick in picks.items()},
+             "decisions": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
+             "classes": list(self.classmap.names)}, indent=2))
+        return [out_dir / name for name in TABLES]
+
+
+def _reason(path: Path, error: Exception) -> str:
+    """One line naming the file: an InputError's own message (with the path when it has none),
+    otherwise the exception's type and text."""
+    if isinstance(error, InputError):
+        return str(error) if error.path is not None else f"{path}: {error}"
+    return f"{path}: {type(error).__name__}: {error}"
+
+
+def _save_png(path: Path, array: np.ndarray) -> None:
+    atomic_write_with(path, lambda stream: Image.fromarray(array).save(stream, format="PNG"))
+
+
+TABLES = ("scores.csv", "recommendations.json")
+
+
+def image_outputs(key: str) -> list[str]:
+    """The files ``run`` writes for one image whose output stem is ``key``."""
+    return [f"{key}_segmentation.png", f"{key}_labels.png"]
+
+
+def output_names(paths: list[Path], root: Path | None = None) -> list[tuple[str, str]]:
+    """(label for tables, stem for output files) per path. The label is the path relative to
+    ``root`` (default: the file name) without its suffix, and the stem the same with ``_`` for
+    ``/`` (``sub/a.png`` -> ``sub/a``, ``sub_a``). Where labels repeat (case-blind, as on macOS and
+    Windows) they keep their suffix (``dup.jpg`` -> ``dup.jpg``, ``dup_jpg``); a stem clash left
+    after that gets ``_2``, ``_3``..."""
+    relative = [Path(p).relative_to(root) if root is not None else Path(Path(p).name) for p in paths]
+    bases = [rel.with_suffix("").as_posix() for rel in relative]
     counts: dict[str, int] = {}
-    for stem in stems:
-        counts[stem.lower()] = counts.get(stem.lower(), 0) + 1
+    for base in bases:
+        counts[base.lower()] = counts.get(base.lower(), 0) + 1
     names, used = [], set()
-    for path, stem in zip(paths, stems):
-        path = Path(path)
-        if counts[stem.lower()] > 1:
-            label, key = path.name, f"{stem}_{path.suffix.lstrip('.')}"
-        else:
-            label, key = stem, stem
-        base, n = key, 1
+    for rel, base in zip(relative, bases):
+        label = rel.as_posix() if counts[base.lower()] > 1 else base
+        key = label.replace("/", "_").replace(".", "_") if counts[base.lower()] > 1 else base.replace("/", "_")
+        stem, n = key, 1
         while key.lower() in used:
             n += 1
-            key = f"{base}_{n}"
+            key = f"{stem}_{n}"
         if label.lower() in {name.lower() for name, _ in names}:
-            label = path.name
+            label = rel.as_posix()
         used.add(key.lower())
         names.append((label, key))
     return names
 
 
-# What a run writes into its output folder; --overwrite replaces these and nothing else.
-OWNED_PATTERNS = ("*_segmentation.png", "*_labels.png", "scores.csv", "recommendations.json")
-
-
-def earlier_outputs(out_dir: Path) -> list[Path]:
-    """Files an earlier recommend run left in ``out_dir`` (empty when there is no such folder)."""
-    out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        return []
-    return sorted({p for pattern in OWNED_PATTERNS for p in out_dir.glob(pattern) if p.is_file()})
-
-
-def remove_stale(earlier: list[Path], written: list[Path]) -> list[Path]:
-    """Delete those of ``earlier`` that the latest run did not rewrite."""
-    rewritten = {Path(p).resolve() for p in written}
-    stale = [p for p in earlier if p.exists() and p.resolve() not in rewritten]
-    for path in stale:
-        path.unlink()
-    return stale
-
-
-def find_images(target: Path) -> list[Path]:
-    """``target`` itself if it is a file, else the images inside the folder (sorted)."""
+def find_images(target: Path, recursive: bool = False, exclude: Path | None = None) -> list[Path]:
+    """``target`` itself if it is a file, else the images inside the folder (sorted); with
+    ``recursive``, those in its subfolders too, except hidden ones and ``exclude`` (the output
+    folder, so that a run never assesses its own outputs)."""
     target = Path(target)
     if target.is_file():
         return [target]
     if not target.is_dir():
         raise InputError(target, "does not exist", "give an image file or a folder of images")
-    paths = sorted(p for p in target.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    found = target.rglob("*") if recursive else target.iterdir()
+    skip = None if exclude is None else Path(exclude).resolve()
+    paths = sorted(p for p in found if p.suffix.lower() in IMAGE_SUFFIXES
+                   and not _hidden_or_excluded(p.relative_to(target), target, skip))
     if not paths:
-        raise InputError(target, "holds no image", f"put {', '.join(IMAGE_SUFFIXES)} files there")
+        hint = f"put {', '.join(IMAGE_SUFFIXES)} files there"
+        raise InputError(target, "holds no image", hint if recursive or not subfolders(target)
+                         else f"{hint}, or pass --recursive to look in its subfolders")
     return paths
+
+
+def subfolders(folder: Path) -> list[Path]:
+    """The visible subfolders of ``folder``, which a search without --recursive leaves out."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith(".")
+                  and p.suffix.lower() not in IMAGE_SUFFIXES)  # those are reported as bad images
+
+
+def _hidden_or_excluded(relative: Path, root: Path, excluded: Path | None) -> bool:
+    if any(part.startswith(".") for part in relative.parts):
+        return True
+    return excluded is not None and (excluded == (root / relative).resolve()
+                                     or excluded in (root / relative).resolve().parents)

@@ -1,0 +1,164 @@
+"""`rssqa recommend` never replaces or deletes a file it did not write, and never assesses its own
+outputs: it owns what it wrote by the output folder's manifest (name and checksum)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from rssqa.owned_outputs import MANIFEST, OwnedFolder
+from tests.conftest import changed_files, folder_checksums
+from tests.pipeline.test_bad_inputs import fake_experiment, invoke, one_line_error  # noqa: F401
+
+
+def user_file(path, text="the user's own"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_overwrite_never_deletes_files_named_like_outputs(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code == 0
+    mine = [user_file(out / name) for name in ("groundtruth_labels.png", "field_segmentation.png",
+                                                "notes_labels.png")]
+    before = folder_checksums(images, *mine)
+    result = invoke("recommend", images / "a.png", "-c", config, "--out", out, "--overwrite", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert changed_files(before, folder_checksums(images, *mine)) == []
+    assert not (out / "b_labels.png").exists()  # rssqa's own stale result: removed
+    assert (out / "a_labels.png").exists()
+
+
+def test_a_users_file_under_an_output_name_stops_the_run_before_anything_is_written(
+        fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    user_file(out / "scores.csv", "site,oa\n1,0.9\n")
+    user_file(out / "a_labels.png")
+    before = folder_checksums(out, images)
+    for flags in ([], ["--overwrite"]):
+        result = invoke("recommend", images, "-c", config, "--out", out, "--quiet", *flags)
+        line = one_line_error(result, 2, "rssqa did not write", "scores.csv", "a_labels.png")
+        assert str(out) in line
+        assert folder_checksums(out, images) == before
+
+
+def test_an_earlier_result_the_user_edited_is_neither_replaced_nor_deleted(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code == 0
+    user_file(out / "b_labels.png", "edited by hand")
+    result = invoke("recommend", images / "a.png", "-c", config, "--out", out, "--overwrite", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (out / "b_labels.png").read_text() == "edited by hand"
+    assert not (out / "b_segmentation.png").exists()  # unchanged since rssqa wrote it: stale
+    result = invoke("recommend", images, "-c", config, "--out", out, "--overwrite", "--quiet")
+    one_line_error(result, 2, "rssqa did not write", "b_labels.png")
+
+
+@pytest.mark.parametrize("where", ["same", "inside"])
+def test_an_output_folder_in_the_input_folder_is_refused(fake_experiment, where):
+    config, run, images = fake_experiment
+    out = images if where == "same" else images / "results"
+    before = folder_checksums(images)
+    line = one_line_error(invoke("recommend", images, "-c", config, "--out", out, "--overwrite",
+                                 "--quiet"), 2, "inside the input folder")
+    assert str(out) in line
+    assert folder_checksums(images) == before and not (images / "results").exists()
+
+
+def test_recursive_search_leaves_out_the_output_folder_and_hidden_folders(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    Image.fromarray(np.full((40, 48, 3), 90, np.uint8)).save(user_file(images / "sub" / "x").parent / "c.png")
+    user_file(images / ".cache" / "d.png")
+    result = invoke("recommend", images, "-c", config, "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "left out 1 subfolder(s) (sub); pass --recursive" in result.output
+    out = tmp_path / "out"
+    result = invoke("recommend", images, "-c", config, "--out", out, "--recursive", "--overwrite",
+                    "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "for 3 of 3 image(s)" in result.output
+    decisions = json.loads((out / "recommendations.json").read_text())["decisions"]
+    assert decisions["sub/c"]["input"] == str(images / "sub" / "c.png")
+    assert decisions["sub/c"]["outputs"] == ["sub_c_segmentation.png", "sub_c_labels.png"]
+
+
+def test_every_result_names_its_input_where_output_names_would_confuse(fake_experiment, tmp_path):
+    config, run, images = fake_experiment
+    for name in ("img.jpg", "img.png", "img_jpg.png"):
+        Image.fromarray(np.full((40, 48, 3), 60, np.uint8)).save(images / name)
+    out = tmp_path / "out"
+    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code == 0
+    decisions = json.loads((out / "recommendations.json").read_text())["decisions"]
+    by_input = {d["input"]: d["outputs"][0] for d in decisions.values()}
+    assert len(set(by_input.values())) == len(by_input) == 5
+    for stem, output in by_input.items():
+        assert (out / output).is_file()
+
+
+@pytest.mark.parametrize("out,needle", [("", "--out is empty"), ("/proc/rssqa-test", "cannot be created")])
+def test_an_unusable_out_is_one_line(fake_experiment, out, needle):
+    config, run, images = fake_experiment
+    one_line_error(invoke("recommend", images, "-c", config, "--out", out, "--quiet"), 2, needle)
+
+
+def test_a_tiny_image_is_refused_naming_its_path_and_the_option(tmp_path):
+    from rssqa.recommend import Recommender
+
+    dot = tmp_path / "small" / "dot.png"
+    dot.parent.mkdir()
+    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(dot)
+    recommender = Recommender(pool=[], encoder=None, assessor=None, classmap=None, tile_size=32)
+    recommender.run([dot], tmp_path / "out", verbose=False)
+    [skipped] = recommender.skipped
+    assert skipped["error"].startswith(f"{dot}: dot has 1 x 1 pixels")
+    assert "--min-pixels" in skipped["error"]
+
+
+# -- the promise as a property: whatever the folder holds ------------------------------------------
+
+NAMES = st.lists(st.one_of(
+    st.sampled_from(["a_labels.png", "b_segmentation.png", "scores.csv", "recommendations.json",
+                     "groundtruth_labels.png", "x_segmentation.png", MANIFEST + ".bak", "a.png"]),
+    st.from_regex(r"[a-z]{1,6}_(labels|segmentation)\.png", fullmatch=True)), max_size=6, unique=True)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=NAMES, previous_run=st.booleans())
+def test_overwrite_never_removes_a_file_not_in_its_manifest(fake_experiment, tmp_path_factory, names,
+                                                             previous_run):
+    config, run, images = fake_experiment
+    out = tmp_path_factory.mktemp("out")
+    if previous_run:
+        invoke("recommend", images, "-c", config, "--out", out, "--overwrite", "--quiet")
+    owned_before = set(OwnedFolder(out).earlier()) | {out / MANIFEST}  # the record is rssqa's own
+    users = [user_file(out / name, f"user {name}") for name in names if not (out / name).exists()]
+    before = folder_checksums(out)
+    invoke("recommend", images / "a.png", "-c", config, "--out", out, "--overwrite", "--quiet")
+    after = folder_checksums(out)
+    lost = [p for p in changed_files(before, after) if p not in owned_before]
+    assert lost == [] and all(p.exists() for p in users)
+
+
+def test_a_damaged_manifest_owns_nothing(tmp_path):
+    user_file(tmp_path / "a_labels.png")
+    (tmp_path / MANIFEST).write_text('{"files": {"a_labels.png": null, "../escape.txt": null')
+    owned = OwnedFolder(tmp_path)
+    assert not owned.owns("a_labels.png")
+    assert owned.remove_stale([]) == [] and (tmp_path / "a_labels.png").exists()
+
+
+def test_a_manifest_cannot_reach_outside_its_folder(tmp_path):
+    outside = user_file(tmp_path / "precious.txt")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / MANIFEST).write_text(json.dumps({"files": {"../precious.txt": None}}))
+    OwnedFolder(tmp_path / "out").remove_stale([])
+    assert outside.exists()
