@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from rssqa.data.io import image_size, read_image, read_mask
 from rssqa.errors import InputError
@@ -91,3 +91,70 @@ def test_a_cmyk_jpeg_is_read_as_rgb(tmp_path):
     pixels = read_image(tmp_path / "print.jpg")
     assert pixels.shape == (8, 12, 3) and pixels.dtype.name == "uint8"
     assert pixels[..., 0].mean() > 200 and pixels[..., 1:].mean() < 60
+
+
+def _save_with_orientation(pixels: np.ndarray, path, orientation: int) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # EXIF Orientation
+    Image.fromarray(pixels).save(path, exif=exif, **({"quality": 95} if path.suffix == ".jpg" else {}))
+
+
+def _two_colour_photo(height=16, width=32) -> np.ndarray:
+    """Red on the left half, blue on the right: any turn or flip moves the colours."""
+    pixels = np.zeros((height, width, 3), np.uint8)
+    pixels[:, : width // 2] = (220, 30, 30)
+    pixels[:, width // 2:] = (30, 30, 220)
+    return pixels
+
+
+def test_a_camera_jpeg_turned_by_its_exif_orientation_is_read_upright(tmp_path):
+    # Orientation 6: the camera stored the scene turned; a viewer turns it 90 degrees clockwise.
+    stored = _two_colour_photo()
+    _save_with_orientation(stored, tmp_path / "phone.jpg", 6)
+    pixels = read_image(tmp_path / "phone.jpg")
+    upright = np.rot90(stored, k=-1)
+    assert pixels.shape == upright.shape == (32, 16, 3)
+    assert image_size(tmp_path / "phone.jpg") == (32, 16)  # header size as displayed, too
+    assert np.abs(pixels.astype(int) - upright).mean() < 8  # JPEG noise, not a turn
+    assert pixels[:14].mean(axis=(0, 1))[0] > 180 and pixels[18:].mean(axis=(0, 1))[2] > 180
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_reads_as_a_viewer_shows_it(tmp_path, orientation):
+    stored = np.random.default_rng(orientation).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    _save_with_orientation(stored, tmp_path / "photo.png", orientation)
+    viewer = Image.open(tmp_path / "photo.png")
+    viewer.load()
+    expected = np.asarray(ImageOps.exif_transpose(viewer))
+    np.testing.assert_array_equal(read_image(tmp_path / "photo.png"), expected)
+    assert image_size(tmp_path / "photo.png") == expected.shape[:2]
+
+
+def test_a_damaged_exif_block_reads_the_pixels_as_stored(tmp_path):
+    stored = _two_colour_photo()
+    Image.fromarray(stored).save(tmp_path / "odd.png", exif=b"Exif\x00\x00II*\x00\xff\xff\xff\x7f")
+    np.testing.assert_array_equal(read_image(tmp_path / "odd.png"), stored)
+
+
+@pytest.mark.parametrize("mode", ["P", "L", "LA", "1", "RGBA", "CMYK", "YCbCr"])
+def test_every_eight_bit_pillow_mode_becomes_the_rgb_pillow_shows(tmp_path, mode):
+    rgb = Image.fromarray(_two_colour_photo())
+    image = rgb.convert(mode)
+    path = tmp_path / ("photo.jpg" if mode in ("CMYK", "YCbCr") else "photo.png")
+    if mode == "YCbCr":
+        rgb.save(path, quality=95)  # a JPEG stores YCbCr; Pillow opens it as RGB
+    else:
+        image.save(path, **({"quality": 95} if path.suffix == ".jpg" else {}))
+    opened = Image.open(path)
+    expected = np.asarray(opened.convert("RGB"))
+    pixels = read_image(path)
+    assert pixels.dtype == np.uint8 and pixels.shape == (16, 32, 3)
+    np.testing.assert_array_equal(pixels, expected)
+
+
+def test_a_sixteen_bit_png_is_refused_like_a_sixteen_bit_tiff(tmp_path):
+    # 12-bit sensor values in a 16-bit PNG would read nearly black if scaled by the PNG range.
+    Image.fromarray(np.full((4, 5), 4000, dtype=np.uint16)).save(tmp_path / "dn.png")
+    assert Image.open(tmp_path / "dn.png").mode == "I;16"
+    with pytest.raises(InputError, match=r"dn\.png.*mode 'I;16', not 8-bit RGB.*gdal_translate"):
+        read_image(tmp_path / "dn.png")

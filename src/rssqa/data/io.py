@@ -7,6 +7,11 @@ rescaled by a guess: choosing bands and a stretch is a decision about the data t
 makes once per experiment, visibly. Inside :func:`raster_reading` (the pipeline enters it with the
 experiment's ``rssqa.geo.settings.RasterSettings``) TIFFs are read through rasterio with those
 bands, that stretch and that nodata; outside it they are refused with a conversion recipe.
+
+Photos are read as they are displayed: a JPEG, PNG or TIFF whose EXIF orientation says "rotated"
+is turned upright (Pillow stores the sensor's orientation), so a segmentation lines up with the
+picture the user sees. Georeferenced rasters read through rasterio keep their stored grid, which
+their transform describes.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from rssqa.data.classmap import ClassMap
 from rssqa.data.mask_encodings import MaskPixels, grey_band
@@ -31,6 +36,10 @@ _EIGHT_BIT_MODES = {"RGB", "RGBA", "L", "LA", "P", "PA", "1"}
 _JPEG_COLOUR_MODES = {"CMYK", "YCbCr"}
 
 _TIFF_SAMPLES_PER_PIXEL = 277
+# EXIF orientations 2..8 say how the stored pixels must be flipped or turned to be displayed;
+# 5..8 include a quarter turn, so the displayed width is the stored height.
+_ROTATIONS = range(2, 9)
+_QUARTER_TURNS = range(5, 9)
 
 _CONVERT_HINT = ("the encoder takes 3-band 8-bit RGB: convert it first, e.g. "
                  "`gdal_translate -b 1 -b 2 -b 3 -ot Byte -scale in.tif out.tif` for a multi-band "
@@ -80,10 +89,40 @@ def _check_rgb(img: Image.Image, path: Path, what: str) -> None:
                          "not 8-bit RGB", _CONVERT_HINT)
 
 
-def _decode_rgb(img: Image.Image, path: Path, what: str) -> np.ndarray:
-    _check_rgb(img, path, what)
-    img.load()  # decode now, inside _open, so a truncated file is reported as unreadable
+def _orientation(img: Image.Image) -> int:
+    """The EXIF orientation (1: as stored). A damaged EXIF block leaves the pixels usable, so
+    it means "as stored" rather than an unreadable image."""
+    try:
+        return int(img.getexif().get(ExifTags.Base.Orientation, 1))
+    except Exception:  # noqa: BLE001 - Pillow's EXIF parser raises many kinds on damaged blocks
+        return 1
+
+
+def _displayed(img: Image.Image) -> Image.Image:
+    """``img`` turned the way its EXIF orientation says it is displayed (a loaded image)."""
+    return ImageOps.exif_transpose(img) if _orientation(img) in _ROTATIONS else img
+
+
+def _displayed_size(img: Image.Image) -> tuple[int, int]:
+    """(width, height) as displayed, from the header alone."""
+    width, height = img.size
+    return (height, width) if _orientation(img) in _QUARTER_TURNS else (width, height)
+
+
+def rgb_pixels(img: Image.Image, path: str | Path, what: str = "image") -> np.ndarray:
+    """HxWx3 uint8 RGB of an open Pillow image, upright as displayed: the one conversion the
+    command line and the web server share. ``path`` names the file (or upload) in the
+    InputError raised for a mode that has no 8-bit RGB meaning without a guess (16-bit, float,
+    multi-band)."""
+    _check_rgb(img, Path(path), what)
+    img.load()  # decode now, so a truncated file is reported as unreadable where it was opened
+    img = _displayed(img)
     return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
+
+
+def _decode_rgb(img: Image.Image, path: Path, what: str) -> np.ndarray:
+    """read_image's decoding step, after the file opened."""
+    return rgb_pixels(img, path, what)
 
 
 _RASTER_SUFFIXES = {".tif", ".tiff"}
@@ -140,7 +179,7 @@ def image_size(path: str | Path) -> tuple[int, int]:
 
         return raster_size(path)
     with _open(path) as img:
-        width, height = img.size
+        width, height = _displayed_size(img)
     return height, width
 
 
@@ -152,7 +191,7 @@ def rgb_image_size(path: str | Path) -> tuple[int, int]:
         return image_size(path)
     with _open(path) as img:
         _check_rgb(img, path, "image")
-        width, height = img.size
+        width, height = _displayed_size(img)
     return height, width
 
 
@@ -164,6 +203,7 @@ def _mask_pixels(img: Image.Image, path: Path) -> MaskPixels:
     the other bands hold; other RGB masks have a band only where their three channels are equal.
     """
     img.load()  # decode now, inside _open, so a truncated file is reported as unreadable
+    img = _displayed(img)  # a mask lines up with its photo as both are displayed
     raw = np.asarray(img)
     if img.mode == "1":
         raw = raw.astype(np.uint8) * 255
@@ -188,7 +228,7 @@ def read_mask(path: str | Path, classmap: ClassMap,
     """
     path = Path(path)
     with _open(path) as img:
-        width, height = img.size
+        width, height = _displayed_size(img)
         if expected_shape is not None and (height, width) != tuple(expected_shape):
             raise InputError(path, f"mask is {height}x{width} (height x width) but its image is "
                              f"{expected_shape[0]}x{expected_shape[1]}",
