@@ -30,10 +30,24 @@ def pretrain_clip(
         settings.nproc_per_node = nproc_per_node
     if not resume:
         for stage in STAGES:
-            shutil.rmtree(Path(settings.run_dir) / stage, ignore_errors=True)
+            _discard_stage(Path(settings.run_dir) / stage)
     run_dir = run_pipeline(settings, verbose=not quiet, until=until)
     if not quiet:
         typer.echo(f"done: {run_dir}")
+
+
+def _discard_stage(folder: Path) -> None:
+    """Remove a stage folder this pipeline wrote (it holds the stage's record); a folder of the
+    same name without one is somebody else's and stops the run instead."""
+    from rssqa.cache import read_record
+    from rssqa.errors import InputError
+
+    if not folder.exists():
+        return
+    if read_record(folder / "stage.json") is None:
+        raise InputError(folder, "is not a stage folder rssqa wrote (it has no stage.json), so "
+                         "--no-resume will not delete it", "move it away, or set another run_dir")
+    shutil.rmtree(folder)
 
 
 def train_clip(

@@ -106,6 +106,12 @@ def open_clip_model_config(model: str) -> dict:
     return config
 
 
+def _replaceable(directory: Path) -> bool:
+    """An empty folder, or one that an earlier save wrote."""
+    return directory.is_dir() and (not any(directory.iterdir())
+                                   or (directory / "open_clip_config.json").is_file())
+
+
 def save_open_clip(clip: nn.Module, model_cfg: dict, directory: str | Path, tokenizer=None) -> Path:
     """Write ``clip`` as an open_clip ``local-dir:`` folder: config, safetensors weights and, for a
     Hugging Face text tower, its tokenizer and config.json, so the folder loads on its own.
@@ -117,6 +123,10 @@ def save_open_clip(clip: nn.Module, model_cfg: dict, directory: str | Path, toke
     from safetensors.torch import save_file
 
     directory = Path(directory)
+    if directory.exists() and not _replaceable(directory):
+        raise InputError(directory, "exists and is not a CLIP folder rssqa saved (no "
+                         "open_clip_config.json), so it will not be replaced",
+                         "choose another output folder, or move it away")
     staging = directory.with_name(directory.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
