@@ -7,7 +7,7 @@ assessor, the store's class map), so the page and the command line give the same
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ import torch
 
 from rssqa.data.classmap import ClassMap
 from rssqa.errors import InputError
+from rssqa.geo.settings import RasterSettings
 from rssqa.recommend import ImageAssessment, Recommender
 from rssqa.serve.intervals import Intervals, load_intervals
 
@@ -22,7 +23,8 @@ from rssqa.serve.intervals import Intervals, load_intervals
 @dataclass
 class Experiment:
     """Everything needed to answer an upload; ``interval_note`` says what the bars' whiskers
-    mean, or why there are none."""
+    mean, or why there are none; ``raster`` is how the pool was trained to see GeoTIFFs (bands,
+    stretch, nodata), so an uploaded TIFF is read as its training images were."""
 
     name: str
     recommender: Recommender
@@ -30,6 +32,7 @@ class Experiment:
     assessor_name: str
     intervals: Intervals | None
     interval_note: str
+    raster: RasterSettings = field(default_factory=RasterSettings)
 
     @property
     def methods(self) -> list[str]:
