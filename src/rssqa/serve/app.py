@@ -81,7 +81,7 @@ def _add_routes(app: FastAPI, experiment: Experiment, settings: ServeSettings,
 def _assess_bytes(experiment: Experiment, settings: ServeSettings, data: bytes, name: str,
                   images: bool) -> dict:
     """Decode (on the worker, so a big decode also waits its turn), assess and package."""
-    pixels = decode_upload(data, settings.max_pixels)
+    pixels = decode_upload(data, settings.max_pixels, experiment.raster, name)
     result, seconds = experiment.assess(pixels, name)
     return assessment_payload(experiment, result, pixels, seconds, images=images)
 

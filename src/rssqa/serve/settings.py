@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+from rssqa.errors import InputError
+
+_MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -32,3 +37,19 @@ class ServeSettings:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
         if not 0 < self.level < 1:
             raise ValueError(f"level must be in (0, 1), not {self.level}")
+
+    @classmethod
+    def from_options(cls, max_upload_mb: float, max_pixels: int, workers: int) -> ServeSettings:
+        """The settings of ``rssqa serve``'s options; a value out of range is an InputError
+        naming the option and its range, raised before anything loads."""
+        if not (math.isfinite(max_upload_mb) and max_upload_mb > 0):
+            raise InputError(None, f"--max-upload-mb must be a positive number of megabytes, not "
+                             f"{max_upload_mb:g}", "e.g. --max-upload-mb 50 (the default)")
+        if max_pixels < 1:
+            raise InputError(None, f"--max-pixels must be at least 1, not {max_pixels}",
+                             f"e.g. --max-pixels {cls.max_pixels} (the default, 4096 x 4096)")
+        if workers < 1:
+            raise InputError(None, f"--workers must be at least 1, not {workers}",
+                             "e.g. --workers 1 (the default): further images wait in a queue")
+        return cls(max_bytes=max(1, int(max_upload_mb * _MB)), max_pixels=max_pixels,
+                   workers=workers)
