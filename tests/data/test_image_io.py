@@ -158,3 +158,17 @@ def test_a_sixteen_bit_png_is_refused_like_a_sixteen_bit_tiff(tmp_path):
     assert Image.open(tmp_path / "dn.png").mode == "I;16"
     with pytest.raises(InputError, match=r"dn\.png.*mode 'I;16', not 8-bit RGB.*gdal_translate"):
         read_image(tmp_path / "dn.png")
+
+
+def test_header_sizes_decode_no_pixel_even_to_look_for_an_orientation(tmp_path, monkeypatch):
+    from PIL import ImageFile
+
+    from rssqa.data.io import rgb_image_size
+
+    Image.fromarray(_two_colour_photo()).save(tmp_path / "plain.png")
+    _save_with_orientation(_two_colour_photo(), tmp_path / "turned.jpg", 8)
+    decoded = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self.filename))
+    assert image_size(tmp_path / "plain.png") == rgb_image_size(tmp_path / "plain.png") == (16, 32)
+    assert image_size(tmp_path / "turned.jpg") == (32, 16)
+    assert decoded == []

@@ -90,17 +90,21 @@ def _check_rgb(img: Image.Image, path: Path, what: str) -> None:
 
 
 def _orientation(img: Image.Image) -> int:
-    """The EXIF orientation (1: as stored). A damaged EXIF block leaves the pixels usable, so
-    it means "as stored" rather than an unreadable image."""
+    """The EXIF orientation in the header (1: as stored), so that sizes read from the header and
+    decoded pixels agree. A PNG's eXIf chunk placed after its pixels is not looked for (Pillow
+    would decode the image to find it). A damaged EXIF block leaves the pixels usable, so it
+    means "as stored" rather than an unreadable image."""
+    if img.format == "PNG" and "exif" not in img.info:
+        return 1
     try:
         return int(img.getexif().get(ExifTags.Base.Orientation, 1))
     except Exception:  # noqa: BLE001 - Pillow's EXIF parser raises many kinds on damaged blocks
         return 1
 
 
-def _displayed(img: Image.Image) -> Image.Image:
-    """``img`` turned the way its EXIF orientation says it is displayed (a loaded image)."""
-    return ImageOps.exif_transpose(img) if _orientation(img) in _ROTATIONS else img
+def _displayed(img: Image.Image, orientation: int) -> Image.Image:
+    """``img`` (loaded) turned the way its header's EXIF ``orientation`` says it is displayed."""
+    return ImageOps.exif_transpose(img) if orientation in _ROTATIONS else img
 
 
 def _displayed_size(img: Image.Image) -> tuple[int, int]:
@@ -115,8 +119,9 @@ def rgb_pixels(img: Image.Image, path: str | Path, what: str = "image") -> np.nd
     InputError raised for a mode that has no 8-bit RGB meaning without a guess (16-bit, float,
     multi-band)."""
     _check_rgb(img, Path(path), what)
+    orientation = _orientation(img)
     img.load()  # decode now, so a truncated file is reported as unreadable where it was opened
-    img = _displayed(img)
+    img = _displayed(img, orientation)
     return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
 
 
@@ -202,8 +207,9 @@ def _mask_pixels(img: Image.Image, path: Path) -> MaskPixels:
     expanded to RGB for colour lookup. A multi-band TIFF label gives band 1 as its band, whatever
     the other bands hold; other RGB masks have a band only where their three channels are equal.
     """
+    orientation = _orientation(img)
     img.load()  # decode now, inside _open, so a truncated file is reported as unreadable
-    img = _displayed(img)  # a mask lines up with its photo as both are displayed
+    img = _displayed(img, orientation)  # a mask lines up with its photo as both are displayed
     raw = np.asarray(img)
     if img.mode == "1":
         raw = raw.astype(np.uint8) * 255
