@@ -220,3 +220,23 @@ def test_a_rotated_camera_jpeg_is_segmented_upright(clients):
     from tests.serve.test_api import decode_uri
 
     assert decode_uri(mask).size == (48, 64)
+
+
+def test_the_command_line_and_the_server_segment_a_rotated_jpeg_alike(served_config, clients,
+                                                                     tmp_path):
+    import pandas as pd
+
+    stored = np.random.default_rng(3).integers(0, 255, (48, 64, 3)).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 8  # displayed turned 90 degrees anticlockwise
+    Image.fromarray(stored).save(tmp_path / "phone.jpg", exif=exif, quality=95)
+    result = runner.invoke(app, ["recommend", str(tmp_path / "phone.jpg"), "-c", str(served_config),
+                                 "--assessor", "prior", "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    labels = Image.open(tmp_path / "out" / "phone_labels.png")
+    assert labels.size == (48, 64)  # upright, as the photo is displayed
+    scores = pd.read_csv(tmp_path / "out" / "scores.csv")
+    body = post(clients["plain"], (tmp_path / "phone.jpg").read_bytes(), "phone.jpg").json()
+    assert (body["width"], body["height"]) == labels.size
+    served = {row["method"]: row["predicted_oa"] for row in body["methods"]}
+    assert served == pytest.approx(dict(zip(scores["method"], scores["predicted_oa"])), abs=1e-5)
