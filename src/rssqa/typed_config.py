@@ -27,15 +27,27 @@ from rssqa.errors import InputError
 C = TypeVar("C")
 
 
+# A config is a few hundred values; these bounds refuse files that would make rssqa do unbounded
+# work before any setting is read (a "billion laughs" of nested aliases expands a 1 KB file into
+# billions of values once anything copies it). A program that truly needs more raises them by
+# assigning the module attribute (``rssqa.typed_config.MAX_YAML_VALUES = 10**6``) before loading.
+MAX_YAML_BYTES = 1_000_000  # size of the file
+MAX_YAML_VALUES = 100_000  # scalars, lists and mappings, with every alias expanded
+MAX_YAML_DEPTH = 64  # lists and mappings nested in one another
+
+
 def read_yaml(path: str | Path, what: str, example: str) -> dict[str, Any]:
-    """The mapping in the YAML file ``path``; an absent file, bad syntax or a top level that is
-    not a mapping is an error that names ``what`` the file should be and an ``example``."""
+    """The mapping in the YAML file ``path``; an absent file, bad syntax, a key given twice, a
+    file past the limits above or a top level that is not a mapping is an error that names
+    ``what`` the file should be and an ``example``."""
     path = Path(path)
     if not path.is_file():
         problem = "is a folder, not a file" if path.is_dir() else "file not found"
         raise InputError(path, f"{what} {problem}", f"give the path of a YAML file such as {example}")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = _load_bounded(_read_bounded(path, what))
+    except _Refused as refused:
+        raise InputError(path, f"line {refused.line}: {refused.problem}", refused.hint) from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise InputError(path, f"is not valid YAML ({error})".replace("\n", " "),
                          "fix the syntax") from None
@@ -47,10 +59,102 @@ def read_yaml(path: str | Path, what: str, example: str) -> dict[str, Any]:
     return data
 
 
+def _read_bounded(path: Path, what: str) -> str:
+    """The file's text, read no further than one byte past MAX_YAML_BYTES."""
+    with path.open("rb") as handle:
+        content = handle.read(MAX_YAML_BYTES + 1)
+    if len(content) > MAX_YAML_BYTES:
+        raise InputError(path, f"{what} is larger than {MAX_YAML_BYTES:,} bytes "
+                         "(rssqa.typed_config.MAX_YAML_BYTES)",
+                         "give the YAML config itself, not a data file")
+    return content.decode()
+
+
+class _Refused(Exception):
+    """A YAML document refused at ``line`` (1-based) for ``problem``, before it is built."""
+
+    def __init__(self, mark: yaml.Mark, problem: str, hint: str):
+        super().__init__(problem)
+        self.line, self.problem, self.hint = mark.line + 1, problem, hint
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that counts the document's values as they would be once every alias
+    is expanded (an alias adds the size of the value it repeats), and refuses a document past
+    MAX_YAML_VALUES or MAX_YAML_DEPTH, an alias inside the value it names, and a key given twice
+    in one mapping (plain PyYAML keeps the last silently)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self._values, self._depth = 0, 0
+        self._expanded: dict[int, int] = {}  # id(node) -> its size expanded, once composed
+
+    def compose_node(self, parent, index):
+        mark = self.peek_event().start_mark
+        if self.check_event(yaml.AliasEvent):
+            anchor = self.peek_event().anchor
+            node = super().compose_node(parent, index)
+            if id(node) not in self._expanded:
+                raise _Refused(mark, f"alias *{anchor} lies inside the value &{anchor} it repeats",
+                               "a value cannot contain itself: remove the alias")
+            self._count(self._expanded[id(node)], mark)
+            return node
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise _Refused(mark, f"values are nested more than {MAX_YAML_DEPTH} deep "
+                           "(rssqa.typed_config.MAX_YAML_DEPTH)", "flatten the config")
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        self._expanded[id(node)] = 1 + sum(self._expanded[id(child)] for child in _children(node))
+        self._count(1, mark)
+        return node
+
+    def _count(self, values: int, mark: yaml.Mark) -> None:
+        self._values += values
+        if self._values > MAX_YAML_VALUES:
+            raise _Refused(mark, f"the document expands to more than {MAX_YAML_VALUES:,} values "
+                           "here (rssqa.typed_config.MAX_YAML_VALUES), through its aliases (*name)",
+                           "write the values out, or repeat fewer of them")
+
+    def construct_mapping(self, node, deep=False):
+        first_seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue  # ``<<: *defaults`` merges are meant to be overridden
+            key, line = self.construct_object(key_node), key_node.start_mark.line + 1
+            if key in first_seen:
+                raise _Refused(key_node.start_mark, f"key {key!r} is given twice in one mapping "
+                               f"(first at line {first_seen[key]})", "keep only one of them")
+            first_seen[key] = line
+        return super().construct_mapping(node, deep)
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _load_bounded(text: str) -> Any:
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def load_yaml_config(cls: type[C], path: str | Path, what: str, example: str,
-                     overrides: dict[str, Any] | None = None) -> C:
-    """``from_dict(cls, ...)`` of the YAML file ``path`` (plus ``overrides``); errors name the file."""
+                     overrides: dict[str, Any] | None = None, refuse_empty: bool = False) -> C:
+    """``from_dict(cls, ...)`` of the YAML file ``path`` (plus ``overrides``); errors name the
+    file. ``refuse_empty``: a file without a single setting is an error, not all defaults."""
     data = {**read_yaml(path, what, example), **(overrides or {})}
+    if refuse_empty and not data:
+        raise InputError(path, f"{what} is empty", f"give its settings; see {example}")
     try:
         return from_dict(cls, data)
     except InputError as error:
