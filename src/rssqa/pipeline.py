@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from rssqa.cache import fingerprint
-from rssqa.config import ExperimentConfig
+from rssqa.config import ExperimentConfig, check_pool, check_registered
 from rssqa.data.assignment import SplitRule, pool_samples, sqed_samples, sqed_split, write_assignment
 from rssqa.data.classmap import ClassMap
 from rssqa.data.grid import apply_grouping
@@ -108,16 +108,9 @@ def train_pool(config: ExperimentConfig, verbose: bool = True) -> list[PoolMembe
     """Every member of the pool, in config order: registry methods trained (or loaded, when
     already trained) on the pool groups; saved predictions and user models (``name: predictions``
     / ``name: torch``) opened and recorded in the pool folder, never trained."""
+    names = check_pool(config.pool.methods)  # a bad entry fails before any data is read
     samples, classmap = load_source(config)
-    names = [entry.kwargs.get("label") if is_external(entry.name) else entry.name
-             for entry in config.pool.methods]
-    if len(set(names)) != len(names) or None in names:
-        raise InputError(None, f"pool.methods names its members {names}: each needs a distinct "
-                         "name", "give every member rssqa does not train (predictions, torch, "
-                         "text2seg) its own kwargs.label")
     trained = [e for e in config.pool.methods if not is_external(e.name)]
-    for entry in trained:  # an unknown name fails before any data is cut or any method trains
-        get_method(entry.name)
     training = _pool_training_data(config, samples, classmap, verbose) if trained else None
     Layout(config.output_dir).pool.mkdir(parents=True, exist_ok=True)
     (raster_settings(config) or RasterSettings()).save(Layout(config.output_dir).pool)
@@ -179,6 +172,7 @@ def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
     """Train the pool if needed, then build (or resume) the SQED store on the assessment groups."""
     from rssqa.data.build import build_sqed
 
+    check_registered(config)  # a misnamed entry is named before any data is read
     samples, classmap = load_source(config)
     sqed_part = sqed_samples(samples, split_rule(config))
     split_of = assessment_split(config, sqed_part)

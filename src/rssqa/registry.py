@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -62,8 +62,8 @@ class Registry(Generic[T]):
     def entry(self, name: str) -> Entry[T]:
         self._ensure_loaded()
         if name not in self._entries:
-            raise UnknownNameError(None, f"unknown {self.kind} {name!r}",
-                                   f"use one of: {', '.join(self._known_nearest_first(name))}")
+            known = nearest_first(name, sorted(self._entries))
+            raise UnknownNameError(None, f"unknown {self.kind} {name!r}", f"use one of: {', '.join(known)}")
         return self._entries[name]
 
     def get(self, name: str) -> T:
@@ -73,10 +73,16 @@ class Registry(Generic[T]):
     def create(self, name: str, **kwargs: Any) -> Any:
         """``target(**defaults, **kwargs)``; kwargs the target does not take, or required ones
         that are missing, are one error naming them and listing what it takes."""
+        self.check(name, kwargs)
         entry = self.entry(name)
-        merged = {**entry.defaults, **kwargs}
-        check_kwargs(entry.target, merged, f"{self.kind} {name!r}")
-        return entry.target(**merged)
+        return entry.target(**{**entry.defaults, **kwargs})
+
+    def check(self, name: str, kwargs: dict[str, Any], supplied_by_caller: tuple[str, ...] = ()) -> None:
+        """What ``create`` would refuse, found without constructing anything: an unknown name,
+        kwargs the target does not take or required ones missing (``check_kwargs``)."""
+        entry = self.entry(name)
+        check_kwargs(entry.target, {**entry.defaults, **kwargs}, f"{self.kind} {name!r}",
+                     supplied_by_caller)
 
     def names(self) -> list[str]:
         self._ensure_loaded()
@@ -96,9 +102,14 @@ class Registry(Generic[T]):
                 self._load_builtins = load  # a failed import is retried, not half-remembered
                 raise
 
-    def _known_nearest_first(self, name: str) -> list[str]:
-        near = difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.6)
-        return near + [known for known in sorted(self._entries) if known not in near]
+
+
+def nearest_first(name: object, known: Iterable[str]) -> list[str]:
+    """``known``, in its order, with the (up to three) names closest to ``name`` moved to the
+    front: what a message about a typo lists, so that ``fnp`` is answered with ``fpn`` first."""
+    known = list(known)
+    near = difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
+    return near + [other for other in known if other not in near]
 
 
 def check_kwargs(target: Callable, kwargs: dict[str, Any], what: str,
@@ -106,17 +117,22 @@ def check_kwargs(target: Callable, kwargs: dict[str, Any], what: str,
     """Raise one :class:`InputError` when ``kwargs`` do not fit ``target``'s signature: unknown
     names and missing required ones, with what it accepts. ``supplied_by_caller`` are parameters
     the code passes itself (never the user). A target taking ``**kwargs`` accepts any name."""
+    given_by_caller = sorted(set(supplied_by_caller) & set(kwargs))
+    if given_by_caller:  # the call would pass them twice
+        raise InputError(None, f"{what}: {', '.join(given_by_caller)} cannot be set here",
+                         "rssqa passes it itself: remove it from the kwargs")
     parameters = inspect.signature(target).parameters
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
         return
     accepted = [p for p in parameters if p != "self" and p not in supplied_by_caller
                 and parameters[p].kind is not inspect.Parameter.VAR_POSITIONAL]
     required = [p for p in accepted if parameters[p].default is inspect.Parameter.empty]
-    unknown = sorted(set(kwargs) - set(accepted))
+    unknown = sorted((str(key) for key in set(kwargs) - set(accepted)))
     missing = [p for p in required if p not in kwargs]
     problems = ([f"unknown setting(s) {', '.join(unknown)}"] if unknown else []) \
         + ([f"missing setting(s) {', '.join(missing)}"] if missing else [])
-    if problems:
+    if problems:  # the names nearest the first unknown one first: a typo's fix leads the list
+        listed = nearest_first(unknown[0], accepted) if unknown else accepted
         raise InputError(None, f"{what}: {'; '.join(problems)}",
-                         f"it takes: {', '.join(accepted) or 'nothing'}"
+                         f"it takes: {', '.join(listed) or 'nothing'}"
                          + (f" (required: {', '.join(required)})" if required else ""))

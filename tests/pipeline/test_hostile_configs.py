@@ -121,3 +121,80 @@ def test_a_key_given_twice_is_named_with_both_lines(experiment):
                                             "key 'epochs' is given twice",
                                             f"first at line {min(first, second)}"))
     assert experiment.kept.read_text() == "keep me"
+
+
+# -- names and settings checked by every command, before anything runs ---------------------------
+
+def changed(experiment, **changes):
+    config = yaml.safe_load(experiment.valid)
+    config.update(changes)
+    return experiment.write(yaml.safe_dump(config), "changed.yaml")
+
+
+def recommend(config, tmp_path):
+    out = tmp_path / "recommended"
+    return invoke("recommend", tmp_path / "any.png", "--config", config, "--out", out, "--quiet")
+
+
+def test_recommend_refuses_an_unknown_pool_method_as_build_does(experiment, tmp_path):
+    pool = {"methods": [{"name": "fpn"}, {"name": "deeplabv3plu"}]}
+    path = changed(experiment, pool=pool)
+    for result in (recommend(path, tmp_path), invoke("build", path, "--quiet")):
+        one_line_error(result, 2, str(path), "pool.methods[1]: unknown segmentation method "
+                       "'deeplabv3plu'", "use one of: deeplabv3plus, ")
+    assert experiment.kept.read_text() == "keep me" and not (tmp_path / "recommended").exists()
+
+
+@pytest.mark.parametrize("kwargs, needles", [
+    ({"confg": {"epochs": 2}}, ("assessor 'rssqa': unknown setting(s) confg", "it takes: config, ")),
+    ({"config": {"hiden": 32}}, ("assessor.kwargs: RS-SQA config: unknown key(s) hiden",
+                                 "known keys: ")),
+])
+def test_recommend_refuses_assessor_kwargs_the_assessor_would_refuse(experiment, tmp_path, kwargs,
+                                                                      needles):
+    path = changed(experiment, assessor={"name": "rssqa", "kwargs": kwargs})
+    one_line_error(recommend(path, tmp_path), 2, str(path), *needles)
+    assert experiment.kept.read_text() == "keep me"
+
+
+def test_an_empty_config_is_named_as_empty_not_run_as_the_demo(experiment, tmp_path):
+    path = experiment.write("# nothing here yet\n", "empty.yaml")
+    for result in (recommend(path, tmp_path), invoke("build", path, "--quiet")):
+        one_line_error(result, 2, str(path), "experiment config is empty")
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "recommended").exists()
+
+
+def test_a_misspelt_predictions_setting_is_named_with_the_right_one_first(experiment, tmp_path):
+    members = [{"name": "predictions", "kwargs": {"labl": "p_index", "dir": str(tmp_path),
+                                                   "format": "index"}},
+               {"name": "predictions", "kwargs": {"label": "p_colour", "dir": str(tmp_path),
+                                                   "format": "colour"}}]
+    path = changed(experiment, pool={"methods": members})
+    line = one_line_error(invoke("build", path, "--quiet"), 2, str(path),
+                          "pool.methods[0]: pool member {name: predictions}: unknown setting(s) "
+                          "labl", "it takes: label, ")
+    assert "None" not in line
+    assert experiment.kept.read_text() == "keep me"
+
+
+def test_a_misspelt_method_without_pool_groups_is_named_before_any_data_is_read(experiment,
+                                                                               monkeypatch):
+    import rssqa.pipeline
+
+    monkeypatch.setattr(rssqa.pipeline, "load_source", lambda *a: pytest.fail("data was read"))
+    config = yaml.safe_load(experiment.valid)
+    config["pool"] = {"methods": [{"name": "fnp"}]}
+    config["tile_size"] = 128
+    path = experiment.write(yaml.safe_dump(config), "fnp.yaml")
+    line = one_line_error(invoke("build", path, "--quiet"), 2, str(path),
+                          "unknown segmentation method 'fnp'", "use one of: fpn, ")
+    assert "tile" not in line
+    assert sorted(p.name for p in experiment.run.iterdir()) == ["earlier.txt"]
+
+
+def test_two_members_with_one_label_are_named_by_position(experiment, tmp_path):
+    member = {"name": "predictions", "kwargs": {"label": "fpn", "dir": str(tmp_path),
+                                                 "format": "index"}}
+    path = changed(experiment, pool={"methods": [{"name": "fpn"}, member]})
+    one_line_error(invoke("train-pool", path, "--quiet"), 2, str(path),
+                   "pool.methods[1] is named 'fpn', as pool.methods[0] is")
