@@ -21,6 +21,8 @@ from rssqa.geo.settings import RasterSettings
 # The stretch's percentiles come from a decimated read of at most this many pixels a side:
 # one pass over an overview-sized sample, not the scene.
 STRETCH_SAMPLE_SIDE = 1024
+NO_VALID_PIXEL = "no valid pixel: nothing to assess"
+NO_VALID_PIXEL_HINT = "every pixel is nodata: check the file, or the experiment's raster.nodata"
 
 
 class RasterScene:
@@ -146,8 +148,7 @@ class RasterScene:
                                    resampling=Resampling.nearest)
         valid = self._valid(sample)
         if not valid.any():
-            raise InputError(self.path, "holds no valid pixel (everything is nodata)",
-                             "check the file, or the experiment's raster.nodata")
+            raise InputError(self.path, NO_VALID_PIXEL, NO_VALID_PIXEL_HINT)
         values = np.ma.getdata(sample)[:, valid].astype(np.float64)
         lows, highs = np.percentile(values, [low, high], axis=1)
         return lows, np.maximum(highs, lows + 1e-6)  # a flat band maps to 0, not a division by 0

@@ -9,21 +9,25 @@ bytes as a run in this process (with the same torch thread count per process).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rssqa.errors import InputError
 from rssqa.geo.experiment import ExperimentRef, cached_experiment
 from rssqa.geo.scene import SceneJob, recommend_scene
 from rssqa.progress import progress_bar
 
+SCHEDULER_TIMEOUT_S = 5  # seconds to wait for a --scheduler to answer
+
 
 @dataclass
 class SceneOutcome:
-    """A scene's summary, or the one-line reason it could not be processed."""
+    """A scene's summary, or the one-line reason it could not be processed; ``warnings``: what
+    was recovered on the way (a damaged resume file redone), one line each, naming the file."""
 
     job: SceneJob
     summary: dict | None = None
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def run_scene_task(job: SceneJob, ref: ExperimentRef, overwrite: bool = False,
@@ -31,15 +35,15 @@ def run_scene_task(job: SceneJob, ref: ExperimentRef, overwrite: bool = False,
     """One scene with the experiment this process holds; a scene's own problem (unreadable,
     wrong bands, no valid pixel) is reported, not raised, so the other scenes carry on.
     ``progress``: a rich Progress for the scene's tiles (None on a worker: silent)."""
-    experiment = cached_experiment(ref)
+    experiment, warnings = cached_experiment(ref), []
     try:
-        summary = recommend_scene(job, experiment.recommender, experiment.settings,
-                                  experiment.intervals, progress=progress, overwrite=overwrite)
+        summary = recommend_scene(job, experiment.recommender, experiment.settings, experiment.intervals,
+                                  progress=progress, overwrite=overwrite, warn=warnings.append)
     except InputError as error:
-        return SceneOutcome(job, error=str(error))
+        return SceneOutcome(job, error=str(error), warnings=warnings)
     except Exception as error:  # noqa: BLE001 - one bad scene must not end the others
-        return SceneOutcome(job, error=f"{job.path}: {type(error).__name__}: {error}")
-    return SceneOutcome(job, summary)
+        return SceneOutcome(job, error=f"{job.path}: {type(error).__name__}: {error}", warnings=warnings)
+    return SceneOutcome(job, summary, warnings=warnings)
 
 
 def recommend_scenes(jobs: list[SceneJob], ref: ExperimentRef, scheduler: str | None = None,
@@ -54,11 +58,25 @@ def recommend_scenes(jobs: list[SceneJob], ref: ExperimentRef, scheduler: str | 
     from dask.distributed import Client, LocalCluster
 
     if scheduler is not None:
-        with Client(scheduler) as client:
+        with connect(scheduler) as client:
             return run_on_client(client, jobs, ref, overwrite, verbose)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
         return run_on_client(client, jobs, ref, overwrite, verbose)
+
+
+def connect(scheduler: str):
+    """A client of the scheduler at ``scheduler``, or one line naming the address when no Dask
+    scheduler answers there within SCHEDULER_TIMEOUT_S (dask's own default waits 30 s, then a
+    traceback; a port that answers another protocol can even fail with a MemoryError)."""
+    from dask.distributed import Client
+
+    try:
+        return Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+    except Exception as error:  # noqa: BLE001 - whatever the failure, the address is at fault
+        raise InputError(None, f"--scheduler {scheduler}: no Dask scheduler answered there within "
+                         f"{SCHEDULER_TIMEOUT_S} s ({type(error).__name__}: {error})",
+                         "start one there (`dask scheduler`), or give its tcp://host:port") from error
 
 
 def _in_process(jobs: list[SceneJob], ref: ExperimentRef, overwrite: bool,

@@ -4,12 +4,14 @@ Files per scene ``<stem>``: ``_quality.tif`` (predicted accuracy per tile, a ban
 ``_recommended.tif`` (the recommended method per tile), ``_interval_width.tif`` (with a conformal
 calibration), ``_segmentation.tif`` (the blended best-of segmentation at full resolution) and
 ``_summary.json``. Work in progress lives in ``.rssqa-parts/<stem>/`` and is removed once the
-scene is written; a scene whose summary matches the current run is not redone.
+scene is written (a damaged one is redone); a scene whose summary matches the current run is
+not redone. A scene without a valid pixel writes nothing: its reason is its result.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from rssqa.cache import fingerprint, read_record
+from rssqa.errors import InputError
 from rssqa.geo.grid import TileGrid
-from rssqa.geo.outputs import TileMaps, write_mosaic_and_collect, write_tile_maps
-from rssqa.geo.reader import RasterScene
+from rssqa.geo.outputs import SUFFIXES, TileMaps, write_mosaic_and_collect, write_tile_maps
+from rssqa.geo.reader import NO_VALID_PIXEL, NO_VALID_PIXEL_HINT, RasterScene
 from rssqa.geo.settings import RasterSettings
 from rssqa.geo.tiles import BatchStore, assess_tiles
 from rssqa.progress import progress_bar
@@ -29,6 +32,7 @@ from rssqa.utils import atomic_write_text
 
 PARTS_DIR = ".rssqa-parts"
 SCENE_SUFFIXES = (".tif", ".tiff")
+SUMMARY_SUFFIX = "_summary.json"
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,23 @@ class SceneJob:
     overlap: int | None = None
 
     def summary_path(self) -> Path:
-        return self.out_dir / f"{self.key}_summary.json"
+        return self.out_dir / f"{self.key}{SUMMARY_SUFFIX}"
+
+    def output_path(self, kind: str) -> Path:
+        """Where the output ``kind`` (a key of outputs.SUFFIXES, or "summary") is written."""
+        return self.summary_path() if kind == "summary" else self.out_dir / f"{self.key}{SUFFIXES[kind]}"
+
+    def output_paths(self) -> list[Path]:
+        """Every file the scene may leave in ``out_dir`` (the interval map only with a conformal
+        calibration), so that a caller can check them before any work."""
+        return [self.output_path(kind) for kind in (*SUFFIXES, "summary")]
+
+    def work_paths(self) -> list[Path]:
+        """What exists only while the scene runs: its resume folder and the outputs' staging
+        files (``.<name>.staging.tif``, ``.<name>.partial``), all removed once it is written."""
+        staged = [path.with_name(f".{path.name}{tail}") for path in self.output_paths()
+                  if path.suffix == ".tif" for tail in (".staging.tif", ".partial")]
+        return [self.out_dir / PARTS_DIR / self.key, *staged]
 
 
 def default_overlap(tile: int) -> int:
@@ -50,9 +70,12 @@ def default_overlap(tile: int) -> int:
 
 
 def recommend_scene(job: SceneJob, recommender: Recommender, settings: RasterSettings,
-                    intervals: Intervals | None = None, progress=None, overwrite: bool = False) -> dict:
+                    intervals: Intervals | None = None, progress=None, overwrite: bool = False,
+                    warn: Callable[[str], None] = lambda message: None) -> dict:
     """Assess ``job``'s scene and write its files; returns the summary (also written as JSON).
-    ``progress``: a rich Progress to show the scene's tiles on (None: silent)."""
+    ``progress``: a rich Progress to show the scene's tiles on (None: silent); ``warn``: told
+    of what was recovered on the way (a damaged resume file). A scene without a valid pixel
+    writes nothing and raises InputError: empty maps would read as results."""
     job.out_dir.mkdir(parents=True, exist_ok=True)
     with RasterScene(job.path, settings) as scene:
         overlap = default_overlap(recommender.tile_size) if job.overlap is None else job.overlap
@@ -64,16 +87,27 @@ def recommend_scene(job: SceneJob, recommender: Recommender, settings: RasterSet
         store = BatchStore(job.out_dir / PARTS_DIR / job.key, key)
         with nullcontext(progress) if progress is not None else progress_bar(False) as bars:
             task = bars.add_task(f"{job.key}: tiles", total=len(grid))
-            assess_tiles(scene, grid, recommender, store, job.key, lambda n: bars.advance(task, n))
+            assessed = assess_tiles(scene, grid, recommender, store, job.key,
+                                    lambda n: bars.advance(task, n), warn)
             bars.update(task, visible=False)
-        stem = job.out_dir / job.key
-        maps = write_mosaic_and_collect(scene, grid, store, recommender.batch_size, recommender.methods,
-                                        recommender.classmap, Path(f"{stem}_segmentation.tif"))
-        files = write_tile_maps(maps, grid, scene, recommender.methods, intervals, stem)
-        files["segmentation"] = Path(f"{stem}_segmentation.tif")
-        summary = scene_summary(job, scene, grid, recommender, maps, intervals, files, key)
-    atomic_write_text(job.summary_path(), json.dumps(summary, indent=2))
+        if not assessed:
+            store.remove()
+            raise InputError(job.path, NO_VALID_PIXEL, NO_VALID_PIXEL_HINT)
+        summary = _write_outputs(job, scene, grid, recommender, intervals, store, key)
     store.remove()
+    return summary
+
+
+def _write_outputs(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender: Recommender,
+                   intervals: Intervals | None, store: BatchStore, key: str) -> dict:
+    """The maps, the segmentation and, last, the summary that marks the scene finished."""
+    segmentation = job.output_path("segmentation")
+    maps = write_mosaic_and_collect(scene, grid, store, recommender.batch_size, recommender.methods,
+                                    recommender.classmap, segmentation)
+    files = write_tile_maps(maps, grid, scene, recommender.methods, intervals, job.out_dir / job.key)
+    files.update(segmentation=segmentation, summary=job.summary_path())
+    summary = scene_summary(job, scene, grid, recommender, maps, intervals, files, key)
+    atomic_write_text(job.summary_path(), json.dumps(summary, indent=2))
     return summary
 
 
@@ -89,11 +123,17 @@ def run_fingerprint(job: SceneJob, scene: RasterScene, grid: TileGrid,
 
 
 def _finished_summary(job: SceneJob, key: str) -> dict | None:
-    summary = read_record(job.summary_path())  # None when absent or damaged: the scene is redone
-    if summary is None:
+    """The summary of an earlier run of this very work whose files are all there; None when it
+    is absent, damaged, another run's, or has no assessed tile (an earlier version wrote such
+    summaries): then the scene is done again."""
+    summary = read_record(job.summary_path())
+    if summary is None or summary.get("fingerprint") != key:
         return None
-    complete = all(Path(job.out_dir / name).is_file() for name in summary.get("files", {}).values())
-    return summary if summary.get("fingerprint") == key and complete else None
+    files, tiles = summary.get("files"), summary.get("tiles")
+    if not isinstance(files, dict) or not isinstance(tiles, dict) or not tiles.get("assessed"):
+        return None
+    complete = all(isinstance(name, str) and (job.out_dir / name).is_file() for name in files.values())
+    return summary if complete else None
 
 
 def scene_summary(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender: Recommender,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
@@ -25,6 +26,9 @@ from rssqa.segzoo.member import TileRef
 from rssqa.utils import atomic_save_npz
 
 STATE_FILE = "state.json"
+BATCH_KEYS = ("indices", "scores", "selection", "masks")
+# What reading a damaged (truncated, overwritten, half-synced) batch file can raise.
+DAMAGED_BATCH_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
 
 @dataclass
@@ -68,7 +72,24 @@ class BatchStore:
 
     def load(self, first: int) -> TileBatch:
         with np.load(self._path(first)) as saved:
-            return TileBatch(first, saved["indices"], saved["scores"], saved["selection"], saved["masks"])
+            return TileBatch(first, *(saved[key] for key in BATCH_KEYS))
+
+    def saved(self, first: int, warn: Callable[[str], None]) -> TileBatch | None:
+        """The batch an earlier run saved at ``first``; None when there is none, or when it no
+        longer reads back whole (truncated, overwritten): then it is discarded, and ``warn``
+        names it, so that it is assessed again instead of failing every later run."""
+        if not self.has(first):
+            return None
+        try:
+            batch = self.load(first)
+            if not len(batch.indices) == len(batch.scores) == len(batch.selection) == len(batch.masks):
+                raise ValueError("arrays of different lengths")
+        except DAMAGED_BATCH_ERRORS as error:
+            warn(f"{self._path(first)}: saved batch is damaged ({type(error).__name__}: {error}); "
+                 "discarded and assessed again")
+            self._path(first).unlink(missing_ok=True)
+            return None
+        return batch
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -81,14 +102,21 @@ def batch_starts(grid: TileGrid, batch_size: int) -> range:
 
 
 def assess_tiles(scene: RasterScene, grid: TileGrid, recommender: Recommender, store: BatchStore,
-                 key: str, advance: Callable[[int], None]) -> None:
+                 key: str, advance: Callable[[int], None],
+                 warn: Callable[[str], None] = lambda message: None) -> int:
     """Assess every batch the store lacks (the others were saved by an earlier, interrupted
-    run); ``advance(n)`` after each batch of n tiles."""
+    run); ``advance(n)`` after each batch of n tiles. A saved batch that no longer reads back
+    is discarded and redone, with ``warn`` naming it. Returns the number of tiles with data."""
+    assessed = 0
     for first in batch_starts(grid, recommender.batch_size):
         count = min(recommender.batch_size, len(grid) - first)
-        if not store.has(first):
-            store.save(_assess_batch(scene, grid, recommender, key, range(first, first + count)))
+        batch = store.saved(first, warn)
+        if batch is None:
+            batch = _assess_batch(scene, grid, recommender, key, range(first, first + count))
+            store.save(batch)
+        assessed += len(batch.indices)
         advance(count)
+    return assessed
 
 
 def _assess_batch(scene: RasterScene, grid: TileGrid, recommender: Recommender, key: str,
