@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+import yaml
 from rasterio.transform import from_origin
 from typer.testing import CliRunner
 
@@ -47,13 +48,15 @@ def invoke(*args, code: int = 0) -> str:
 @pytest.fixture(scope="session")
 def geo_experiment(tmp_path_factory) -> Path:
     """`rssqa build` + `rssqa train --assessors prior` on the tiny data; the pool folder gets
-    the raster settings the scenes are read with, the assessor a conformal calibration."""
+    the raster settings the scenes are read with (and the config states them, as a config that
+    trained on such scenes would), the assessor a conformal calibration."""
     from rssqa.assess.conformal import SplitConformal, save_conformal
     from rssqa.geo.settings import RasterSettings
 
     root = tmp_path_factory.mktemp("geo_experiment")
     path = trained_tiny_experiment(root)
     RasterSettings.from_dict(RASTER).save(root / "run" / "pool")
+    path.write_text(yaml.safe_dump({**yaml.safe_load(path.read_text()), "raster": RASTER}))
     rng = np.random.default_rng(0)
     pred = rng.uniform(0.3, 0.9, (40, 2))
     calibration = SplitConformal.calibrate(pred, np.clip(pred + rng.normal(0, 0.05, pred.shape), 0, 1))

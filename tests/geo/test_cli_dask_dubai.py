@@ -33,10 +33,11 @@ def test_recommend_command_writes_scene_maps_and_still_segments_pngs(geo_experim
 
 
 def test_a_scene_that_cannot_be_read_is_skipped_with_its_reason(geo_experiment, tmp_path):
-    (tmp_path / "broken.tif").write_bytes(b"not a tiff")
-    write_scene(tmp_path / "good.tif")
-    output = invoke("recommend", tmp_path, "-c", geo_experiment, "--assessor", "prior", "--out",
-                    tmp_path / "out", "--workers", "1", "--quiet", code=1)
+    (tmp_path / "scenes").mkdir()
+    (tmp_path / "scenes" / "broken.tif").write_bytes(b"not a tiff")
+    write_scene(tmp_path / "scenes" / "good.tif")
+    output = invoke("recommend", tmp_path / "scenes", "-c", geo_experiment, "--assessor", "prior",
+                    "--out", tmp_path / "out", "--workers", "1", "--quiet", code=1)
     assert "broken.tif: cannot be read as a raster" in output
     assert (tmp_path / "out" / "good_summary.json").is_file()
 
