@@ -40,6 +40,17 @@ def read_record(path: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
+def unreadable(error: Exception) -> str:
+    """What is wrong with a file that ``error`` stopped a reader on, as a short clause for an
+    error line: "is missing", or "is damaged (<the reader's first sentence>)"."""
+    if isinstance(error, FileNotFoundError):
+        return "is missing"
+    lines = str(error).strip().splitlines()
+    first = lines[0].split(". ")[0] if lines else ""  # numpy goes on to suggest unpickling
+    first = "".join(c for c in first if c.isprintable()).strip(" :")
+    return f"is damaged ({type(error).__name__}{': ' + first if first else ''})"
+
+
 def is_current(path: Path, key: str) -> bool:
     """Whether the record at ``path`` was written for ``key`` (the work it stands for is reusable)."""
     record = read_record(path)

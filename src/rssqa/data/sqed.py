@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from rssqa.assess.base import AssessmentInputs
+from rssqa.cache import unreadable
 from rssqa.errors import InputError
 from rssqa.signals import PoolSignals
 from rssqa.structure import mask_structure
@@ -44,6 +45,27 @@ TILES = "tiles.parquet"
 RECORDS = "records.parquet"
 ARRAYS = "arrays"
 LABELS = ("oa", "miou", "f1")
+TILE_COLUMNS = ("tile_id", "source_id", "group", "split")
+RECORD_COLUMNS = ("tile_id", "method", "split", *LABELS, "conf_maxprob", "conf_entropy")
+MANIFEST_KEYS = ("methods", "tile_size", "classmap")
+
+
+def damaged(path: Path, problem: str, root: Path) -> InputError:
+    """The error for a store file that cannot be read: ``rssqa build`` reassembles the store from
+    its finished tiles once the manifest that vouches for it is gone."""
+    return InputError(path, problem, f"delete {Path(root) / MANIFEST} and run `rssqa build CONFIG` "
+                      "again: it reassembles the store from its finished tiles")
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as error:  # ValueError: also JSON and UTF-8 errors
+        raise damaged(path, unreadable(error), path.parent) from None
+    if not isinstance(manifest, dict) or any(key not in manifest for key in MANIFEST_KEYS):
+        raise damaged(path, f"is damaged (it lacks the store's {', '.join(MANIFEST_KEYS)})",
+                      path.parent)
+    return manifest
 
 
 class SQEDStore:
@@ -55,18 +77,40 @@ class SQEDStore:
         if not manifest.exists():
             raise InputError(self.root, "is not a finished SQED store (no manifest.json)",
                              "build it with `rssqa build CONFIG`; an interrupted build resumes")
-        self.manifest: dict = json.loads(manifest.read_text())
-        self.tiles: pd.DataFrame = pd.read_parquet(self.root / TILES)
-        self.records: pd.DataFrame = pd.read_parquet(self.root / RECORDS)
+        self.manifest: dict = _read_manifest(manifest)
+        self.tiles: pd.DataFrame = self._read_table(TILES, TILE_COLUMNS)
+        self.records: pd.DataFrame = self._read_table(RECORDS, RECORD_COLUMNS)
         self.methods: list[str] = list(self.manifest["methods"])
         self._structure: np.ndarray | None = None
+
+    def _read_table(self, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+        path = self.root / name
+        try:
+            table = pd.read_parquet(path)
+        except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+            raise damaged(path, unreadable(error), self.root) from None
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise damaged(path, f"is damaged (it lacks the column(s) {', '.join(missing)})",
+                          self.root)
+        return table
 
     @classmethod
     def open(cls, root: Path) -> SQEDStore:
         return cls(root)
 
     def array(self, name: str, mmap: bool = True) -> np.ndarray:
-        return np.load(self.root / ARRAYS / f"{name}.npy", mmap_mode="r" if mmap else None)
+        """The stored array ``name``, one row per tile; a missing or damaged file is an
+        InputError naming it and how to reassemble the store."""
+        path = self.root / ARRAYS / f"{name}.npy"
+        try:
+            array = np.load(path, mmap_mode="r" if mmap else None)
+        except (OSError, ValueError, EOFError) as error:  # also a truncated or garbled header
+            raise damaged(path, unreadable(error), self.root) from None
+        if array.ndim == 0 or len(array) != len(self.tiles):
+            raise damaged(path, f"is damaged (it holds {array.shape[0] if array.ndim else 0} rows, "
+                          f"not one per tile: {len(self.tiles)})", self.root)
+        return array
 
     def labels(self, label: str = "oa") -> np.ndarray:
         """N x M matrix of a label (rows: tiles in store order; columns: ``methods``)."""
@@ -108,7 +152,7 @@ class SQEDStore:
     def signals(self, index: np.ndarray | None = None) -> PoolSignals | None:
         """The pool signals of the tiles at ``index`` (all by default); None for a store built
         before they were kept (rebuild it: ``rssqa build`` resumes)."""
-        if "consensus" not in self.records or not (self.root / ARRAYS / "signal_class_shares.npy").exists():
+        if "consensus" not in self.records:  # a store built before the signals were kept
             return None
         index = np.arange(len(self.tiles)) if index is None else index
         consensus = self.records.pivot(index="tile_id", columns="method", values="consensus")
@@ -129,7 +173,7 @@ class SQEDStore:
         if self._structure is None:
             path = self.root / ARRAYS / "signal_structure.npy"
             if path.exists():
-                self._structure = np.load(path).astype(np.float32)
+                self._structure = np.asarray(self.array("signal_structure", mmap=False), np.float32)
             else:
                 self._structure = np.stack([_chunked_structure(self.predictions(m))
                                             for m in self.methods], axis=1)
