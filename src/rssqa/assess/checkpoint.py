@@ -8,13 +8,37 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from rssqa.cache import unreadable
 from rssqa.errors import CheckpointError
 
 MANIFEST = "assessor.json"
 FORMAT_VERSION = 1
+Loaded = TypeVar("Loaded")
+
+
+def retrain_hint(directory: str | Path) -> str:
+    """What to do about a damaged saved assessor: train again the experiment's assessor it is part
+    of, i.e. the outermost saved assessor around ``directory`` (a selector keeps its base inside)."""
+    outer = Path(directory)
+    while (outer.parent / MANIFEST).is_file():
+        outer = outer.parent
+    return f"retrain it with `rssqa train CONFIG --assessors {outer.name}`"
+
+
+def read_saved(path: str | Path, load: Callable[[Path], Loaded]) -> Loaded:
+    """``load(path)`` for a file a saved assessor keeps beside its manifest (weights, fitted
+    arrays, a boosted tree); a missing or unreadable one is a CheckpointError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(path, "is missing from the saved assessor", retrain_hint(path.parent))
+    try:
+        return load(path)
+    except Exception as error:  # noqa: BLE001 - safetensors, torch and LightGBM raise their own
+        raise CheckpointError(path, unreadable(error), retrain_hint(path.parent)) from None
 
 
 def write_manifest(directory: str | Path, kind: str, state: dict[str, Any]) -> Path:
@@ -34,14 +58,14 @@ def read_manifest(directory: str | Path, kind: str | None = None) -> dict[str, A
     path = Path(directory) / MANIFEST
     if not path.is_file():
         raise CheckpointError(path, "no saved assessor here",
-                              f"pass the directory an assessor was saved to (it holds {MANIFEST})")
+                              f"pass the directory an assessor was saved to (it holds {MANIFEST}); "
+                              f"in an experiment, {retrain_hint(directory)}")
     try:
         manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CheckpointError(path, f"is not valid JSON ({error})",
-                              "save the assessor again") from None
+    except (OSError, ValueError) as error:  # ValueError: also JSON and UTF-8 errors
+        raise CheckpointError(path, f"is not valid JSON ({error})", retrain_hint(directory)) from None
     if not isinstance(manifest, dict) or "kind" not in manifest:
-        raise CheckpointError(path, "does not name the assessor's kind", "save the assessor again")
+        raise CheckpointError(path, "does not name the assessor's kind", retrain_hint(directory))
     if manifest.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
         raise CheckpointError(path, f"was written by a newer rssqa (format "
                               f"{manifest['format_version']})", "upgrade rssqa")

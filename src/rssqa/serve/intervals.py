@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rssqa.assess.checkpoint import retrain_hint
 from rssqa.assess.conformal import CONFORMAL_FILE
-
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,9 @@ def load_intervals(directory: str | Path, methods: list[str],
         state = json.loads(path.read_text())
         stored = {float(k): np.asarray(v, float) for k, v in state["half_widths"].items()}
         order = list(state["methods"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        return None, f"{CONFORMAL_FILE} could not be read ({error}): scores are shown without intervals"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        return None, (f"{path} could not be read ({type(error).__name__}): scores are shown "
+                      f"without intervals; {retrain_hint(directory)} to restore them")
     if sorted(order) != sorted(methods) or not stored:
         return None, (f"{CONFORMAL_FILE} was calibrated for methods {order}, not this pool's "
                       f"{methods}: scores are shown without intervals")

@@ -19,6 +19,7 @@ from safetensors.numpy import save_file as save_arrays
 
 from rssqa.assess.base import AssessmentInputs
 from rssqa.assess.baselines.agreement import agreement_signal
+from rssqa.assess.checkpoint import read_saved
 from rssqa.assess.checks import require_signals
 from rssqa.assess.scaling import PrincipalComponents, Standardizer
 from rssqa.signals import with_relative
@@ -92,7 +93,8 @@ class SelectorFeatures:
 
     @classmethod
     def load(cls, directory: Path, methods: list[str]) -> SelectorFeatures:
-        return cls.from_state(load_arrays(Path(directory) / FEATURES_FILE), methods)
+        return read_saved(Path(directory) / FEATURES_FILE,
+                          lambda path: cls.from_state(load_arrays(path), methods))
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray], methods: list[str]) -> SelectorFeatures:

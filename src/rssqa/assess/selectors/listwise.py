@@ -30,7 +30,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from rssqa.assess.base import AssessmentInputs, Assessor
-from rssqa.assess.checkpoint import restore_configured, write_manifest
+from rssqa.assess.checkpoint import read_saved, restore_configured, write_manifest
 from rssqa.assess.checks import require_methods, require_same_methods, require_targets
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.selectors.features import SelectorFeatures
@@ -135,7 +135,8 @@ class ListwiseSelector(Assessor):
         selector.features = SelectorFeatures.load(directory, selector.methods)
         for k in range(selector.config.members):
             network = _network(int(manifest["features"]), selector.config)
-            network.load_state_dict(load_file(directory / f"member-{k:02d}.safetensors"))
+            path = directory / f"member-{k:02d}.safetensors"
+            read_saved(path, lambda state_file: network.load_state_dict(load_file(state_file)))
             selector.networks.append(network.eval())
         selector.source = directory
         return selector

@@ -21,7 +21,7 @@ import numpy as np
 
 from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.boosting import lightgbm_params
-from rssqa.assess.checkpoint import restore_configured, write_manifest
+from rssqa.assess.checkpoint import read_saved, restore_configured, write_manifest
 from rssqa.assess.checks import require_methods, require_same_methods, require_targets
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.selectors.features import SelectorFeatures
@@ -118,9 +118,13 @@ class PairwiseSelector(Assessor):
         for pair, judge in manifest["judges"].items():
             a, b = (int(i) for i in pair.split("-"))
             selector.judges[(a, b)] = (float(judge) if isinstance(judge, (int, float))
-                                       else lightgbm.Booster(model_file=str(directory / judge)))
+                                       else read_saved(directory / judge, _booster))
         selector.source = directory
         return selector
+
+
+def _booster(path: Path):
+    return lightgbm.Booster(model_file=str(path))
 
 
 def _pair(rows: np.ndarray, a: int, b: int) -> np.ndarray:
