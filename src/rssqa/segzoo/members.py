@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
+from rssqa.errors import InputError
 from rssqa.registry import check_kwargs
 from rssqa.segzoo.member import MEMBER_KINDS, PoolMember
 from rssqa.utils import atomic_write_text
@@ -47,6 +48,14 @@ def save_member(directory: Path, kind: str, kwargs: dict, classmap: ClassMap) ->
 
 
 def load_member(directory: Path) -> PoolMember:
-    """The member ``save_member`` recorded in ``directory``."""
-    spec = json.loads((Path(directory) / MEMBER_FILE).read_text())
-    return create_member(spec["kind"], spec["kwargs"], ClassMap.from_dict(spec["classmap"]))
+    """The member ``save_member`` recorded in ``directory``; a damaged record is an InputError
+    naming it (``rssqa build`` writes it anew from the config)."""
+    path = Path(directory) / MEMBER_FILE
+    try:
+        spec = json.loads(path.read_text())
+        kind, kwargs, classmap = spec["kind"], dict(spec["kwargs"]), spec["classmap"]
+    except (OSError, ValueError, KeyError, TypeError) as error:  # ValueError: also JSON, UTF-8
+        raise InputError(path, f"is not a readable pool member record ({type(error).__name__}: "
+                         f"{error})", "run `rssqa build CONFIG` again: it records the member "
+                         "anew from pool.methods") from None
+    return create_member(kind, kwargs, ClassMap.from_dict(classmap))
