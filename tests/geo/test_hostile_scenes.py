@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from rssqa.cli import app
 from rssqa.errors import InputError
 from rssqa.geo.command import check_scene_options, print_outcome, recommend_scene_files
-from rssqa.geo.plan import MAX_SCENE_PIXELS
+from rssqa.geo.grid import TileGrid
+from rssqa.geo.plan import MAX_SCENE_PIXELS, ScenePlan, plan_text
 from rssqa.geo.scaleout import SceneOutcome
 from rssqa.geo.scene import PARTS_DIR, SceneJob
 from tests.conftest import changed_files, folder_checksums
@@ -171,6 +172,14 @@ def test_a_huge_sparse_scene_is_refused_from_its_header_and_the_others_run(geo_e
     plan, *results = stdout.splitlines()
     assert plan.startswith("plan: 1 scene(s), 9 tiles of 32 px") and "resume files" in plan
     assert any(line.startswith("good: ") for line in results)
+
+
+def test_the_plan_of_a_100000_px_scene_states_hours_and_gigabytes(tmp_path):
+    job = SceneJob(tmp_path / "huge.tif", tmp_path, "huge")
+    text = plan_text([ScenePlan(job, TileGrid(100_000, 100_000, 256, 32))], methods=2, processes=1)
+    assert text.startswith("plan: 1 scene(s), 199,809 tiles of 256 px, each through 2 method(s)")
+    assert "about 16.7 h on 1 process(es)" in text  # 199,809 tiles x 3 networks x 0.1 s
+    assert "13.1 GB of resume files" in text and "13.3 GB of outputs" in text
 
 
 def test_raising_the_pixel_limit_lets_a_large_scene_through(geo_experiment, tmp_path):

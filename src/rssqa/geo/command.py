@@ -3,7 +3,6 @@ and what is printed (results on stdout; skip reasons and warnings on stderr, nam
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from rich.console import Console
 from rssqa.errors import InputError
 from rssqa.geo.experiment import ExperimentRef
 from rssqa.geo.plan import MAX_SCENE_PIXELS, plan_scenes, plan_text
-from rssqa.geo.scaleout import SCHEDULER_TIMEOUT_S, SceneOutcome, recommend_scenes
+from rssqa.geo.scaleout import SCHEDULER_TIMEOUT_S, SceneOutcome, local_processes, recommend_scenes
 from rssqa.geo.scene import SCENE_SUFFIXES, SceneJob
 
 # Schemes whose address is a host and a TCP port that a plain socket can try.
@@ -94,9 +93,9 @@ def recommend_scene_files(paths: list[Path], config: Path, assessor: str | None,
     plans, refused = plan_scenes(jobs, cfg.tile_size, max_pixels)
     ran = {}
     if plans:
-        processes = None if scheduler else workers or min(len(plans), os.cpu_count() or 1)
+        processes = None if scheduler else local_processes(len(plans), workers)
         _say(console, plan_text(plans, len(cfg.pool.methods), processes))
-        threads = None if scheduler is None and (workers or len(plans)) <= 1 else 1
+        threads = None if processes == 1 else 1  # one process alone keeps torch's threads
         ref = ExperimentRef(Path(config).resolve(), assessor, threads=threads)
         outcomes = recommend_scenes([plan.job for plan in plans], ref, scheduler, workers, overwrite,
                                     verbose=not quiet)

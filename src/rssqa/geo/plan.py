@@ -58,17 +58,17 @@ def check_scene_size(job: SceneJob, height: int, width: int, max_pixels: int) ->
 
 
 def plan_text(plans: list[ScenePlan], methods: int, processes: int | None) -> str:
-    """One line: scenes, tiles, an estimated time at SECONDS_PER_TILE_AND_NETWORK on
-    ``processes`` local processes (None: a cluster of unknown size, so CPU time is given) and
-    the disk the resume files and outputs may take (upper bounds: tiles without data cost less)."""
-    tiles = sum(len(plan.grid) for plan in plans)
-    tile = plans[0].grid.tile if plans else REFERENCE_TILE
-    seconds = tiles * (methods + 1) * SECONDS_PER_TILE_AND_NETWORK * (tile / REFERENCE_TILE) ** 2
+    """One line about ``plans`` (at least one): scenes, tiles, an estimated time at
+    SECONDS_PER_TILE_AND_NETWORK on ``processes`` local processes (None: a cluster of unknown
+    size, so CPU time is given) and the disk the resume files and outputs may take (upper
+    bounds: tiles without data cost less)."""
+    tiles, tile = sum(len(plan.grid) for plan in plans), plans[0].grid.tile
+    per_tile = (methods + 1) * SECONDS_PER_TILE_AND_NETWORK * (tile / REFERENCE_TILE) ** 2
     if processes is None:
-        time, at_once = f"{_duration(seconds)} of CPU time, shared by the cluster's workers", len(plans)
-    else:
-        at_once = max(1, min(processes, len(plans)))
-        time = f"{_duration(seconds / at_once)} on {at_once} process(es)"
+        time, at_once = f"{_duration(tiles * per_tile)} of CPU time, shared by the cluster's workers", len(plans)
+    else:  # the scenes share the processes; no process splits a scene
+        wall = max(tiles / processes, max(len(plan.grid) for plan in plans)) * per_tile
+        time, at_once = f"{_duration(wall)} on {processes} process(es)", processes
     parts = sum(sorted((parts_bytes(plan.grid) for plan in plans), reverse=True)[:at_once])
     outputs = sum(output_bytes(plan.grid, methods) for plan in plans)
     return (f"plan: {len(plans)} scene(s), {tiles:,} tiles of {tile} px, each through {methods} "

@@ -52,7 +52,7 @@ def recommend_scenes(jobs: list[SceneJob], ref: ExperimentRef, scheduler: str | 
     """Process every scene; in job order. ``scheduler`` (``tcp://host:8786``) uses that
     cluster; otherwise ``workers`` single-threaded local processes (default: one per scene, up
     to the CPU count), or this process alone when that is one."""
-    workers = workers or min(len(jobs), os.cpu_count() or 1)
+    workers = local_processes(len(jobs), workers)
     if scheduler is None and workers <= 1:
         return _in_process(jobs, ref, overwrite, verbose)
     from dask.distributed import Client, LocalCluster
@@ -63,6 +63,12 @@ def recommend_scenes(jobs: list[SceneJob], ref: ExperimentRef, scheduler: str | 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
         return run_on_client(client, jobs, ref, overwrite, verbose)
+
+
+def local_processes(scenes: int, workers: int | None = None) -> int:
+    """How many local processes run ``scenes`` scenes: ``workers`` (default: the CPU count),
+    never more than there are scenes (a worker without a scene would only cost its start-up)."""
+    return max(1, min(workers or os.cpu_count() or 1, scenes))
 
 
 def connect(scheduler: str):
