@@ -192,10 +192,11 @@ def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
 def check_build_inputs(config: ExperimentConfig, samples: list[Sample], classmap: ClassMap,
                        split_of: dict[str, str], verbose: bool = True):
     """Open every image the build uses (the pool's training images, the SQED splits) before
-    anything trains; write what cannot be used, and why, to ``sqed_report.txt`` beside the store;
+    anything trains; write what cannot be used, and why, to ``sqed_report.txt`` beside the store
+    (``sqed_report.attempt.txt`` while a finished store is rebuilt, until the build finishes);
     a part left without a labelled tile is one InputError naming it (rssqa.data.build_check)."""
     from rssqa.data.build import check_splits
-    from rssqa.data.build_check import BuildCheck, report_path
+    from rssqa.data.build_check import BuildCheck, draft_report_path
 
     check = BuildCheck(classmap, config.tile_size)
     sqed_part = [s for s in samples if s.source_id in split_of]
@@ -203,7 +204,7 @@ def check_build_inputs(config: ExperimentConfig, samples: list[Sample], classmap
         if any(not is_external(entry.name) for entry in config.pool.methods):
             check.check("pool", pool_samples(samples, split_rule(config)))
         check_splits(sqed_part, split_of, classmap, config.tile_size, config.sqed.train_stride, check)
-    report = report_path(Layout(config.output_dir).sqed)
+    report = draft_report_path(Layout(config.output_dir).sqed)
     if check.skipped:  # even under --quiet: a skipped file is news
         print(check.brief(report))
     elif verbose:

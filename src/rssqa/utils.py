@@ -65,15 +65,30 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def write_run_record(out_dir: Path, command: str, config: dict, seed: int | None) -> Path:
-    """Every run leaves its resolved config and seed next to its output."""
+def write_run_record(out_dir: Path, command: str, config: dict, seed: int | None,
+                     started: datetime | None = None) -> Path:
+    """Every run leaves its resolved config and seed next to its output (``run_<command>.json``);
+    given when the run ``started``, the record also says when it finished."""
+    now = datetime.now(timezone.utc)
     record = {"command": command, "seed": seed, "config": config,
-              "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "started": (started or now).isoformat(timespec="seconds"),
               "python": sys.version.split()[0], "torch": torch.__version__,
               "platform": platform.platform()}
+    if started is not None:
+        record["finished"] = now.isoformat(timespec="seconds")
     path = Path(out_dir) / f"run_{command}.json"
     atomic_write_text(path, json.dumps(record, indent=2, default=str))
     return path
+
+
+@contextmanager
+def run_record(out_dir: Path, command: str, config: dict, seed: int | None) -> Iterator[Path]:
+    """``with run_record(...):`` around a stage writes its record (``write_run_record``) only
+    when the block finishes: a rerun that fails leaves the record of the run that made the
+    output there, instead of one describing inputs that produced nothing. Yields the path."""
+    started = datetime.now(timezone.utc)
+    yield Path(out_dir) / f"run_{command}.json"
+    write_run_record(out_dir, command, config, seed, started=started)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rssqa.cache import fingerprint, is_current, write_record
-from rssqa.data.build_check import BuildCheck, report_path
+from rssqa.data.build_check import BuildCheck, draft_report_path, publish_report
 from rssqa.data.classmap import ClassMap
 from rssqa.data.sqed import ARRAYS, MANIFEST, RECORDS, TILES, SQEDStore
 from rssqa.data.io import image_size
@@ -90,7 +90,9 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
     and, with the pool's and encoder's identity, decides whether existing work can be reused.
     Bad files are reported and skipped, each for its own reason, in ``<out_dir>_report.txt`` beside
     the store (``check``: what ``check_build_inputs`` found before the pool trained; else the
-    files are checked here); a split left without a labelled tile is an InputError. The manifest
+    files are checked here); a split left without a labelled tile is an InputError. A rebuild of
+    a finished store reports in ``<out_dir>_report.attempt.txt`` until it finishes, so a rerun
+    that fails keeps the finished store's report (``rssqa.data.build_check.draft_report_path``). The manifest
     lists the skipped files. ``train_stride`` below the tile size cuts overlapping tiles from the
     train split's images (more tiles to fit assessors on); test tiles never overlap.
     """
@@ -100,11 +102,12 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
                        "encoder": [encoder.name, encoder.input_size],
                        "pool": [m.meta["fingerprint"] for m in pool]})
     manifest_path = out_dir / MANIFEST
+    report = draft_report_path(out_dir)  # asked before the manifest below may go
     if is_current(manifest_path, key):
         if verbose:
             print(f"SQED store in {out_dir} is complete and up to date")
+        publish_report(out_dir, report)
         return SQEDStore(out_dir)
-    report = report_path(out_dir)
     if check is None:
         check = check_splits(samples, split_of, classmap, tile_size, train_stride)
         check.require_tiles(report, "before building the SQED")
@@ -134,6 +137,7 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
                              "encoder_forwards": stats.encoder_forwards,
                              "seconds": round(stats.seconds, 1)}}
     write_record(manifest_path, key, **manifest)
+    publish_report(out_dir, report)
     return SQEDStore(out_dir)
 
 

@@ -11,12 +11,14 @@ of training rather than after.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_mask, rgb_image_size
+from rssqa.data.sqed import MANIFEST
 from rssqa.data.tiling import tile_grid
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
@@ -36,6 +38,31 @@ def report_path(store_dir: Path) -> Path:
     """Where the build's report lives: beside the store (``runs/x/sqed`` -> ``runs/x/sqed_report.txt``)."""
     store_dir = Path(store_dir)
     return store_dir.parent / f"{store_dir.name}_report.txt"
+
+
+def attempt_report_path(store_dir: Path) -> Path:
+    """Where a rebuild of a finished store reports until it finishes (``sqed_report.attempt.txt``)."""
+    final = report_path(store_dir)
+    return final.with_name(f"{final.stem}.attempt{final.suffix}")
+
+
+def draft_report_path(store_dir: Path) -> Path:
+    """Where a build that has not finished writes its report: over the report itself when there
+    is no finished store to describe, else beside it (``attempt_report_path``), so that a rerun
+    that fails leaves the finished store's report as it was. Ask before the build touches the
+    store; ``publish_report`` moves the draft into place once the build finishes."""
+    finished = (Path(store_dir) / MANIFEST).is_file() and report_path(store_dir).is_file()
+    return attempt_report_path(store_dir) if finished else report_path(store_dir)
+
+
+def publish_report(store_dir: Path, draft: Path) -> Path:
+    """The finished build's report ``draft`` becomes the store's; an attempt's report left by an
+    earlier failed rerun goes, as the finished build supersedes it."""
+    final, attempt = report_path(store_dir), attempt_report_path(store_dir)
+    if Path(draft) == attempt and attempt.is_file():
+        os.replace(attempt, final)
+    attempt.unlink(missing_ok=True)
+    return final
 
 
 def problem_kind(message: str) -> str:
