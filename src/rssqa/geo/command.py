@@ -79,28 +79,27 @@ def recommend_scene_files(paths: list[Path], config: Path, assessor: str | None,
                           workers: int | None = None, overlap: int | None = None,
                           quiet: bool = False, console: Console | None = None,
                           keys: list[str] | None = None, err_console: Console | None = None,
-                          max_pixels: int = MAX_SCENE_PIXELS) -> list[SceneOutcome]:
-    """Plan the scenes (refusing, from their headers, those over ``max_pixels``), print the
-    plan, run the rest, and print one line per scene: results on ``console``, skip reasons
-    and warnings on ``err_console``. Never raises for a scene's own problem: the caller
-    decides the exit code from the outcomes (in ``paths`` order; ``error`` set when skipped).
-    ``keys``: each scene's output stem (None: from the file names, see :func:`scene_jobs`)."""
+                          max_pixels: int | None = None) -> list[SceneOutcome]:
+    """Plan the scenes (refusing, from their headers, those over ``max_pixels``; None:
+    MAX_SCENE_PIXELS), print the plan, run the rest, and print one line per scene: results on
+    ``console``, skip reasons and warnings on ``err_console``. Never raises for a scene's own
+    problem: the caller decides the exit code from the outcomes (in ``paths`` order, ``error``
+    set where skipped). ``keys``: each scene's output stem (None: from the file names)."""
     from rssqa.config import load_config
 
     console, err_console = console or Console(), err_console or Console(stderr=True)
     cfg = load_config(config)
     jobs = scene_jobs(paths, Path(out_dir).resolve(), overlap, keys)
-    plans, refused = plan_scenes(jobs, cfg.tile_size, max_pixels)
-    ran = {}
+    plans, refused = plan_scenes(jobs, cfg.tile_size, max_pixels or MAX_SCENE_PIXELS)
+    ran: dict[SceneJob, SceneOutcome] = {}
     if plans:
         processes = None if scheduler else local_processes(len(plans), workers)
         _say(console, plan_text(plans, len(cfg.pool.methods), processes))
         threads = None if processes == 1 else 1  # one process alone keeps torch's threads
         ref = ExperimentRef(Path(config).resolve(), assessor, threads=threads)
-        outcomes = recommend_scenes([plan.job for plan in plans], ref, scheduler, workers, overwrite,
-                                    verbose=not quiet)
-        ran = {outcome.job: outcome for outcome in outcomes}
-    outcomes = [ran.get(job) or SceneOutcome(job, error=refused[job]) for job in jobs]
+        ran = {outcome.job: outcome for outcome in recommend_scenes(
+            [plan.job for plan in plans], ref, scheduler, workers, overwrite, verbose=not quiet)}
+    outcomes = [ran[job] if job in ran else SceneOutcome(job, error=refused[job]) for job in jobs]
     for outcome in outcomes:
         print_outcome(outcome, console, err_console)
     if any(outcome.summary for outcome in outcomes):
