@@ -76,6 +76,18 @@ def test_the_benchmark_config_goes_through_the_same_loader(experiment):
     refused_quickly("benchmark", path, needles=(str(path), "line 10:", "MAX_YAML_VALUES"))
 
 
+def test_the_clip_training_config_goes_through_the_same_loader(experiment, capsys):
+    from rssqa.cliprs.train import main
+
+    path = experiment.write(BILLION_LAUGHS)
+    began = time.perf_counter()
+    assert main(["--config", str(path)]) == 2
+    assert time.perf_counter() - began < 20
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"error: {path}: line 10:") and "MAX_YAML_VALUES" in error
+    assert "\n" not in error
+
+
 def test_an_alias_inside_the_value_it_names_is_refused(experiment):
     path = experiment.write("name: loop\ndata: &data {kind: demo, again: *data}\n")
     refused_quickly("build", path, needles=(str(path), "line 2:", "alias *data lies inside"))

@@ -41,7 +41,7 @@ import yaml
 from rssqa import cache
 from rssqa.encoders.openclip import load_open_clip, open_clip_model_config, save_open_clip
 from rssqa.errors import InputError
-from rssqa.typed_config import from_dict
+from rssqa.typed_config import from_dict, read_yaml
 
 CHECKPOINTS = "checkpoints"
 FINAL_MODEL = "model"
@@ -431,7 +431,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def config_from_argv(argv: list[str]) -> TrainConfig:
     options = _parser().parse_args(argv)
-    values = yaml.safe_load(options.config.read_text()) if options.config else {}
+    values = read_yaml(options.config, "CLIP-RS training config",
+                       "configs/cliprs_train_vit_l14.yaml") if options.config else {}
     values.pop("world_size", None)  # a resolved train_config.yaml records it; it is not an option
     values.update({k: v for k, v in vars(options).items() if k != "config" and v is not None})
     return TrainConfig.from_mapping(values)
