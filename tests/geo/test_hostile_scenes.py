@@ -155,6 +155,29 @@ def test_a_truncated_resume_batch_is_discarded_redone_and_named(geo_experiment, 
     assert not (tmp_path / "out" / PARTS_DIR).exists()
 
 
+def test_the_resume_folder_deletes_only_its_own_files(geo_experiment, tmp_path):
+    scene = write_scene(tmp_path / "scene.tif", height=60, width=70)
+    parts = tmp_path / "out" / PARTS_DIR / "scene"
+    parts.mkdir(parents=True)
+    (parts / "state.json").write_text('{"fingerprint": "another run"}')
+    (parts / "batch_00000000.npz").write_bytes(b"another run's batch")
+    notes = parts / "notes.txt"
+    notes.write_text("mine")
+    (outcome,), _, _ = run_scenes([scene], geo_experiment, tmp_path / "out")
+    assert outcome.error is None
+    assert sorted(parts.iterdir()) == [notes] and notes.read_text() == "mine"
+
+
+def test_a_file_where_the_resume_folder_goes_skips_that_scene_only(geo_experiment, tmp_path):
+    scenes = [write_scene(tmp_path / f"{name}.tif", height=60, width=70) for name in ("a", "b")]
+    (tmp_path / "out" / PARTS_DIR).mkdir(parents=True)
+    (tmp_path / "out" / PARTS_DIR / "a").write_text("mine")
+    (skipped, done), _, stderr = run_scenes(scenes, geo_experiment, tmp_path / "out")
+    assert done.error is None and (tmp_path / "out" / PARTS_DIR / "a").read_text() == "mine"
+    assert stderr == f"skipped {tmp_path / 'out' / PARTS_DIR / 'a'}: is a file where the scene's " \
+                     "resume folder goes. move it away, or choose another --out\n"
+
+
 # -- 3. a scene over the pixel limit is refused from its header; the plan comes first --------------
 
 def test_a_huge_sparse_scene_is_refused_from_its_header_and_the_others_run(geo_experiment, tmp_path):

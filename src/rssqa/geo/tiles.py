@@ -9,7 +9,6 @@ interrupted run finds the batches already saved and carries on from the first mi
 from __future__ import annotations
 
 import contextlib
-import shutil
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rssqa.cache import is_current, write_record
+from rssqa.errors import InputError
 from rssqa.geo.grid import TileGrid
 from rssqa.geo.reader import RasterScene, fill_invalid
 from rssqa.recommend import Recommender
@@ -50,15 +50,27 @@ class TileBatch:
 
 class BatchStore:
     """The saved batches of one scene, in a folder that belongs to one fingerprint (scene file,
-    settings, grid, pool and assessor): batches of any other run there are discarded."""
+    settings, grid, pool and assessor): batches of any other run there are discarded. Only the
+    store's own files (its record, its batches and their temporary files) are ever deleted."""
 
     def __init__(self, folder: Path, fingerprint: str):
         self.folder = Path(folder)
         state = self.folder / STATE_FILE
+        if self.folder.exists() and not self.folder.is_dir():
+            raise InputError(self.folder, "is a file where the scene's resume folder goes",
+                             "move it away, or choose another --out")
         if self.folder.exists() and not is_current(state, fingerprint):
-            shutil.rmtree(self.folder)  # another run's batches, or a damaged record: start over
+            self._clear()  # another run's batches, or a damaged record: start over
         self.folder.mkdir(parents=True, exist_ok=True)
         write_record(state, fingerprint)
+
+    def _own_files(self) -> list[Path]:
+        patterns = (STATE_FILE, "batch_*.npz", f".{STATE_FILE}.*.tmp", ".batch_*.npz.*.tmp")
+        return [path for pattern in patterns for path in self.folder.glob(pattern)]
+
+    def _clear(self) -> None:
+        for path in self._own_files():
+            path.unlink(missing_ok=True)
 
     def _path(self, first: int) -> Path:
         return self.folder / f"batch_{first:08d}.npz"
@@ -92,9 +104,12 @@ class BatchStore:
         return batch
 
     def remove(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
-        with contextlib.suppress(OSError):  # the shared parts folder goes with the last scene's
-            self.folder.parent.rmdir()
+        """The store's files, then its folder and the shared parts folder if nothing else is
+        left in them (the parts folder goes with the last scene's store)."""
+        self._clear()
+        for folder in (self.folder, self.folder.parent):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 def batch_starts(grid: TileGrid, batch_size: int) -> range:
