@@ -153,7 +153,7 @@ def load_pool(directory: Path, methods: list[str] | None = None) -> list[PoolMem
     names = methods or sorted(p.name for p in directory.iterdir()
                               if (p / "meta.json").exists() or (p / MEMBER_FILE).exists())
     if not names:
-        raise FileNotFoundError(f"{directory}: no trained segmentation method found; run `rssqa build`")
+        raise InputError(directory, "holds no trained segmentation method", "run `rssqa build CONFIG`")
     return [load_member(directory / name) if (directory / name / MEMBER_FILE).exists()
             else load_trained(directory / name) for name in names]
 
@@ -242,8 +242,10 @@ def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str]
     The assessor named in the config gets the config's kwargs; the others their defaults.
     """
     from rssqa.assess.registry import create_assessor
+    from rssqa.trained_settings import check_trained_settings
 
     check_assessor_names(names)
+    check_trained_settings(config, Layout(config.output_dir), store)
     saved = {}
     train_with_images = None
     for name in names:
@@ -275,7 +277,9 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
                                 selection_records, selection_table, summary_table)
     from rssqa.metrics import single_best
     from rssqa.report.plots import scatter_predicted_vs_true
+    from rssqa.trained_settings import check_trained_settings
 
+    check_trained_settings(config, Layout(config.output_dir), store)
     out = Layout(config.output_dir).reports
     out.mkdir(parents=True, exist_ok=True)
     test = store.inputs("test", label=config.target)

@@ -57,6 +57,7 @@ def load_experiment(config_path: str | Path, assessor: str | None = None,
     from rssqa.config import load_config
     from rssqa.data.sqed import SQEDStore
     from rssqa.pipeline import Layout, build_encoder, load_pool
+    from rssqa.trained_settings import check_trained_settings
 
     config = load_config(config_path)
     layout = Layout(config.output_dir)
@@ -68,6 +69,7 @@ def load_experiment(config_path: str | Path, assessor: str | None = None,
         raise InputError(assessor_dir, f"no trained {name!r} assessor",
                          f"run `rssqa train {config_path} --assessors {name}` first")
     store = SQEDStore.open(layout.sqed)
+    check_trained_settings(config, layout, store)  # before any model loads
     recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(config),
                               load_assessor(assessor_dir),
                               ClassMap.from_dict(store.manifest["classmap"]), config.tile_size)

@@ -1,0 +1,146 @@
+"""The settings a trained experiment was built with, held against the config that opens it.
+
+The SQED store's manifest records the tile size, class map, semantic encoder and pool members it
+was built with; the pool folder records its raster settings (``pool/raster.json``) and each
+trained member's identity (``pool/<method>/meta.json``). A config edited since (``tile_size: 256``
+against a store built at 128) would feed the models other inputs than they were trained and
+assessed on, and the scores would move without a word. So every command that opens a trained
+experiment (train, evaluate, recommend, serve, scenes) calls :func:`check_trained_settings`,
+which refuses any contradiction in one line naming both values.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rssqa.cache import read_record
+from rssqa.data.classmap import DUBAI_CLASSES, ClassMap
+from rssqa.errors import InputError
+from rssqa.geo.settings import RASTER_FILE, RasterSettings
+
+if TYPE_CHECKING:
+    from rssqa.config import ExperimentConfig
+    from rssqa.data.sqed import SQEDStore
+    from rssqa.pipeline import Layout
+
+REBUILD = ("restore the trained setting in the config, or rebuild the experiment with the new one: "
+           "`rssqa build CONFIG`, then `rssqa train CONFIG`")
+
+
+def check_trained_settings(config: ExperimentConfig, layout: Layout, store: SQEDStore) -> None:
+    """Raise one InputError listing every setting of ``config`` that contradicts what the
+    experiment's store and pool were built with (the first record at fault is its path)."""
+    found = [*_store_contradictions(config, store), *_pool_contradictions(config, layout, store)]
+    if found:
+        raise InputError(found[0][0], "; ".join(sentence for _, sentence in found), REBUILD)
+
+
+def member_names(config: ExperimentConfig) -> list[str]:
+    """The pool members' names as the store records them: a method's name, or the ``label`` of a
+    member rssqa does not train."""
+    from rssqa.segzoo.members import is_external
+
+    return [entry.kwargs.get("label") if is_external(entry.name) else entry.name
+            for entry in config.pool.methods]
+
+
+def declared_classmap(config: ExperimentConfig) -> ClassMap | None:
+    """The class map the config's source declares, read without opening any data: the
+    ``data.classmap`` of a folder, the fixed one of a published dataset or the demo; None when
+    the source kind has none to compare."""
+    from rssqa.data.sources.registry import SOURCES
+
+    data = dict(config.data)
+    if "classmap" in data:
+        return ClassMap.from_dict(data["classmap"])
+    kind = data.get("kind", "demo")
+    if kind == "demo":
+        return DUBAI_CLASSES
+    fixed = getattr(SOURCES.get(kind), "classmap", None)
+    return fixed if isinstance(fixed, ClassMap) else None
+
+
+def _store_contradictions(config: ExperimentConfig, store: SQEDStore) -> list[tuple[Path, str]]:
+    manifest, record = store.manifest, store.root / "manifest.json"
+    found = []
+    if manifest["tile_size"] != config.tile_size:
+        found.append(_differs("tile_size", config.tile_size, manifest["tile_size"]))
+    classmap = declared_classmap(config)
+    trained_classmap = ClassMap.from_dict(manifest["classmap"])
+    if classmap is not None and classmap != trained_classmap:
+        found.append(_differs("class map", _classes(classmap, trained_classmap),
+                              _classes(trained_classmap, classmap)))
+    if manifest.get("encoder", config.encoder.name) != config.encoder.name:
+        found.append(_differs("encoder.name", config.encoder.name, manifest["encoder"]))
+    trained_kwargs = manifest.get("build", {}).get("encoder")
+    if trained_kwargs is not None and trained_kwargs != _plain(config.encoder.kwargs):
+        found.append(_differs("encoder.kwargs", _plain(config.encoder.kwargs), trained_kwargs))
+    if sorted(member_names(config), key=str) != sorted(store.methods):
+        found.append(_differs("pool.methods", _names(member_names(config)), _names(store.methods)))
+    else:
+        found += _method_kwargs(config, manifest.get("pool", {}))
+    return [(record, sentence) for sentence in found]
+
+
+def _method_kwargs(config: ExperimentConfig, members: dict[str, dict]) -> list[str]:
+    """Each trained method's kwargs against those it was trained with (``meta.json``)."""
+    found = []
+    for entry in config.pool.methods:
+        meta = members.get(entry.name, {})
+        if "kwargs" in meta and meta.get("method") == entry.name and meta["kwargs"] != _plain(entry.kwargs):
+            found.append(_differs(f"the kwargs of pool method {entry.name}", _plain(entry.kwargs),
+                                  meta["kwargs"]))
+    return found
+
+
+def _pool_contradictions(config: ExperimentConfig, layout: Layout,
+                         store: SQEDStore) -> list[tuple[Path, str]]:
+    path = layout.pool / RASTER_FILE
+    found = []
+    trained = _recorded_raster(path)
+    wanted = RasterSettings.from_dict(config.raster) if config.raster else RasterSettings()
+    if trained != wanted:
+        found.append((path, _differs("raster", wanted.to_dict(), trained.to_dict())))
+    for name, meta in store.manifest.get("pool", {}).items():
+        current = read_record(layout.pool / name / "meta.json")  # a damaged one: load_pool says so
+        if current and "fingerprint" in meta and current.get("fingerprint") != meta["fingerprint"]:
+            found.append((layout.pool / name, f"pool method {name} was trained again after the "
+                          "SQED store was built, so the store and the assessors describe another "
+                          "model"))
+    return found
+
+
+def _recorded_raster(path: Path) -> RasterSettings:
+    """The pool's raster settings; the defaults for a pool trained before they were recorded."""
+    if not path.exists():
+        return RasterSettings()
+    recorded = read_record(path)
+    try:
+        if recorded is not None:
+            return RasterSettings.from_dict(recorded)
+    except (InputError, TypeError, ValueError):
+        pass  # readable JSON, but not raster settings
+    raise InputError(path, "is damaged (not the pool's raster settings)",
+                     "run `rssqa build CONFIG` again: it records them anew from the config")
+
+
+def _differs(setting: str, configured: Any, trained: Any) -> str:
+    return f"{setting} is {configured} in the config but {trained} in the trained experiment"
+
+
+def _classes(classmap: ClassMap, other: ClassMap) -> str:
+    """The class names, or the whole class map when only its encoding differs from ``other``."""
+    if list(classmap.names) != list(other.names):
+        return f"({', '.join(classmap.names)})"
+    return json.dumps(classmap.to_dict(), separators=(",", ":"))
+
+
+def _names(names: list) -> str:
+    return f"({', '.join(map(str, names))})"
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON would give it back (how the records hold settings)."""
+    return json.loads(json.dumps(value, default=str))
