@@ -210,3 +210,15 @@ def test_two_members_with_one_label_are_named_by_position(experiment, tmp_path):
     path = changed(experiment, pool={"methods": [{"name": "fpn"}, member]})
     one_line_error(invoke("train-pool", path, "--quiet"), 2, str(path),
                    "pool.methods[1] is named 'fpn', as pool.methods[0] is")
+
+
+def test_a_misspelt_predictions_format_is_answered_with_the_right_one_first(tiny_dataset,
+                                                                           tmp_path):
+    config = tiny_config_dict(tiny_dataset, tmp_path / "run")
+    config["pool"] = {"methods": [{"name": "predictions", "kwargs": {
+        "label": "theirs", "dir": str(tmp_path), "format": "color"}}]}
+    path = tmp_path / "color.yaml"
+    path.write_text(yaml.safe_dump(config))
+    one_line_error(invoke("build", path, "--quiet"), 2, "pool member 'theirs': unknown "
+                   "predictions format 'color'", "use one of colour, index, probabilities")
+    assert not (tmp_path / "run" / "sqed").exists()

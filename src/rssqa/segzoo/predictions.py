@@ -27,6 +27,7 @@ from rssqa.cache import fingerprint
 from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_mask
 from rssqa.errors import InputError
+from rssqa.registry import nearest_first
 from rssqa.segzoo.member import MEMBER_KINDS, Segmentation, TileRef, crop_window
 
 FORMATS = ("index", "colour", "probabilities")
@@ -48,10 +49,11 @@ class PredictionsMember:
                  layout: str = "chw"):
         if format not in FORMATS:
             raise InputError(None, f"pool member {label!r}: unknown predictions format {format!r}",
-                             f"use one of {', '.join(FORMATS)}")
+                             f"use one of {', '.join(nearest_first(format, FORMATS))}")
         if layout not in LAYOUTS:
             raise InputError(None, f"pool member {label!r}: unknown layout {layout!r}",
-                             f"use one of {', '.join(LAYOUTS)} (axes of the .npy arrays)")
+                             f"use one of {', '.join(nearest_first(layout, LAYOUTS))} (axes of "
+                             "the .npy arrays)")
         self.directory = Path(dir).expanduser().resolve()
         if not self.directory.is_dir():
             raise InputError(self.directory, f"the predictions folder of pool member {label!r} "
