@@ -95,10 +95,11 @@ def _store(cfg, *splits: str):
     return store
 
 
-def _record(config, command: str) -> None:
-    from rssqa.utils import write_run_record
+def _record(config, command: str):
+    """``with _record(cfg, "build"):`` around a stage: its run record is written when it finishes."""
+    from rssqa.utils import run_record
 
-    write_run_record(config.output_dir, command, config.to_dict(), config.seed)
+    return run_record(config.output_dir, command, config.to_dict(), config.seed)
 
 
 def _names(text: str) -> list[str]:
@@ -118,8 +119,9 @@ def train_pool(config: ConfigArg, quiet: QuietOpt = False) -> None:
 
     from rssqa.pipeline import train_pool as run
 
-    _record(cfg, "train-pool")
-    for member in run(cfg, verbose=not quiet):
+    with _record(cfg, "train-pool"):
+        members = run(cfg, verbose=not quiet)
+    for member in members:
         if "train_seconds" not in member.meta:  # saved predictions or a user model
             console.print(f"{member.name}: {member.meta['kind']} member, not trained here")
             continue
@@ -134,8 +136,8 @@ def build(config: ConfigArg, quiet: QuietOpt = False) -> None:
 
     from rssqa.pipeline import build_store
 
-    _record(cfg, "build")
-    store = build_store(cfg, verbose=not quiet)
+    with _record(cfg, "build"):
+        store = build_store(cfg, verbose=not quiet)
     console.print(f"SQED store: {store.root} ({len(store.tiles)} tiles x {len(store.methods)} methods)")
     console.print(store.summary().to_string())
 
@@ -150,8 +152,9 @@ def train(config: ConfigArg, assessors: AssessorsOpt = "", quiet: QuietOpt = Fal
     names = _names(assessors or _default_assessors(cfg))
     check_assessor_names(names)
     store = _store(cfg, "train")
-    _record(cfg, "train")
-    for name, folder in train_assessors(cfg, store, names, verbose=not quiet).items():
+    with _record(cfg, "train"):
+        saved = train_assessors(cfg, store, names, verbose=not quiet)
+    for name, folder in saved.items():
         console.print(f"{name}: saved to {folder}")
 
 
@@ -164,9 +167,9 @@ def evaluate(config: ConfigArg, assessors: AssessorsOpt = "",
     from rssqa.pipeline import Layout, evaluate_assessors
 
     store = _store(cfg, "train", "test")
-    _record(cfg, "evaluate")
-    summary, per_method, _ = evaluate_assessors(cfg, store, _names(assessors or _default_assessors(cfg)),
-                                                n_boot=n_boot)
+    with _record(cfg, "evaluate"):
+        summary, per_method, _ = evaluate_assessors(
+            cfg, store, _names(assessors or _default_assessors(cfg)), n_boot=n_boot)
     console.print(per_method.to_string(index=False))
     console.print(summary.to_string(index=False))
     console.print(f"tables and plots in {Layout(cfg.output_dir).reports}")
@@ -186,6 +189,9 @@ def recommend(
     recursive: Annotated[bool, typer.Option(help="also assess the images in subfolders")] = False,
     min_pixels: Annotated[int | None, typer.Option(
         help="smallest image assessed, in pixels (default: one tile)")] = None,
+    max_pixels: Annotated[int | None, typer.Option(
+        help="GeoTIFF scenes: largest width x height processed, read from each file's header "
+             "(default 20000 x 20000); a larger scene is skipped, naming its size")] = None,
     quiet: QuietOpt = False, scheduler: SchedulerOpt = None, workers: WorkersOpt = None,
     overlap: OverlapOpt = None,
 ) -> None:
@@ -194,7 +200,12 @@ def recommend(
     from rssqa.owned_outputs import OwnedFolder
     from rssqa.recommend_command import check_plan, collect_inputs, output_folder, planned_outputs
 
+    from rssqa.geo.command import check_scene_options
+
     cfg = _config(config)
+    check_scene_options(scheduler, workers, overlap, cfg.tile_size, max_pixels)
+    if min_pixels is not None and min_pixels < 1:
+        raise InputError(None, f"--min-pixels must be at least 1, not {min_pixels}")
     folder = output_folder(out, cfg.output_dir / "recommend", target)
     inputs = collect_inputs(target, folder, recursive)
     if inputs.ignored_folders:
@@ -212,7 +223,7 @@ def recommend(
     written: list[Path] = []
     try:
         scenes_done, scene_files = _run_scenes(inputs, config, assessor, folder, overwrite, quiet,
-                                               scheduler, workers, overlap)
+                                               scheduler, workers, overlap, max_pixels)
         written += scene_files
         images_done = _run_images(image_paths, image_names, cfg, assessor, folder, quiet,
                                   min_pixels, written) if image_paths else 0
@@ -229,7 +240,7 @@ def recommend(
     failed = len(inputs.paths) - done
     summary = f"recommended a method for {done} of {len(inputs.paths)} image(s)"
     if failed:
-        _warn(f"{summary}; skipped {failed} (listed above and in recommendations.json)")
+        _warn(f"{summary}; skipped {failed} (reasons above)")
         raise typer.Exit(1)
     console.print(summary, highlight=False, soft_wrap=True)
 
@@ -245,7 +256,7 @@ def _scene_outputs(path: Path, key: str) -> list[str]:
 
 
 def _run_scenes(inputs, config: Path, assessor, out: Path, overwrite: bool, quiet: bool,
-                scheduler, workers, overlap) -> tuple[int, list[Path]]:
+                scheduler, workers, overlap, max_pixels) -> tuple[int, list[Path]]:
     """The GeoTIFF scenes among the inputs (rssqa.geo): how many were processed, and the files
     written."""
     scenes = inputs.scenes()
@@ -255,10 +266,10 @@ def _run_scenes(inputs, config: Path, assessor, out: Path, overwrite: bool, quie
 
     outcomes = recommend_scene_files([p for p, _ in scenes], config, assessor, out, overwrite,
                                      scheduler, workers, overlap, quiet, console,
-                                     keys=[key for _, key in scenes], err_console=err_console)
+                                     keys=[key for _, key in scenes], err_console=err_console,
+                                     max_pixels=max_pixels)
     finished = [o for o in outcomes if not o.error]
-    return len(finished), [out / name for o in finished for name in o.summary["files"].values()] + \
-        [o.job.summary_path() for o in finished]
+    return len(finished), [out / name for o in finished for name in o.summary["files"].values()]
 
 
 def _run_images(paths: list[Path], names, cfg, assessor, out: Path, quiet: bool, min_pixels,

@@ -260,3 +260,39 @@ def test_a_scene_writes_exactly_its_listed_outputs_and_its_summary_names_them_al
     assert json.loads(outcome.job.summary_path().read_text())["files"] == outcome.summary["files"]
     assert changed_files(before, folder_checksums(out)) == []
     assert not any(path.exists() for path in outcome.job.work_paths())
+
+
+# -- outputs rssqa did not write --------------------------------------------------------------------
+
+def test_a_users_file_named_like_a_scene_output_stops_the_run_untouched(geo_experiment, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_scene(folder / "site.tif", height=60, width=70)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "site_quality.tif").write_bytes(b"an analyst's own quality raster")
+    before = folder_checksums(out, folder)
+    for rerun in ([], ["--overwrite"]):
+        code, stdout, stderr = recommend(folder, geo_experiment, out, *rerun)
+        assert code == 2
+        errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "site_quality.tif" in errors[0] and "did not write" in errors[0]
+        assert changed_files(before, folder_checksums(out, folder)) == []
+
+
+def test_scene_outputs_are_recorded_and_a_rerun_with_overwrite_keeps_the_users_files(geo_experiment,
+                                                                                    tmp_path):
+    from rssqa.owned_outputs import OwnedFolder
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_scene(folder / "site.tif", height=60, width=70)
+    out = tmp_path / "out"
+    assert recommend(folder, geo_experiment, out)[0] == 0
+    owned = OwnedFolder(out)
+    assert {p.name for p in owned.earlier()} == {p.name for p in SceneJob(folder / "site.tif", out,
+                                                                             "site").output_paths()
+                                                 if p.exists()}
+    (out / "notes.txt").write_text("mine")
+    assert recommend(folder, geo_experiment, out, "--overwrite")[0] == 0
+    assert (out / "notes.txt").read_text() == "mine"

@@ -162,3 +162,18 @@ def test_a_manifest_cannot_reach_outside_its_folder(tmp_path):
     (tmp_path / "out" / MANIFEST).write_text(json.dumps({"files": {"../precious.txt": None}}))
     OwnedFolder(tmp_path / "out").remove_stale([])
     assert outside.exists()
+
+
+@pytest.mark.parametrize("option,value,needle", [
+    ("--workers", "0", "--workers must be at least 1, not 0"),
+    ("--workers", "-3", "--workers must be at least 1, not -3"),
+    ("--overlap", "7", "--overlap"),
+    ("--max-pixels", "0", "--max-pixels"),
+    ("--min-pixels", "0", "--min-pixels must be at least 1"),
+])
+def test_bad_option_values_are_one_line_before_anything_loads(fake_experiment, tmp_path, option,
+                                                               value, needle):
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    one_line_error(invoke("recommend", images, "-c", config, "--out", out, option, value), 2, needle)
+    assert not out.exists()
