@@ -35,7 +35,10 @@ err_console = Console(stderr=True)
 
 
 def _report(error: Exception) -> None:
-    err_console.print(f"[red]error:[/red] {error}", markup=True, highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    err_console.print(f"[red]error:[/red] {escape(str(error))}", markup=True, highlight=False,
+                      soft_wrap=True)
 
 
 @app.callback()
@@ -281,8 +284,11 @@ def _run_images(paths: list[Path], names, cfg, assessor, out: Path, quiet: bool,
     from rssqa.pipeline import Layout, build_encoder, load_pool
     from rssqa.recommend import Recommender
 
+    from rssqa.trained_settings import check_trained_settings
+
     layout = Layout(cfg.output_dir)
     store = SQEDStore.open(layout.sqed)
+    check_trained_settings(cfg, layout, store)
     recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(cfg),
                               load_assessor(layout.assessors / assessor),
                               ClassMap.from_dict(store.manifest["classmap"]), cfg.tile_size,

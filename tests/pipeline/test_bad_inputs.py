@@ -334,6 +334,9 @@ def fake_experiment(tmp_path, monkeypatch):
     monkeypatch.setattr(rssqa.pipeline, "build_encoder", lambda cfg: None)
     monkeypatch.setattr(rssqa.assess.registry, "load_assessor", lambda folder: _FakeAssessor())
     monkeypatch.setattr(Recommender, "assess", _fake_assess)
+    import rssqa.trained_settings  # the fake store records no trained settings to hold against
+
+    monkeypatch.setattr(rssqa.trained_settings, "check_trained_settings", lambda *args: None)
     images = tmp_path / "images"
     images.mkdir()
     for i, name in enumerate(["a.png", "b.png"]):
