@@ -200,10 +200,9 @@ def recommend(
 ) -> None:
     """Score every method on each image, rank, recommend, and write the recommended segmentation.
     GeoTIFF scenes (.tif, .tiff) get georeferenced quality maps and a best-of mosaic instead."""
+    from rssqa.geo.command import check_scene_options
     from rssqa.owned_outputs import OwnedFolder
     from rssqa.recommend_command import check_plan, collect_inputs, output_folder, planned_outputs
-
-    from rssqa.geo.command import check_scene_options
 
     cfg = _config(config)
     check_scene_options(scheduler, workers, overlap, cfg.tile_size, max_pixels)
@@ -215,25 +214,17 @@ def recommend(
         _warn(f"{target}: left out {len(inputs.ignored_folders)} subfolder(s) "
               f"({', '.join(p.name for p in inputs.ignored_folders[:3])}); pass --recursive to include them")
     owned = OwnedFolder(folder)
-    plan = planned_outputs(inputs, _scene_outputs)
     image_paths, image_names = inputs.images()
-    claimed = check_plan(owned, plan, bool(image_paths), overwrite)
+    claimed = check_plan(owned, planned_outputs(inputs, _scene_outputs), bool(image_paths), overwrite)
     if image_paths:
         from rssqa.pipeline import Layout
 
         assessor = _trained_assessor(Layout(cfg.output_dir), assessor or cfg.assessor.name)
-    owned.claim(claimed)
-    written: list[Path] = []
-    try:
-        scenes_done, scene_files = _run_scenes(inputs, config, assessor, folder, overwrite, quiet,
-                                               scheduler, workers, overlap, max_pixels)
-        written += scene_files
+    with owned.writing(claimed) as written:
+        scenes_done = _run_scenes(inputs, config, assessor, folder, overwrite, quiet, scheduler,
+                                  workers, overlap, max_pixels, written)
         images_done = _run_images(image_paths, image_names, cfg, assessor, folder, quiet,
                                   min_pixels, written) if image_paths else 0
-    finally:
-        owned.record(written)
-        owned.release_pending()
-        owned.forget_if_empty()
     done = scenes_done + images_done
     if not done:
         raise InputError(target, f"none of the {len(inputs.paths)} image(s) could be processed",
@@ -259,12 +250,12 @@ def _scene_outputs(path: Path, key: str) -> list[str]:
 
 
 def _run_scenes(inputs, config: Path, assessor, out: Path, overwrite: bool, quiet: bool,
-                scheduler, workers, overlap, max_pixels) -> tuple[int, list[Path]]:
-    """The GeoTIFF scenes among the inputs (rssqa.geo): how many were processed, and the files
-    written."""
+                scheduler, workers, overlap, max_pixels, written: list[Path]) -> int:
+    """The GeoTIFF scenes among the inputs (rssqa.geo): how many were processed. ``written``
+    grows by the files."""
     scenes = inputs.scenes()
     if not scenes:
-        return 0, []
+        return 0
     from rssqa.geo.command import recommend_scene_files
 
     outcomes = recommend_scene_files([p for p, _ in scenes], config, assessor, out, overwrite,
@@ -272,7 +263,8 @@ def _run_scenes(inputs, config: Path, assessor, out: Path, overwrite: bool, quie
                                      keys=[key for _, key in scenes], err_console=err_console,
                                      max_pixels=max_pixels)
     finished = [o for o in outcomes if not o.error]
-    return len(finished), [out / name for o in finished for name in o.summary["files"].values()]
+    written += [out / name for o in finished for name in o.summary["files"].values()]
+    return len(finished)
 
 
 def _run_images(paths: list[Path], names, cfg, assessor, out: Path, quiet: bool, min_pixels,

@@ -13,7 +13,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MANIFEST = ".rssqa-manifest.json"
@@ -75,6 +76,19 @@ class OwnedFolder:
             if (self.folder / name).is_file():
                 self.files[name] = sha256(self.folder / name)
         self._save()
+
+    @contextmanager
+    def writing(self, names: Iterable[str | Path]) -> Iterator[list[Path]]:
+        """Claim ``names`` for a run; the list it yields collects the files the run wrote, which
+        are recorded when the block ends, however it ends (claims left unwritten are dropped)."""
+        self.claim(names)
+        written: list[Path] = []
+        try:
+            yield written
+        finally:
+            self.record(written)
+            self.release_pending()
+            self.forget_if_empty()
 
     def release_pending(self) -> None:
         """Forget the claims whose files were never written, so that a file someone puts there
