@@ -5,7 +5,7 @@
 Generates ``--images`` labelled RGB images of ``--size`` px (blocky class layouts, class-tinted
 noise, 6 classes) and three prediction folders for them, one per format: index PNGs, colour PNGs
 and C x H x W float16 probability arrays, each with its own share of wrong pixels. Then times
-``rssqa.pipeline.build_store`` on a config whose pool is those three folders, with the offline
+``rssqa.stages.build_store`` on a config whose pool is those three folders, with the offline
 EfficientNet-Lite0 encoder at 256 px: loading, tiling, the encoder, the three members, labels,
 signals and assembly, i.e. everything but generating the data. Target: under 2 minutes on 2 cores.
 Writes benchmarks/results/byo_build.md.
@@ -90,7 +90,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "byo_build.md")
     args = parser.parse_args()
     from rssqa.config import load_config
-    from rssqa.pipeline import build_store
+    from rssqa.stages import build_store
 
     shutil.rmtree(args.workdir, ignore_errors=True)
     began = time.perf_counter()

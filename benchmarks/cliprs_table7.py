@@ -18,7 +18,9 @@ import os
 from pathlib import Path
 
 from rssqa.config import ComponentConfig, load_config
-from rssqa.pipeline import Layout, build_store, evaluate_assessors, train_assessors, train_pool
+from rssqa.config import Layout
+from rssqa.stages import build_store, evaluate_assessors, train_assessors
+from rssqa.pool.training import train_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +39,7 @@ def with_encoder(experiment, label: str, encoder: ComponentConfig, shared_pool: 
     config = copy.deepcopy(experiment)
     config.encoder = encoder
     config.output = str(Path(experiment.output + "_table7") / label.replace(" ", "_"))
-    pool = Layout(config.output_dir).pool
+    pool = config.layout.pool
     pool.parent.mkdir(parents=True, exist_ok=True)
     if not pool.exists():
         os.symlink(shared_pool.resolve(), pool, target_is_directory=True)
@@ -57,7 +59,7 @@ def main() -> None:
             raise SystemExit(f"{options.cliprs_run}: no finished {stage} model; run "
                              "`rssqa pretrain-clip configs/cliprs_dubai.yaml` first")
     train_pool(experiment)  # once; every encoder's experiment links to it
-    shared_pool = Layout(experiment.output_dir).pool
+    shared_pool = experiment.layout.pool
     imagenet_size = experiment.encoder.kwargs.get("input_size", experiment.tile_size)
     rows = []
     for label, encoder in encoders(options.cliprs_run, imagenet_size).items():

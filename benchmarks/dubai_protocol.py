@@ -24,8 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from rssqa.config import load_config
-from rssqa.data.sqed import SQEDStore
-from rssqa.pipeline import Layout
+from rssqa.sqed.store import SQEDStore
+from rssqa.config import Layout
 
 # Peak RSS of one child process, measured by a wrapper so every stage is measured on its own.
 _MEASURE = ("import json, resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
@@ -51,7 +51,7 @@ def main(config_path: str = "configs/dubai.yaml") -> None:
               run_stage("build", config_path, "--quiet"),
               run_stage("train", config_path, "--quiet"),
               run_stage("evaluate", config_path)]
-    layout = Layout(config.output_dir)
+    layout = config.layout
     store = SQEDStore.open(layout.sqed)
     pool_meta = store.manifest["pool"]
     records = store.records

@@ -22,9 +22,9 @@ from scipy import stats
 from rssqa.assess.registry import load_assessor
 from rssqa.assess.scaling import fit_increasing_line, to_oa_scale
 from rssqa.config import load_config
-from rssqa.data.sqed import SQEDStore
+from rssqa.sqed.store import SQEDStore
 from rssqa.metrics import precision_at_1, precision_at_k
-from rssqa.pipeline import Layout
+from rssqa.config import Layout
 
 
 def per_tile_rank_agreement(pred: np.ndarray, true: np.ndarray) -> float:

@@ -20,7 +20,7 @@ import torch
 from sklearn.model_selection import GroupKFold
 
 from rssqa.assess.registry import create_assessor
-from rssqa.data.sqed import SQEDStore
+from rssqa.sqed.store import SQEDStore
 from rssqa.metrics import gap_closed, precision_at_1, single_best, srocc
 
 LISTWISE_GRID = [

@@ -33,15 +33,11 @@ from rssqa.metrics.segmentation import (
     iou_per_class,
     segmentation_scores,
 )
-from rssqa.pipeline import (
-    Layout,
-    assessment_split,
-    build_encoder,
-    load_source,
-    load_tiles,
-    split_rule,
-)
-from rssqa.segzoo.train import load_trained
+from rssqa.config import Layout
+from rssqa.encoders import build_encoder
+from rssqa.data.labelled import load_source, load_tiles
+from rssqa.data.assignment import sqed_split
+from rssqa.pool.train import load_trained
 from rssqa.text2seg import Text2SegMember
 
 CONFIG = "configs/dubai_text2seg.yaml"
@@ -58,8 +54,8 @@ def text2seg_kwargs(config) -> dict:
 def split_tiles(config, split: str, every: int = 1):
     """Tile ids, images and masks of the SQED images of ``split`` (every ``every``-th tile)."""
     samples, classmap = load_source(config)
-    sqed_part = sqed_samples(samples, split_rule(config))
-    split_of = assessment_split(config, sqed_part)
+    sqed_part = sqed_samples(samples, config.split_rule)
+    split_of = sqed_split(sqed_part, config.split_rule)
     chosen = [s for s in sqed_part if split_of[s.source_id] == split]
     ids, images, masks = load_tiles(chosen, config.tile_size, classmap, SkipLog())
     return ids[::every], images[::every], masks[::every], classmap
@@ -114,17 +110,17 @@ def nine_member_pool(config, classmap) -> list:
 
 
 def build_command() -> None:
-    from rssqa.data.build import build_sqed
+    from rssqa.sqed.builder import build_sqed
 
     config = load_config(CONFIG)
     samples, classmap = load_source(config)
-    sqed_part = sqed_samples(samples, split_rule(config))
-    split_of = assessment_split(config, sqed_part)
+    sqed_part = sqed_samples(samples, config.split_rule)
+    split_of = sqed_split(sqed_part, config.split_rule)
     pool = nine_member_pool(config, classmap)
     start = time.perf_counter()
-    build_sqed(Layout(config.output_dir).sqed, sqed_part, split_of, pool, build_encoder(config),
+    build_sqed(config.layout.sqed, sqed_part, split_of, pool, build_encoder(config),
                classmap, config.tile_size,
-               build_info={**split_rule(config).build_info(),
+               build_info={**config.split_rule.build_info(),
                            "encoder": json.loads(json.dumps(config.encoder.kwargs, default=str))},
                batch_size=config.sqed.batch_size)
     print(f"nine-member SQED built in {time.perf_counter() - start:.0f} s")

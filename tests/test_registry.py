@@ -10,7 +10,7 @@ from rssqa.encoders.registry import ENCODERS
 from rssqa.errors import InputError, UnknownNameError
 from rssqa.registry import Registry
 from rssqa.segzoo.base import METHODS
-from rssqa.segzoo.member import MEMBER_KINDS
+from rssqa.pool.registry import MEMBER_KINDS
 
 
 class Scaler:

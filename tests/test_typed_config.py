@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rssqa.assess.config import RSSQAConfig
 from rssqa.benchmark.config import BenchmarkConfig
 from rssqa.cliprs.pipeline import load_config as load_pipeline_config
-from rssqa.cliprs.train import TrainConfig
+from rssqa.cliprs.train import ClipTrainConfig
 from rssqa.config import ExperimentConfig, load_config
 from rssqa.errors import InputError
 from rssqa.typed_config import from_dict
@@ -65,7 +65,7 @@ def test_any_bytes_load_or_raise_an_input_error(kind, content, tmp_path):
 @given(mapping=st.dictionaries(st.sampled_from(["hidden", "heads", "epochs", "lr", "loss",
                                                 "adapters", "dropout", "seed", "hiden"]), values))
 def test_rssqa_and_training_options_raise_only_input_errors(mapping):
-    for build in (RSSQAConfig.from_dict, TrainConfig.from_mapping):
+    for build in (RSSQAConfig.from_dict, ClipTrainConfig.from_mapping):
         try:
             build(mapping)
         except InputError:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from rssqa.utils import atomic_save_npz, atomic_write_text
+from rssqa.files import atomic_save_npz, atomic_write_text
 
 KEY = "fingerprint"
 

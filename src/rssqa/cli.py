@@ -1,4 +1,4 @@
-"""The ``rssqa`` command line: one typer app over the pipeline's stages."""
+"""The ``rssqa`` command line: one typer app over the experiment's stages."""
 
 from __future__ import annotations
 
@@ -62,9 +62,9 @@ OverlapOpt = Annotated[int | None, typer.Option(
 def _config(path: Path):
     """Commands read their config before importing the stages, so a bad path or key answers in
     a fraction of a second instead of after torch has loaded."""
-    from rssqa.config import load_config
+    from rssqa.config_check import read_config
 
-    return load_config(path)
+    return read_config(path)
 
 
 def _output(config_path: Path):
@@ -83,12 +83,10 @@ def _output(config_path: Path):
 
 def _store(cfg, *splits: str):
     """The experiment's SQED store, holding every one of ``splits`` (one line if not)."""
-    from rssqa.data.build_check import report_path
-    from rssqa.data.sqed import SQEDStore
+    from rssqa.sqed.check import report_path
+    from rssqa.sqed.store import SQEDStore
     from rssqa.errors import InputError
-    from rssqa.pipeline import Layout
-
-    store = SQEDStore.open(Layout(cfg.output_dir).sqed)
+    store = SQEDStore.open(cfg.layout.sqed)
     held = set(store.tiles["split"])
     for split in splits:
         if split not in held:
@@ -100,7 +98,7 @@ def _store(cfg, *splits: str):
 
 def _record(config, command: str):
     """``with _record(cfg, "build"):`` around a stage: its run record is written when it finishes."""
-    from rssqa.utils import run_record
+    from rssqa.files import run_record
 
     return run_record(config.output_dir, command, config.to_dict(), config.seed)
 
@@ -110,7 +108,7 @@ def _names(text: str) -> list[str]:
 
 
 def _default_assessors(config) -> str:
-    from rssqa.pipeline import default_assessors
+    from rssqa.stages import default_assessors
 
     return ",".join(default_assessors(config))
 
@@ -120,7 +118,7 @@ def train_pool(config: ConfigArg, quiet: QuietOpt = False) -> None:
     """Train (or reuse) every segmentation method of the pool on the pool groups."""
     cfg = _output(config)
 
-    from rssqa.pipeline import train_pool as run
+    from rssqa.pool.training import train_pool as run
 
     with _record(cfg, "train-pool"):
         members = run(cfg, verbose=not quiet)
@@ -137,7 +135,7 @@ def build(config: ConfigArg, quiet: QuietOpt = False) -> None:
     """Train the pool if needed, then build (or resume) the SQED store."""
     cfg = _output(config)
 
-    from rssqa.pipeline import build_store
+    from rssqa.stages import build_store
 
     with _record(cfg, "build"):
         store = build_store(cfg, verbose=not quiet)
@@ -150,7 +148,7 @@ def train(config: ConfigArg, assessors: AssessorsOpt = "", quiet: QuietOpt = Fal
     """Fit assessors (default: the config's and the baselines) on the SQED train split."""
     cfg = _output(config)
 
-    from rssqa.pipeline import check_assessor_names, train_assessors
+    from rssqa.stages import check_assessor_names, train_assessors
 
     names = _names(assessors or _default_assessors(cfg))
     check_assessor_names(names)
@@ -167,7 +165,7 @@ def evaluate(config: ConfigArg, assessors: AssessorsOpt = "",
     """PLCC/SROCC/KROCC/RMSE per method and P@1/P@3, with bootstrap 95% intervals, on the test split."""
     cfg = _output(config)
 
-    from rssqa.pipeline import Layout, evaluate_assessors
+    from rssqa.stages import evaluate_assessors
 
     store = _store(cfg, "train", "test")
     with _record(cfg, "evaluate"):
@@ -175,7 +173,7 @@ def evaluate(config: ConfigArg, assessors: AssessorsOpt = "",
             cfg, store, _names(assessors or _default_assessors(cfg)), n_boot=n_boot)
     console.print(per_method.to_string(index=False))
     console.print(summary.to_string(index=False))
-    console.print(f"tables and plots in {Layout(cfg.output_dir).reports}")
+    console.print(f"tables and plots in {cfg.layout.reports}")
 
 
 @app.command()
@@ -217,9 +215,9 @@ def recommend(
     image_paths, image_names = inputs.images()
     claimed = check_plan(owned, planned_outputs(inputs, _scene_outputs), bool(image_paths), overwrite)
     if image_paths:
-        from rssqa.pipeline import Layout
+        from rssqa.experiment import trained_assessor
 
-        assessor = _trained_assessor(Layout(cfg.output_dir), assessor or cfg.assessor.name)
+        assessor = trained_assessor(cfg, assessor)
     with owned.writing(claimed) as written:
         scenes_done = _run_scenes(inputs, config, assessor, folder, overwrite, quiet, scheduler,
                                   workers, overlap, max_pixels, written)
@@ -270,21 +268,10 @@ def _run_scenes(inputs, config: Path, assessor, out: Path, overwrite: bool, quie
 def _run_images(paths: list[Path], names, cfg, assessor, out: Path, quiet: bool, min_pixels,
                 written: list[Path]) -> int:
     """Recommend for the plain images; how many succeeded. ``written`` grows by the files."""
-    from rssqa.assess.registry import load_assessor
-    from rssqa.data.classmap import ClassMap
-    from rssqa.data.sqed import SQEDStore
-    from rssqa.pipeline import Layout, build_encoder, load_pool
+    from rssqa.experiment import open_experiment
     from rssqa.recommend import Recommender
 
-    from rssqa.trained_settings import check_trained_settings
-
-    layout = Layout(cfg.output_dir)
-    store = SQEDStore.open(layout.sqed)
-    check_trained_settings(cfg, layout, store)
-    recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(cfg),
-                              load_assessor(layout.assessors / assessor),
-                              ClassMap.from_dict(store.manifest["classmap"]), cfg.tile_size,
-                              min_pixels=min_pixels)
+    recommender = Recommender.of(open_experiment(cfg, assessor), min_pixels=min_pixels)
     table = recommender.run(paths, out, verbose=not quiet, names=names)
     written += recommender.written
     if quiet:  # run() lists the skipped images itself when not quiet
@@ -304,24 +291,11 @@ def _print_picks(table, decisions: dict) -> None:
     console.print(picks.to_string(index=False))
 
 
-def _trained_assessor(layout, name: str) -> str:
-    """``name`` if the experiment has trained it, else one line naming those it has."""
-    from rssqa.errors import InputError
-
-    if not (layout.assessors / name).is_dir():
-        trained = sorted(p.name for p in layout.assessors.iterdir() if p.is_dir()) \
-            if layout.assessors.is_dir() else []
-        raise InputError(layout.assessors / name, f"no trained assessor {name!r}",
-                         f"trained here: {', '.join(trained)}; run `rssqa train` first" if trained
-                         else "run `rssqa train` with this config first")
-    return name
-
-
 @app.command()
 def methods() -> None:
     """List the segmentation methods rssqa can put in a pool."""
     from rssqa.segzoo import available_methods, get_method
-    from rssqa.segzoo.member import MEMBER_KINDS
+    from rssqa.pool.registry import MEMBER_KINDS
 
     for name in available_methods():
         console.print(f"[bold]{name}[/bold]: {get_method(name).description}")

@@ -7,22 +7,86 @@ which build the SQED, the pool's methods, the semantic encoder and the assessor.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rssqa.errors import InputError, RssqaError, UnknownNameError
-from rssqa.registry import check_kwargs, nearest_first
+from rssqa.errors import InputError
+from rssqa.raster.settings import RasterSettings
 from rssqa.typed_config import below, load_yaml_config, not_positive, refuse
 
 
-TARGETS = ("oa", "miou", "f1")  # the labels rssqa.data.sqed.SQEDStore records per tile and method
+TARGETS = ("oa", "miou", "f1")  # the labels rssqa.sqed.store.SQEDStore records per tile and method
+
+
+DEFAULT_TEST_PER_GROUP = 2    # named SQED groups: images of each held out for test
+DEFAULT_TEST_FRACTION = 0.2   # otherwise: the paper's 8:2 split by source image
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """How ``rssqa.segzoo.train.train_method`` trains a pool member (kept here, beside the other
+class SplitRule:
+    """The settings that choose the splits, as the experiment config gives them."""
+
+    seed: int = 0
+    pool_groups: tuple[str, ...] = ()
+    pool_fraction: float | None = None
+    sqed_groups: tuple[str, ...] = ()
+    test_per_group: int | None = None
+    test_fraction: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.pool_groups and self.pool_fraction is not None:
+            raise InputError(None, "pool.groups and pool.fraction are both set",
+                             "name the pool's groups or give its share, not both")
+        if self.test_per_group is not None and self.test_fraction is not None:
+            raise InputError(None, "sqed.test_per_group and sqed.test_fraction are both set",
+                             "hold out a number of images per group or a share of the groups")
+
+    @property
+    def test_rule(self) -> tuple[str, float]:
+        """``("test_per_group", n)`` or ``("test_fraction", f)``, defaults resolved."""
+        if self.test_fraction is not None:
+            return "test_fraction", self.test_fraction
+        if self.test_per_group is not None or self.sqed_groups:
+            return "test_per_group", (DEFAULT_TEST_PER_GROUP if self.test_per_group is None
+                                      else self.test_per_group)
+        return "test_fraction", DEFAULT_TEST_FRACTION
+
+    def build_info(self) -> dict:
+        """What the SQED manifest records of this rule (named groups and per-group test count
+        keep the keys older stores were fingerprinted with)."""
+        name, value = self.test_rule
+        info = {"groups": list(self.sqed_groups), "seed": self.seed, name: value}
+        if self.pool_fraction is not None:
+            info["pool_fraction"] = self.pool_fraction
+        return info
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where an experiment keeps each stage's output."""
+
+    root: Path
+
+    @property
+    def pool(self) -> Path:
+        return self.root / "pool"
+
+    @property
+    def sqed(self) -> Path:
+        return self.root / "sqed"
+
+    @property
+    def assessors(self) -> Path:
+        return self.root / "assessors"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+
+@dataclass(frozen=True)
+class PoolTrainConfig:
+    """How ``rssqa.pool.train.train_method`` trains a pool member (kept here, beside the other
     configs, so that reading a config never imports torch)."""
 
     epochs: int = 4
@@ -40,7 +104,9 @@ class TrainConfig:
 
 
 @dataclass
-class MethodConfig:
+class ComponentConfig:
+    """A registry entry by name plus its keyword arguments."""
+
     name: str
     kwargs: dict = field(default_factory=dict)
 
@@ -50,8 +116,8 @@ class PoolConfig:
     groups: list[str] = field(default_factory=list)
     # Instead of named groups: this seeded share of the groups (source images) trains the pool.
     fraction: float | None = None
-    methods: list[MethodConfig] = field(default_factory=list)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    methods: list[ComponentConfig] = field(default_factory=list)
+    train: PoolTrainConfig = field(default_factory=PoolTrainConfig)
 
 
 @dataclass
@@ -67,14 +133,6 @@ class SQEDConfig:
 
     def __post_init__(self) -> None:
         refuse(below(self, 1, "batch_size", "train_stride", "test_per_group"), "fix sqed in the config")
-
-
-@dataclass
-class ComponentConfig:
-    """A registry entry by name plus its keyword arguments."""
-
-    name: str
-    kwargs: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -94,14 +152,10 @@ class ExperimentConfig:
     # "f1" where OA sits near 1 on tiles that are mostly background and hides what matters.
     target: str = "oa"
     # GeoTIFF sources and scenes: {bands: [3, 2, 1], scale: {percentiles: [2, 98]}, nodata: 0}
-    # (rssqa.geo.settings.RasterSettings), stored with the trained pool so scenes are read alike.
+    # (rssqa.raster.settings.RasterSettings), stored with the trained pool so scenes are read alike.
     raster: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.raster:
-            from rssqa.geo.settings import RasterSettings
-
-            RasterSettings.from_dict(self.raster)  # refused here, not after the pool trains
         if isinstance(self.tile_size, bool) or self.tile_size <= 0:
             raise InputError(None, f"tile_size must be a positive number of pixels, got "
                              f"{self.tile_size}", "use e.g. tile_size: 256")
@@ -113,6 +167,13 @@ class ExperimentConfig:
             raise InputError(None, f"group(s) {', '.join(shared)} are in both pool.groups and "
                              "sqed.groups", "the pool must never see the images it is assessed "
                              "on: list each group once")
+        # Derived once, here, for every stage to read (the config is not changed after loading).
+        # A bad raster section is refused now, not after the pool trains.
+        self.raster_settings = RasterSettings.from_dict(self.raster) if self.raster else None
+        self.split_rule = SplitRule(self.seed, tuple(self.pool.groups), self.pool.fraction,
+                                    tuple(self.sqed.groups), self.sqed.test_per_group,
+                                    self.sqed.test_fraction)
+        self.layout = Layout(Path(self.output))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -122,122 +183,13 @@ class ExperimentConfig:
         return Path(self.output)
 
 
-def load_config(path: Path | str, overrides: dict | None = None,
-                check_names: bool = True) -> ExperimentConfig:
-    """The experiment config in the YAML file ``path`` (plus ``overrides``), every mistake one
-    InputError naming the file. An empty file is refused (it would silently mean the demo data
-    and ``runs/experiment``). With ``check_names``, every name the config gives a registry is
-    checked as the stages would check it (``check_registered``), so that every command, not
-    only the one that uses the entry, refuses a config ``rssqa build`` would refuse; this
-    imports the registries, and with them torch."""
-    config = load_yaml_config(ExperimentConfig, path, "experiment config", "configs/dubai.yaml",
-                              overrides, refuse_empty=not overrides)
-    if check_names:
-        try:
-            check_registered(config)
-        except InputError as error:
-            raise InputError(path, error.problem, error.hint or "fix the config") from None
-    return config
-
-
-def check_registered(config: ExperimentConfig) -> None:
-    """Each registry entry the config names exists and its kwargs fit: the data source kind, the
-    pool's methods and member kinds (and that their names are distinct), the encoder, and the
-    assessor (cheap to make, so made: its nested settings are checked too). Kwargs are checked
-    against signatures, nothing is loaded or trained; an error says where (``pool.methods[1]``)."""
-    _check_source(config.data)
-    check_pool(config.pool.methods)
-    from rssqa.encoders.registry import ENCODERS
-
-    ENCODERS.check(config.encoder.name, config.encoder.kwargs)
-    _check_assessor(config.assessor)
-
-
-# Keys of ``data`` that rssqa.pipeline.load_source reads itself; the rest go to the source.
-_GROUPING_KEYS = ("kind", "group_by", "block_tiles")
-
-
-def _check_source(data: dict) -> None:
-    from rssqa.data.sources.registry import SOURCES
-
-    kind = data.get("kind", "demo")
-    if not isinstance(kind, str):
-        raise InputError(None, f"data.kind must be text, got {kind!r}", "e.g. kind: folder")
-    if kind == "demo":  # the embedded demo data, read by rssqa.data.demo, takes no settings
-        return
-    if kind not in SOURCES:
-        known = nearest_first(kind, sorted([*SOURCES.names(), "demo"]))
-        raise UnknownNameError(None, f"unknown source kind {kind!r} in data.kind",
-                               f"use one of: {', '.join(known)}")
-    SOURCES.check(kind, {k: v for k, v in data.items() if k not in _GROUPING_KEYS})
-
-
-def check_pool(methods: list[MethodConfig]) -> list[str]:
-    """Each ``pool.methods`` entry is a registered method or member kind whose kwargs fit; returns
-    the members' names (``member_names``)."""
-    from rssqa.segzoo.base import METHODS
-    from rssqa.segzoo.member import MEMBER_KINDS
-
-    for index, entry in enumerate(methods):
-        with _located(f"pool.methods[{index}]"):
-            if entry.name in MEMBER_KINDS:
-                check_kwargs(MEMBER_KINDS.get(entry.name), entry.kwargs,
-                             f"pool member {{name: {entry.name}}}", supplied_by_caller=("classmap",))
-            elif entry.name in METHODS:
-                method = METHODS.get(entry.name)
-                check_kwargs(method.build, {**method.defaults, **entry.kwargs},
-                             f"segmentation method {entry.name!r}",
-                             supplied_by_caller=("num_classes", "pretrained"))
-            else:
-                known = nearest_first(entry.name, [*METHODS.names(), *MEMBER_KINDS.names()])
-                raise UnknownNameError(None, f"unknown segmentation method {entry.name!r}",
-                                       f"use one of: {', '.join(known)}")
-    return member_names(methods)
-
-
-def member_names(methods: list[MethodConfig]) -> list[str]:
-    """The name each pool member's accuracy is recorded under: a method's own name, or the
-    ``kwargs.label`` of a member rssqa does not train; one error when two share a name."""
-    from rssqa.segzoo.member import MEMBER_KINDS
-
-    names = []
-    for index, entry in enumerate(methods):
-        name = entry.kwargs.get("label") if entry.name in MEMBER_KINDS else entry.name
-        if not name or not isinstance(name, str):
-            problem = "has no kwargs.label" if not name else f"kwargs.label must be text, got {name!r}"
-            raise InputError(None, f"pool.methods[{index}] ({{name: {entry.name}}}) {problem}",
-                             "give every member rssqa does not train (predictions, torch, "
-                             "text2seg) a label: the name its accuracy is recorded under")
-        if name in names:
-            raise InputError(None, f"pool.methods[{index}] is named {name!r}, as "
-                             f"pool.methods[{names.index(name)}] is",
-                             "give each member a distinct name (kwargs.label for members rssqa "
-                             "does not train)")
-        names.append(name)
-    return names
-
-
-def _check_assessor(assessor: ComponentConfig) -> None:
-    from rssqa.assess.registry import ASSESSORS
-
-    ASSESSORS.check(assessor.name, assessor.kwargs)
-    with _located("assessor.kwargs"):
-        try:
-            ASSESSORS.create(assessor.name, **assessor.kwargs)
-        except RssqaError:
-            raise
-        except Exception as error:  # noqa: BLE001 - a constructor refusing a value it was given
-            raise InputError(None, f"assessor {assessor.name!r} refuses them "
-                             f"({type(error).__name__}: {error})", "fix them") from None
-
-
-@contextmanager
-def _located(where: str) -> Iterator[None]:
-    """Prefix the InputError raised inside with where in the config it was found."""
-    try:
-        yield
-    except InputError as error:
-        raise type(error)(error.path, f"{where}: {error.problem}", error.hint) from None
+def load_config(path: Path | str, overrides: dict | None = None) -> ExperimentConfig:
+    """The experiment config in the YAML file ``path`` (plus ``overrides``), every mistake of shape
+    or value one InputError naming the file. An empty file is refused (it would silently mean the
+    demo data and ``runs/experiment``). Names given to registries are checked one floor up
+    (``rssqa.config_check.read_config``), where the registries are."""
+    return load_yaml_config(ExperimentConfig, path, "experiment config", "configs/dubai.yaml",
+                            overrides, refuse_empty=not overrides)
 
 
 def builtin_config(name: str) -> Path:

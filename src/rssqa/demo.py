@@ -13,9 +13,9 @@ from pathlib import Path
 from rich.console import Console
 
 from rssqa.config import builtin_config, load_config
-from rssqa.pipeline import (Layout, build_encoder, build_store, default_assessors, evaluate_assessors,
-                            load_source, train_assessors)
-from rssqa.utils import write_run_record
+from rssqa.data.labelled import load_source
+from rssqa.files import write_run_record
+from rssqa.stages import build_store, default_assessors, evaluate_assessors, train_assessors
 
 
 def run_demo(out: Path, verbose: bool = True, console: Console | None = None) -> Path:
@@ -56,19 +56,27 @@ def run_demo(out: Path, verbose: bool = True, console: Console | None = None) ->
 
 
 def _recommend_test_images(config, store, verbose: bool):
-    from rssqa.assess.registry import load_assessor
-    from rssqa.data.classmap import ClassMap
-    from rssqa.pipeline import load_pool
-    from rssqa.recommend import Recommender
+    """The recommendation for each test source image, written (as ``rssqa recommend`` writes it)
+    into ``<output>/recommend``, whose files rssqa owns by its manifest."""
+    from rssqa.errors import InputError
+    from rssqa.experiment import open_experiment
+    from rssqa.owned_outputs import OwnedFolder
+    from rssqa.recommend import TABLES, Recommender, image_outputs, output_names
 
-    layout = Layout(config.output_dir)
     samples, _ = load_source(config)
     test_sources = set(store.tiles.loc[store.tiles["split"] == "test", "source_id"])
     paths = [s.image_path for s in samples if s.source_id in test_sources]
-    recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(config),
-                              load_assessor(layout.assessors / config.assessor.name),
-                              ClassMap.from_dict(store.manifest["classmap"]), config.tile_size)
-    return recommender.run(paths, layout.root / "recommend", verbose=verbose)
+    names, out = output_names(paths), config.layout.root / "recommend"
+    planned = [n for _, key in names for n in image_outputs(key)] + list(TABLES)
+    owned = OwnedFolder(out)
+    if owned.foreign(planned):
+        raise InputError(out, "holds files rssqa did not write under the demo's output names",
+                         "move them away, or run the demo with another --out")
+    recommender = Recommender.of(open_experiment(config))
+    with owned.writing(planned) as written:
+        table = recommender.run(paths, out, verbose=verbose, names=names)
+        written += recommender.written
+    return table
 
 
 def _selection_summary(config) -> dict:
@@ -78,7 +86,7 @@ def _selection_summary(config) -> dict:
 
     from rssqa.evaluate import format_selection_records, references_sentence, selection_verdict
 
-    reports = Layout(config.output_dir).reports
+    reports = config.layout.reports
     tiles = pd.read_csv(reports / "selection.csv")
     images = pd.read_csv(reports / "selection_images.csv")
     sentences = [references_sentence(tiles), references_sentence(images)]
@@ -99,7 +107,7 @@ def _draw_thumbnails(config, store, predicted) -> Path:
     from rssqa.data.classmap import ClassMap
     from rssqa.report.thumbnails import TileSample, draw_thumbnails
 
-    layout = Layout(config.output_dir)
+    layout = config.layout
     index = store.split_index("test")
     assessor = load_assessor(layout.assessors / config.assessor.name)
     sample = TileSample(
@@ -115,7 +123,7 @@ def _write_report(config, store, summary, per_method, recommendations, selection
                   thumbnails: Path) -> Path:
     from rssqa.report.html import Section, write_html_report
 
-    layout = Layout(config.output_dir)
+    layout = config.layout
     picks = recommendations.loc[recommendations["recommended"], ["image", "method", "predicted_oa"]]
     sections = [
         Section("Segmentation pool", "Mean overall accuracy (OA), mIoU and F1 of each method on the "

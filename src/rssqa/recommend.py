@@ -14,6 +14,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,10 +25,13 @@ from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_image
 from rssqa.encoders.base import SemanticEncoder
 from rssqa.errors import InputError
-from rssqa.pool import run_pool
+from rssqa.pool.run import run_pool
 from rssqa.progress import progress_bar
-from rssqa.segzoo.member import PoolMember, TileRef
-from rssqa.utils import atomic_write_text, atomic_write_with
+from rssqa.pool.member import PoolMember, TileRef
+from rssqa.files import atomic_write_text, atomic_write_with
+
+if TYPE_CHECKING:
+    from rssqa.experiment import TrainedExperiment
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 
@@ -95,6 +99,17 @@ class Recommender:
         self.decisions: dict[str, dict] = {}  # image -> its ImageAssessment.summary(), after run()
         self.skipped: list[dict] = []  # {"image": path, "error": one line} per image run() skipped
         self.written: list[Path] = []  # the files run() wrote
+
+    @classmethod
+    def of(cls, experiment: TrainedExperiment, **options) -> Recommender:
+        """The recommender of an opened experiment (``rssqa.experiment.open_experiment``);
+        ``options``: ``batch_size``, ``min_pixels``."""
+        return cls(experiment.pool, experiment.encoder, experiment.assessor, experiment.classmap,
+                   experiment.tile_size, **options)
+
+    def assess_file(self, path: str | Path, all_masks: bool = False) -> ImageAssessment:
+        """:meth:`assess` on the image file at ``path``."""
+        return self.assess(read_image(path), name=Path(path).stem, all_masks=all_masks)
 
     def _tiles(self, image: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
         height, width = image.shape[:2]
@@ -179,7 +194,7 @@ class Recommender:
             task = progress.add_task("recommend", total=len(paths))
             for path, (label, key) in zip(paths, names or output_names(paths)):
                 try:
-                    result = self.assess(read_image(path), name=Path(path).stem)
+                    result = self.assess_file(path)
                 except Exception as error:  # noqa: BLE001 - one bad image must not end the batch
                     skipped.append({"image": str(path), "error": _reason(path, error)})
                     progress.advance(task)

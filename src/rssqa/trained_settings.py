@@ -17,41 +17,31 @@ from typing import TYPE_CHECKING, Any
 
 from rssqa.cache import read_record
 from rssqa.data.classmap import DUBAI_CLASSES, ClassMap
+from rssqa.data.sources.registry import SOURCES
 from rssqa.errors import InputError
-from rssqa.geo.settings import RASTER_FILE, RasterSettings
+from rssqa.pool.records import member_names
+from rssqa.raster.settings import RASTER_FILE, RasterSettings
 
 if TYPE_CHECKING:
     from rssqa.config import ExperimentConfig
-    from rssqa.data.sqed import SQEDStore
-    from rssqa.pipeline import Layout
+    from rssqa.sqed.store import SQEDStore
 
 REBUILD = ("restore the trained setting in the config, or rebuild the experiment with the new one: "
            "`rssqa build CONFIG`, then `rssqa train CONFIG`")
 
 
-def check_trained_settings(config: ExperimentConfig, layout: Layout, store: SQEDStore) -> None:
+def check_trained_settings(config: ExperimentConfig, store: SQEDStore) -> None:
     """Raise one InputError listing every setting of ``config`` that contradicts what the
     experiment's store and pool were built with (the first record at fault is its path)."""
-    found = [*_store_contradictions(config, store), *_pool_contradictions(config, layout, store)]
+    found = [*_store_contradictions(config, store), *_pool_contradictions(config, store)]
     if found:
         raise InputError(found[0][0], "; ".join(sentence for _, sentence in found), REBUILD)
-
-
-def member_names(config: ExperimentConfig) -> list[str]:
-    """The pool members' names as the store records them: a method's name, or the ``label`` of a
-    member rssqa does not train."""
-    from rssqa.segzoo.members import is_external
-
-    return [entry.kwargs.get("label") if is_external(entry.name) else entry.name
-            for entry in config.pool.methods]
 
 
 def declared_classmap(config: ExperimentConfig) -> ClassMap | None:
     """The class map the config's source declares, read without opening any data: the
     ``data.classmap`` of a folder, the fixed one of a published dataset or the demo; None when
     the source kind has none to compare."""
-    from rssqa.data.sources.registry import SOURCES
-
     data = dict(config.data)
     if "classmap" in data:
         return ClassMap.from_dict(data["classmap"])
@@ -77,8 +67,8 @@ def _store_contradictions(config: ExperimentConfig, store: SQEDStore) -> list[tu
     trained_kwargs = manifest.get("build", {}).get("encoder")
     if trained_kwargs is not None and trained_kwargs != _plain(config.encoder.kwargs):
         found.append(_differs("encoder.kwargs", _plain(config.encoder.kwargs), trained_kwargs))
-    if sorted(member_names(config), key=str) != sorted(store.methods):
-        found.append(_differs("pool.methods", _names(member_names(config)), _names(store.methods)))
+    if sorted(member_names(config.pool.methods), key=str) != sorted(store.methods):
+        found.append(_differs("pool.methods", _names(member_names(config.pool.methods)), _names(store.methods)))
     else:
         found += _method_kwargs(config, manifest.get("pool", {}))
     return [(record, sentence) for sentence in found]
@@ -95,12 +85,12 @@ def _method_kwargs(config: ExperimentConfig, members: dict[str, dict]) -> list[s
     return found
 
 
-def _pool_contradictions(config: ExperimentConfig, layout: Layout,
-                         store: SQEDStore) -> list[tuple[Path, str]]:
+def _pool_contradictions(config: ExperimentConfig, store: SQEDStore) -> list[tuple[Path, str]]:
+    layout = config.layout
     path = layout.pool / RASTER_FILE
     found = []
     trained = _recorded_raster(path)
-    wanted = RasterSettings.from_dict(config.raster) if config.raster else RasterSettings()
+    wanted = config.raster_settings or RasterSettings()
     if trained != wanted:
         found.append((path, _differs("raster", wanted.to_dict(), trained.to_dict())))
     for name, meta in store.manifest.get("pool", {}).items():

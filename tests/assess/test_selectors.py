@@ -73,7 +73,7 @@ def test_a_selector_refuses_another_pool(pool_inputs, single_thread):
 
 
 def test_safe_selector_saves_intervals_that_cover_held_out_tiles(pool_inputs, tmp_path, single_thread):
-    from rssqa.serve.intervals import load_intervals
+    from rssqa.assess.conformal import load_intervals
 
     train, test = pool_inputs(240, seed=1), pool_inputs(200, seed=2)
     safe = create_assessor("safe", base="listwise", base_kwargs=FAST["listwise"]).fit(train)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from rssqa.assess.base import AssessmentInputs
 from rssqa.benchmark.runner import BenchmarkData

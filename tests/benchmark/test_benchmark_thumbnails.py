@@ -6,7 +6,7 @@ import yaml
 from rssqa.benchmark.command import run_benchmark
 from rssqa.benchmark.config import BenchmarkConfig
 from rssqa.config import load_config
-from rssqa.pipeline import build_store
+from rssqa.stages import build_store
 
 
 def test_report_shows_thumbnails_of_the_reference(tiny_dataset, tmp_path, one_thread):

@@ -13,7 +13,7 @@ import torch
 
 from rssqa.cliprs.model import LitConfig, write_initial_lit
 from rssqa.encoders import create_encoder
-from rssqa.segzoo.pretrained import efficientnet_lite0_state_dict
+from rssqa.backbones.pretrained import efficientnet_lite0_state_dict
 
 
 @pytest.fixture(scope="module")

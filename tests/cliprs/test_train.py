@@ -15,18 +15,18 @@ import pytest
 import torch
 import yaml
 
-from rssqa.cliprs.train import TrainConfig, config_from_argv, train_clip
+from rssqa.cliprs.train import ClipTrainConfig, config_from_argv, train_clip
 from rssqa.encoders import create_encoder
 from rssqa.errors import InputError
 
 from .conftest import write_pairs
 
 
-def _config(tiny_clip_dir: Path, tsv: Path, out: Path, **overrides) -> TrainConfig:
+def _config(tiny_clip_dir: Path, tsv: Path, out: Path, **overrides) -> ClipTrainConfig:
     values = dict(model=f"local-dir:{tiny_clip_dir}", train_data=str(tsv), output_dir=str(out),
                   batch_size=8, epochs=2, lr=1e-3, warmup=1, save_every_n_steps=2, log_every_n_steps=1,
                   lock_image=False, lock_text=False, threads=1)
-    return TrainConfig(**{**values, **overrides})
+    return ClipTrainConfig(**{**values, **overrides})
 
 
 def _logged_steps(out: Path) -> list[int]:
@@ -93,7 +93,7 @@ def test_cli_flags_override_the_yaml_config(tmp_path):
 
     assert (config.model, config.batch_size, config.lock_image) == ("ViT-B-32", 8, False)
     with pytest.raises(InputError, match="unknown key.*lr_max"):
-        TrainConfig.from_mapping({"model": "m", "train_data": "t", "output_dir": "o", "lr_max": 1})
+        ClipTrainConfig.from_mapping({"model": "m", "train_data": "t", "output_dir": "o", "lr_max": 1})
 
 
 def test_two_process_ddp_on_cpu_with_gloo(tiny_clip_dir, tmp_path):
@@ -120,7 +120,7 @@ def test_locked_image_layers_run_in_eval_mode_and_keep_their_statistics(tmp_path
     from rssqa.cliprs.train import _frozen_parts_to_eval, _lock
 
     clip, _ = build_lit_clip(LitConfig(image_size=32))
-    _lock(clip, TrainConfig(model="m", train_data="t", output_dir="o", lock_image_unlocked_groups=1))
+    _lock(clip, ClipTrainConfig(model="m", train_data="t", output_dir="o", lock_image_unlocked_groups=1))
     clip.train()
     _frozen_parts_to_eval(clip)
     trunk = clip.visual.trunk
@@ -132,7 +132,7 @@ def test_locked_image_layers_run_in_eval_mode_and_keep_their_statistics(tmp_path
     assert not clip.text.transformer.training
     torch.testing.assert_close(trunk.blocks[3][0].bn1.running_mean, before)
     with pytest.raises(InputError, match="strip the activations"):
-        _lock(clip, TrainConfig(model="m", train_data="t", output_dir="o", lock_image_freeze_bn_stats=True))
+        _lock(clip, ClipTrainConfig(model="m", train_data="t", output_dir="o", lock_image_freeze_bn_stats=True))
 
 
 def test_a_vit_clip_trains_with_its_lower_blocks_locked(tiny_clip_dir, tmp_path):

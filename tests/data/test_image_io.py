@@ -75,7 +75,7 @@ def test_image_size_is_height_then_width(tmp_path):
 
 
 def test_atomic_writes_get_the_same_permissions_as_ordinary_files(tmp_path):
-    from rssqa.utils import atomic_write_text
+    from rssqa.files import atomic_write_text
 
     atomic_write_text(tmp_path / "atomic.json", "{}")
     (tmp_path / "plain.json").write_text("{}")

@@ -51,7 +51,7 @@ def geo_experiment(tmp_path_factory) -> Path:
     the raster settings the scenes are read with (and the config states them, as a config that
     trained on such scenes would), the assessor a conformal calibration."""
     from rssqa.assess.conformal import SplitConformal, save_conformal
-    from rssqa.geo.settings import RasterSettings
+    from rssqa.raster.settings import RasterSettings
 
     root = tmp_path_factory.mktemp("geo_experiment")
     path = trained_tiny_experiment(root)

@@ -7,8 +7,8 @@ import pytest
 from rasterio.windows import Window
 
 from rssqa.errors import InputError
-from rssqa.geo.reader import RasterScene, nodata_to_ignore, read_raster
-from rssqa.geo.settings import RASTER_FILE, RasterSettings
+from rssqa.raster.reader import RasterScene, nodata_to_ignore, read_raster
+from rssqa.raster.settings import RASTER_FILE, RasterSettings
 from tests.geo.conftest import RASTER, write_scene
 
 

@@ -12,8 +12,10 @@ from rssqa.data.classmap import ClassMap
 from rssqa.data.tiling import SkipLog
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
-from rssqa.geo.settings import RasterSettings
-from rssqa.pipeline import Layout, load_tiles, raster_settings, train_pool
+from rssqa.raster.settings import RasterSettings
+from rssqa.config import Layout
+from rssqa.data.labelled import load_tiles
+from rssqa.pool.training import train_pool
 from tests.conftest import CLASSMAP
 from tests.geo.conftest import RASTER, write_scene
 
@@ -41,7 +43,7 @@ def test_the_pool_folder_keeps_the_raster_settings(tiny_config, one_thread):
     assert raster_settings(load_config(tiny_config)) is None
     config = load_config(tiny_config, overrides={"raster": RASTER})  # the YAML's `raster:` section
     train_pool(config, verbose=False)
-    assert RasterSettings.load(Layout(config.output_dir).pool) == RasterSettings.from_dict(RASTER)
+    assert RasterSettings.load(config.layout.pool) == RasterSettings.from_dict(RASTER)
 
 
 def test_whole_masks_lose_nodata_pixels_only_inside_raster_reading(tmp_path):

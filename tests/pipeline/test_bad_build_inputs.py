@@ -18,7 +18,8 @@ from PIL import Image
 
 from rssqa.config import load_config
 from rssqa.data.assignment import sqed_samples
-from rssqa.pipeline import assessment_split, load_source, split_rule
+from rssqa.data.labelled import load_source
+from rssqa.data.assignment import sqed_split
 from tests.conftest import make_labelled_folder, tiny_config_dict
 from tests.pipeline.test_bad_inputs import invoke, keepsake, one_line_error, ztxt_bomb
 from tests.pipeline.test_byo_members import true_classes
@@ -61,7 +62,7 @@ def experiment(clean_data, tmp_path, monkeypatch):
     write()
     config = load_config(path)
     samples, _ = load_source(config)
-    split_of = assessment_split(config, sqed_samples(samples, split_rule(config)))
+    split_of = assessment_split(config, sqed_samples(samples, config.split_rule))
     train = sorted(s for s, split in split_of.items() if split == "train")
     test = sorted(s for s, split in split_of.items() if split == "test")
     _forbid_training(monkeypatch)
@@ -71,11 +72,9 @@ def experiment(clean_data, tmp_path, monkeypatch):
 
 
 def _forbid_training(monkeypatch):
-    import rssqa.pipeline
-
     def forbidden(*args, **kwargs):
         raise AssertionError("a method was trained")
-    monkeypatch.setattr(rssqa.pipeline, "train_method", forbidden)
+    monkeypatch.setattr("rssqa.pool.training.train_method", forbidden)
 
 
 def paint_unknown(mask_path, pixels=6):
@@ -168,7 +167,7 @@ def test_a_16_bit_image_is_found_from_its_header_before_the_build(experiment, mo
 
 
 def test_a_member_failing_on_one_image_skips_only_that_image(experiment, monkeypatch):
-    from rssqa.segzoo.predictions import PredictionsMember
+    from rssqa.pool.predictions import PredictionsMember
 
     bad = experiment.train[0]
     segment = PredictionsMember.segment
@@ -299,9 +298,7 @@ def test_output_under_a_regular_file_fails_first(experiment, command):
 def test_unwritable_output_fails_before_any_image_is_read(experiment, monkeypatch):
     import os
 
-    import rssqa.pipeline
-
-    monkeypatch.setattr(rssqa.pipeline, "load_source", lambda *a: pytest.fail("data was read"))
+    monkeypatch.setattr("rssqa.stages.load_source", lambda *a: pytest.fail("data was read"))
     locked = experiment.root / "locked"
     kept = keepsake(locked)
     real_access = os.access
@@ -324,7 +321,7 @@ def test_demo_out_under_a_regular_file_fails_first(tmp_path):
 @pytest.mark.parametrize("command, held, missing", [("train", ["test"], "train"),
                                                     ("evaluate", ["train"], "test")])
 def test_a_store_without_a_split_is_one_line(experiment, monkeypatch, command, held, missing):
-    from rssqa.data.sqed import SQEDStore
+    from rssqa.sqed.store import SQEDStore
 
     store = SimpleNamespace(root=experiment.run / "sqed", tiles=pd.DataFrame({"split": held}))
     monkeypatch.setattr(SQEDStore, "open", classmethod(lambda cls, root: store))

@@ -306,37 +306,34 @@ def _fake_assess(self, image, name="image", all_masks=False):
 
 
 def _forbid_model_loading(monkeypatch):
-    import rssqa.pipeline
-
     def forbidden(*args, **kwargs):
         raise AssertionError("a model was loaded before the output folder was checked")
-    monkeypatch.setattr(rssqa.pipeline, "load_pool", forbidden)
-    monkeypatch.setattr(rssqa.pipeline, "build_encoder", forbidden)
+    monkeypatch.setattr("rssqa.experiment.load_pool", forbidden)
+    monkeypatch.setattr("rssqa.experiment.build_encoder", forbidden)
 
 
 @pytest.fixture
 def fake_experiment(tmp_path, monkeypatch):
     """A config whose 'trained' experiment is stood in for by fakes, so the CLI's recommend runs
     in milliseconds; returns (config, run folder, a folder of two good images)."""
-    import rssqa.assess.registry
-    import rssqa.pipeline
-    from rssqa.data.sqed import SQEDStore
+    from rssqa.sqed.store import SQEDStore
     from rssqa.recommend import Recommender
 
     run = tmp_path / "run"
     (run / "assessors" / "rssqa").mkdir(parents=True)
+    (run / "sqed").mkdir()
+    (run / "sqed" / "manifest.json").write_text("{}")  # "built": SQEDStore.open is faked below
     config = tmp_path / "exp.yaml"
     config.write_text(yaml.safe_dump(tiny_config_dict(tmp_path / "data", run)))
     store = SimpleNamespace(methods=METHODS, manifest={"classmap": CLASSMAP})
     monkeypatch.setattr(SQEDStore, "open", classmethod(lambda cls, root: store))
-    monkeypatch.setattr(rssqa.pipeline, "load_pool",
+    monkeypatch.setattr("rssqa.experiment.load_pool",
                         lambda folder, methods=None: [SimpleNamespace(name=m) for m in METHODS])
-    monkeypatch.setattr(rssqa.pipeline, "build_encoder", lambda cfg: None)
-    monkeypatch.setattr(rssqa.assess.registry, "load_assessor", lambda folder: _FakeAssessor())
+    monkeypatch.setattr("rssqa.experiment.build_encoder", lambda cfg: None)
+    monkeypatch.setattr("rssqa.experiment.load_assessor", lambda folder: _FakeAssessor())
     monkeypatch.setattr(Recommender, "assess", _fake_assess)
-    import rssqa.trained_settings  # the fake store records no trained settings to hold against
-
-    monkeypatch.setattr(rssqa.trained_settings, "check_trained_settings", lambda *args: None)
+    # the fake store records no trained settings to hold against
+    monkeypatch.setattr("rssqa.experiment.check_trained_settings", lambda *args: None)
     images = tmp_path / "images"
     images.mkdir()
     for i, name in enumerate(["a.png", "b.png"]):

@@ -15,9 +15,11 @@ from PIL import Image
 from rssqa.config import load_config
 from rssqa.data.classmap import ClassMap
 from rssqa.errors import InputError
-from rssqa.pipeline import Layout, build_store, load_pool
-from rssqa.segzoo.member import TileRef
-from rssqa.segzoo.predictions import PredictionsMember
+from rssqa.config import Layout
+from rssqa.stages import build_store
+from rssqa.pool.training import load_pool
+from rssqa.pool.member import TileRef
+from rssqa.pool.predictions import PredictionsMember
 from tests.conftest import CLASSMAP, CLASSES, _hex_rgb, make_labelled_folder, tiny_config_dict
 
 COLOURS = np.array([_hex_rgb(c[1]) for c in CLASSES], np.uint8)
@@ -79,7 +81,7 @@ def test_three_prediction_folders_build_a_store_without_training(byo):
     oa = store.labels("oa").mean(axis=0)
     for j, label in enumerate(store.methods):
         assert oa[j] == pytest.approx(1 - FLIPS[label], abs=0.03)
-    assert not (Layout(config.output_dir).pool / "idx" / "model.safetensors").exists()
+    assert not (config.layout.pool / "idx" / "model.safetensors").exists()
 
 
 def test_members_without_features_or_probabilities_are_recorded_sensibly(byo):
@@ -97,7 +99,7 @@ def test_members_without_features_or_probabilities_are_recorded_sensibly(byo):
 
 
 def test_stored_structure_matches_the_one_computed_from_predictions(byo):
-    from rssqa.data.sqed import SQEDStore
+    from rssqa.sqed.store import SQEDStore
     from rssqa.structure import mask_structure
 
     store = SQEDStore(byo[3].root)
@@ -121,11 +123,11 @@ def test_blackbox_assessor_ranks_members_by_their_output(byo, tmp_path):
 
 def test_recommender_reads_predictions_by_image_name_and_skips_what_is_missing(byo, tmp_path):
     from rssqa.assess.registry import create_assessor
-    from rssqa.pipeline import build_encoder
+    from rssqa.encoders import build_encoder
     from rssqa.recommend import Recommender
 
     data, folders, config, store = byo
-    pool = load_pool(Layout(config.output_dir).pool, store.methods)
+    pool = load_pool(config.layout.pool, store.methods)
     assessor = create_assessor("agreement").fit(store.inputs("train"))
     recommender = Recommender(pool, build_encoder(config), assessor,
                               ClassMap.from_dict(CLASSMAP), config.tile_size)
@@ -203,7 +205,7 @@ def test_a_build_skips_images_with_bad_predictions_and_keeps_the_others(tmp_path
 @pytest.mark.slow
 def test_every_default_assessor_fits_and_predicts_on_members_without_features(byo, one_thread):
     from rssqa.assess.registry import load_assessor
-    from rssqa.pipeline import default_assessors, train_assessors
+    from rssqa.stages import default_assessors, train_assessors
 
     config, store = byo[2], byo[3]
     test = store.inputs("test")

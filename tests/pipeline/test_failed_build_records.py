@@ -76,13 +76,12 @@ def test_the_next_build_that_finishes_replaces_the_report_and_drops_the_attempt(
                                             ("evaluate", "evaluate_assessors")])
 def test_a_stage_that_fails_leaves_the_run_record_of_the_one_that_finished(finished, monkeypatch,
                                                                            command, stage):
-    import rssqa.pipeline
-
     config, run = finished
 
     def fails(*args, **kwargs):
         raise InputError(None, "the stage failed half-way")
-    monkeypatch.setattr(rssqa.pipeline, stage, fails)
+    home = "rssqa.pool.training" if stage == "train_pool" else "rssqa.stages"
+    monkeypatch.setattr(f"{home}.{stage}", fails)
     record = run / f"run_{command}.json"
     earlier = record.read_bytes() if record.exists() else None
     before = records(run)

@@ -191,9 +191,7 @@ def test_a_misspelt_predictions_setting_is_named_with_the_right_one_first(experi
 
 def test_a_misspelt_method_without_pool_groups_is_named_before_any_data_is_read(experiment,
                                                                                monkeypatch):
-    import rssqa.pipeline
-
-    monkeypatch.setattr(rssqa.pipeline, "load_source", lambda *a: pytest.fail("data was read"))
+    monkeypatch.setattr("rssqa.stages.load_source", lambda *a: pytest.fail("data was read"))
     config = yaml.safe_load(experiment.valid)
     config["pool"] = {"methods": [{"name": "fnp"}]}
     config["tile_size"] = 128

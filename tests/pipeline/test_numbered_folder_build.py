@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from typer.testing import CliRunner
 
 from rssqa.cli import app
-from rssqa.data.sqed import SQEDStore
+from rssqa.sqed.store import SQEDStore
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -78,7 +78,7 @@ def test_numbered_images_with_anti_aliased_masks_build(tmp_path, one_thread):
 def test_group_by_grid_cuts_one_large_image_into_blocks_that_splits_keep_whole(tmp_path):
     from rssqa.config import ExperimentConfig
     from rssqa.typed_config import from_dict
-    from rssqa.pipeline import load_source, split_rule
+    from rssqa.data.labelled import load_source
     from rssqa.data.assignment import pool_samples, sqed_samples, sqed_split
 
     data = numbered_folder(tmp_path / "data", count=1, size=256)
@@ -90,7 +90,7 @@ def test_group_by_grid_cuts_one_large_image_into_blocks_that_splits_keep_whole(t
         "pool": {"fraction": 0.5}})
     samples, _ = load_source(config)
     assert len(samples) == 16 and len({s.group for s in samples}) == 16  # 4 x 4 blocks of 2 x 2 tiles
-    rule = split_rule(config)
+    rule = config.split_rule
     pool, sqed = pool_samples(samples, rule), sqed_samples(samples, rule)
     assert len(pool) == 8 and {s.window for s in pool}.isdisjoint(s.window for s in sqed)
     assert sum(v == "test" for v in sqed_split(sqed, rule).values()) == 2  # 0.2 of 8 blocks

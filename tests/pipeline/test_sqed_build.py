@@ -6,8 +6,9 @@ import yaml
 
 from rssqa.config import load_config
 from rssqa.data import build as build_module
-from rssqa.data.sqed import SQEDStore
-from rssqa.pipeline import build_store, train_pool
+from rssqa.sqed.store import SQEDStore
+from rssqa.stages import build_store
+from rssqa.pool.training import train_pool
 
 
 @pytest.fixture(scope="module")

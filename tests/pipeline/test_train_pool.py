@@ -8,7 +8,8 @@ import torch
 
 from rssqa.errors import CheckpointError
 from rssqa.segzoo import get_method
-from rssqa.segzoo.train import META_FILE, RESUME_FILE, TrainConfig, load_trained, train_method
+from rssqa.config import PoolTrainConfig
+from rssqa.pool.train import META_FILE, RESUME_FILE, load_trained, train_method
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def tiles():
     return images, masks
 
 
-CONFIG = TrainConfig(epochs=2, batch_size=4, pretrained=False)
+CONFIG = PoolTrainConfig(epochs=2, batch_size=4, pretrained=False)
 
 
 def test_trains_saves_and_reloads_identically(tiles, tmp_path):
@@ -52,7 +53,7 @@ def test_interrupted_run_resumes_to_the_same_model(tiles, tmp_path, monkeypatch)
                         verbose=False)
 
     # Kill the second run right after its first epoch's checkpoint is written.
-    import rssqa.segzoo.train as train_module
+    import rssqa.pool.train as train_module
 
     real_save = torch.save
     def save_then_die(obj, path, *a, **k):
@@ -83,7 +84,7 @@ def test_checkpoint_of_another_architecture_is_refused(tiles, tmp_path):
 
 def test_a_last_batch_of_one_image_does_not_break_batchnorm_models(tiles, tmp_path):
     # 6 tiles in batches of 5 would leave one image alone; DeepLabV3+ pools globally before BatchNorm.
-    config = TrainConfig(epochs=1, batch_size=5, pretrained=False)
+    config = PoolTrainConfig(epochs=1, batch_size=5, pretrained=False)
     trained = train_method(get_method("deeplabv3plus"), *tiles, num_classes=3, out_dir=tmp_path,
                            config=config, verbose=False)
     assert np.isfinite(trained.meta["epoch_losses"][0])

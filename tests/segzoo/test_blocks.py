@@ -10,7 +10,7 @@ from safetensors.torch import save_file
 from rssqa.errors import CheckpointError, InputError
 from rssqa.segzoo import get_method
 from rssqa.segzoo.aerialformer import MultiDilatedConv
-from rssqa.segzoo.backbones import Encoder, pick_variant
+from rssqa.backbones.timm_pyramid import Encoder, pick_variant
 from rssqa.segzoo.blocks import SegmentationModel, linear_attention
 from rssqa.segzoo.unetformer import window_self_attention
 

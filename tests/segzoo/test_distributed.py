@@ -12,8 +12,8 @@ import numpy as np
 import torch
 import yaml
 
-from rssqa.segzoo.distributed import DISTRIBUTED_FILE, Ranks, current, data_parallel, shard
-from rssqa.segzoo.train import load_trained
+from rssqa.pool.distributed import DISTRIBUTED_FILE, Ranks, current, data_parallel, shard
+from rssqa.pool.train import load_trained
 from tests.conftest import make_labelled_folder, tiny_config_dict
 
 
@@ -31,7 +31,7 @@ def test_two_gloo_processes_train_the_pool_in_sync(tmp_path):
 
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "rssqa.segzoo.distributed", str(path)],
+         "-m", "rssqa.pool.distributed", str(path)],
         capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
     assert result.returncode == 0, result.stderr[-3000:]

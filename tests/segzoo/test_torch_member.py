@@ -12,7 +12,7 @@ import yaml
 from safetensors.torch import save_file
 
 from rssqa.errors import CheckpointError, InputError
-from rssqa.segzoo.torch_member import TorchMember
+from rssqa.pool.torch_member import TorchMember
 
 MODEL_SOURCE = textwrap.dedent('''
     import torch
@@ -124,7 +124,7 @@ def test_torchscript_runs_without_a_tap_and_refuses_one(user_model, tmp_path):
 
 def test_a_torch_member_in_a_pool_builds_a_store_with_its_features(user_model, tiny_dataset, tmp_path):
     from rssqa.config import load_config
-    from rssqa.pipeline import build_store
+    from rssqa.stages import build_store
     from tests.conftest import tiny_config_dict
 
     root = user_model[1]

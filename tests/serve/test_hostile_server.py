@@ -17,7 +17,7 @@ from rasterio.io import MemoryFile
 from typer.testing import CliRunner
 
 from rssqa.cli import app
-from rssqa.geo.settings import RasterSettings, Scale
+from rssqa.raster.settings import RasterSettings, Scale
 from rssqa.serve.app import create_app
 from rssqa.serve.settings import ServeSettings
 from tests.serve.conftest import image_bytes
@@ -33,12 +33,11 @@ BGRN_STRETCH = RasterSettings(bands=(3, 2, 1), scale=Scale(low=(0.0,), high=(300
 @pytest.fixture
 def nothing_loads(monkeypatch):
     """The serve command must stop before loading the experiment or starting a server."""
-    from rssqa.serve import command
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("the experiment loaded or the server started")
 
-    monkeypatch.setattr(command, "load_served_experiment", must_not_run)
+    monkeypatch.setattr("rssqa.serve.engine.load_experiment", must_not_run)
     monkeypatch.setattr("uvicorn.run", must_not_run)
 
 

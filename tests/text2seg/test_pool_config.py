@@ -7,7 +7,9 @@ import numpy as np
 import yaml
 
 from rssqa.config import load_config
-from rssqa.pipeline import Layout, build_store, load_pool
+from rssqa.config import Layout
+from rssqa.stages import build_store
+from rssqa.pool.training import load_pool
 from tests.conftest import make_labelled_folder, tiny_config_dict
 
 PROMPTS = {"building": "buildings", "land": "bare land", "water": "water"}
@@ -28,7 +30,7 @@ def test_pipeline_builds_a_store_with_a_text2seg_member(tmp_path, tiny_models):
     assert store.array("seg_zero_shot").shape == (len(store.tiles), 3)  # pooled class scores
     oa = store.labels("oa")[:, 0]
     assert np.isfinite(oa).all() and ((0 <= oa) & (oa <= 1)).all()
-    reloaded = load_pool(Layout(experiment.output_dir).pool)[0]
+    reloaded = load_pool(experiment.layout.pool)[0]
     tiles = np.asarray(store.array("images")[:2])
     np.testing.assert_array_equal(reloaded.segment(tiles).masks, np.asarray(store.predictions("zero_shot")[:2]))
 
@@ -40,7 +42,7 @@ def test_model_folders_are_recorded_as_absolute_paths(tmp_path, tiny_models, mon
     import shutil
 
     from rssqa.data.classmap import DUBAI_CLASSES
-    from rssqa.segzoo.members import MEMBER_FILE, save_member
+    from rssqa.pool.records import MEMBER_FILE, save_member
 
     shutil.copytree(tiny_models["lit"], tmp_path / "models" / "lit")
     monkeypatch.chdir(tmp_path)

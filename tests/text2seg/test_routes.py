@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rssqa.segzoo.member import PoolMember
+from rssqa.pool.member import PoolMember
 from rssqa.text2seg import Text2SegMember
 from tests.text2seg.conftest import CLASSMAP, PROMPTS
 

@@ -36,7 +36,7 @@ from rssqa.assess.model import RSSQANet
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.scaling import Standardizer, fit_increasing_line, to_oa_scale
 from rssqa.errors import CheckpointError, InputError
-from rssqa.utils import torch_threads
+from rssqa.torch_setup import torch_threads
 
 KIND = "rssqa"
 _SEMANTIC_SCALER_FILE = "semantic-scaler.safetensors"

@@ -25,7 +25,7 @@ from rssqa.benchmark.statistics import (CORRELATIONS, coverage_table, cost_table
 from rssqa.metrics import best_method_counts, precision_at_1, single_best, srocc
 from rssqa.report.benchmark_report import BenchmarkTables, write_benchmark_report
 from rssqa.report.plots import scatter_predicted_vs_true, tsne_by_quality
-from rssqa.utils import write_run_record
+from rssqa.files import write_run_record
 
 def _mean_srocc(pred: np.ndarray, true: np.ndarray) -> float:
     return float(np.mean([srocc(pred[:, m], true[:, m]) for m in range(true.shape[1])]))
@@ -134,7 +134,7 @@ def reference_thumbnails(config: BenchmarkConfig, data: BenchmarkData, reference
     """The test tiles whose pick the reference (seed run 0) predicts best and worst, with the image,
     the truth and every method's mask from the store; None when the store is not on disk."""
     from rssqa.data.classmap import ClassMap
-    from rssqa.data.sqed import MANIFEST, SQEDStore
+    from rssqa.sqed.store import MANIFEST, SQEDStore
     from rssqa.report.thumbnails import TileSample, draw_thumbnails
 
     if not (Path(config.store) / MANIFEST).exists():

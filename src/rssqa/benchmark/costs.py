@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rssqa.segzoo.base import to_model_input
+from rssqa.backbones.pretrained import to_model_input
 
 
 def _seconds_per_tile(run, images: np.ndarray, batch_size: int) -> float:

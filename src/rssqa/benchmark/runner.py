@@ -72,7 +72,7 @@ def calibration_split(train: AssessmentInputs, sources: list[str], fraction: flo
 
 
 def load_benchmark_data(config: BenchmarkConfig) -> BenchmarkData:
-    from rssqa.data.sqed import SQEDStore
+    from rssqa.sqed.store import SQEDStore
 
     store = SQEDStore.open(config.store)
     train = store.inputs("train", with_images=True, label=config.target)

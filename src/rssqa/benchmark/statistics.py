@@ -24,7 +24,7 @@ from rssqa.benchmark.runner import RunResult
 from rssqa.metrics import (MEASURES, bootstrap_ci, column_oa, correlation_scores, hindsight_sbs,
                            one_hot, paired_bootstrap_test, per_image, pick_table, picks_oa,
                            precision_at_1,
-                           precision_at_k, selection_metrics, srocc, vbs_oa)
+                           precision_at_k, selection_metrics, vbs_oa)
 
 Metric = Callable[[np.ndarray, np.ndarray], float]  # (N x M predicted, N x M true) -> value
 

@@ -51,7 +51,7 @@ def _discard_stage(folder: Path) -> None:
 
 
 def train_clip(
-    config: Annotated[Path, typer.Argument(help="Training YAML (rssqa.cliprs.train.TrainConfig fields)")],
+    config: Annotated[Path, typer.Argument(help="Training YAML (rssqa.cliprs.train.ClipTrainConfig fields)")],
 ) -> None:
     """Contrastively (continually) pretrain any open_clip model on CSV or webdataset pairs; for many
     processes run ``torchrun --nproc_per_node N -m rssqa.cliprs.train --config <yaml>``."""

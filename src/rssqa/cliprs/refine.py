@@ -72,7 +72,7 @@ class ModelSegmenter:
 
     @torch.no_grad()
     def __call__(self, image: np.ndarray) -> np.ndarray:
-        from rssqa.segzoo.base import to_model_input
+        from rssqa.backbones.pretrained import to_model_input
 
         logits = self.model(to_model_input(image[None]))
         return logits.argmax(1)[0].numpy().astype(np.uint8)

@@ -49,7 +49,7 @@ LOG_FILE = "train_log.jsonl"  # one JSON line per logged step
 
 
 @dataclass
-class TrainConfig:
+class ClipTrainConfig:
     """One training run. ``model`` and ``pretrained`` as for :func:`load_open_clip`; data as for
     open_clip's trainer (``train_data``: a CSV/TSV with image paths and captions, or webdataset
     shards with ``train_num_samples``)."""
@@ -96,7 +96,7 @@ class TrainConfig:
     threads: int | None = None              # torch CPU threads per process
 
     @classmethod
-    def from_mapping(cls, values: dict) -> TrainConfig:
+    def from_mapping(cls, values: dict) -> ClipTrainConfig:
         return from_dict(cls, values, "training options")
 
     def fingerprint(self, world_size: int) -> str:
@@ -115,7 +115,7 @@ class _Position:
     batch: int = 0  # batches of ``epoch`` already trained
 
 
-def _data_args(config: TrainConfig, dist: dict):
+def _data_args(config: ClipTrainConfig, dist: dict):
     """The argparse namespace open_clip_train's loaders and loss read, with its defaults."""
     from open_clip_train.params import parse_args
 
@@ -137,7 +137,7 @@ def _seed_everything(seed: int) -> None:
     random.seed(seed)
 
 
-def _lock(clip, config: TrainConfig) -> None:
+def _lock(clip, config: ClipTrainConfig) -> None:
     if config.lock_image and config.lock_image_freeze_bn_stats:
         from timm.layers import BatchNormAct2d
 
@@ -179,7 +179,7 @@ def _frozen_parts_to_eval(model: torch.nn.Module) -> None:
             module.eval()
 
 
-def _optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
+def _optimizer(model, config: ClipTrainConfig) -> torch.optim.Optimizer:
     # open_clip_train's grouping: no weight decay on gains, biases and the logit scale.
     def exclude(name, p):
         return p.ndim < 2 or "bn" in name or "ln" in name or "bias" in name or "logit_scale" in name
@@ -230,19 +230,19 @@ def _resume(output_dir: Path, model, optimizer, fingerprint: str) -> _Position:
     return _Position(**state)
 
 
-def _write_run_config(output_dir: Path, config: TrainConfig, world_size: int) -> None:
+def _write_run_config(output_dir: Path, config: ClipTrainConfig, world_size: int) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
     resolved = {**dataclasses.asdict(config), "world_size": world_size}
     (output_dir / "train_config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
 
 
-def is_finished(config: TrainConfig) -> bool:
+def is_finished(config: ClipTrainConfig) -> bool:
     """Whether ``config``'s run already wrote its final model."""
     summary = Path(config.output_dir) / "train_summary.json"
     return summary.is_file() and (Path(config.output_dir) / FINAL_MODEL / "open_clip_config.json").is_file()
 
 
-def train_clip(config: TrainConfig, verbose: bool = True) -> Path:
+def train_clip(config: ClipTrainConfig, verbose: bool = True) -> Path:
     """Train (or resume, or skip when finished) and return the final model folder
     (``<output_dir>/model``, loadable as ``local-dir:``). DDP-aware: under torchrun every process
     calls this; only rank 0 writes. Resuming mid-epoch skips the epoch's trained batches by
@@ -304,7 +304,7 @@ def train_clip(config: TrainConfig, verbose: bool = True) -> Path:
     return output_dir / FINAL_MODEL
 
 
-def _distributed(config: TrainConfig) -> tuple[dict, torch.device]:
+def _distributed(config: ClipTrainConfig) -> tuple[dict, torch.device]:
     """open_clip_train's process-group set-up (a single process without torchrun) and this
     process's device."""
     from open_clip_train.distributed import init_distributed_device_so
@@ -314,7 +314,7 @@ def _distributed(config: TrainConfig) -> tuple[dict, torch.device]:
     return dist, torch.device(dist["device"])
 
 
-def _model_and_data(config: TrainConfig, dist: dict, device: torch.device):
+def _model_and_data(config: ClipTrainConfig, dist: dict, device: torch.device):
     """The CLIP model (locked as configured, on ``device``), its tokenizer, open_clip_train's
     argument namespace and the training data loader of this process."""
     from open_clip.transform import PreprocessCfg, image_transform_v2
@@ -336,7 +336,7 @@ def _model_and_data(config: TrainConfig, dist: dict, device: torch.device):
     return clip, tokenizer, args, data
 
 
-def _optimisation(clip, args, config: TrainConfig, dist: dict, device: torch.device,
+def _optimisation(clip, args, config: ClipTrainConfig, dist: dict, device: torch.device,
                   total_steps: int):
     """The model to call (DDP-wrapped when distributed), loss, optimiser, cosine schedule, and the
     mixed-precision scaler and autocast of ``config.precision``."""
@@ -355,7 +355,7 @@ def _optimisation(clip, args, config: TrainConfig, dist: dict, device: torch.dev
 
 
 def _checkpoint_all(output_dir: Path, clip, optimizer, position: _Position, fingerprint: str,
-                    config: TrainConfig, is_master: bool, distributed: bool) -> None:
+                    config: ClipTrainConfig, is_master: bool, distributed: bool) -> None:
     """Rank 0 saves; every process waits for it, so none runs ahead of a checkpoint."""
     if is_master:
         _save_checkpoint(output_dir, clip, optimizer, position, fingerprint, config.keep_checkpoints)
@@ -397,14 +397,14 @@ def _log_step(log_path: Path, position: _Position, loss: float, lr: float, clip,
 
 
 def _write_final_model(output_dir: Path, clip, optimizer, position: _Position, fingerprint: str,
-                       config: TrainConfig, tokenizer) -> None:
+                       config: ClipTrainConfig, tokenizer) -> None:
     """The last checkpoint (for a later resume) and the model folder ``local-dir:`` loads."""
     _save_checkpoint(output_dir, clip, optimizer, position, fingerprint, config.keep_checkpoints)
     save_open_clip(clip.eval(), open_clip_model_config(config.model), output_dir / FINAL_MODEL,
                    tokenizer=tokenizer)
 
 
-def _write_summary(output_dir: Path, config: TrainConfig, position: _Position, world_size: int,
+def _write_summary(output_dir: Path, config: ClipTrainConfig, position: _Position, world_size: int,
                    pairs_per_epoch: int, seconds: float, losses: list[float]) -> None:
     summary = {"steps": position.step, "epochs": config.epochs, "world_size": world_size,
                "pairs_per_epoch": pairs_per_epoch, "seconds_this_session": round(seconds, 1),
@@ -414,8 +414,8 @@ def _write_summary(output_dir: Path, config: TrainConfig, position: _Position, w
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rssqa.cliprs.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", type=Path, help="YAML file of TrainConfig fields; flags override it")
-    for f in fields(TrainConfig):
+    parser.add_argument("--config", type=Path, help="YAML file of ClipTrainConfig fields; flags override it")
+    for f in fields(ClipTrainConfig):
         flag = "--" + f.name.replace("_", "-")
         kind = f.type if isinstance(f.type, str) else f.type.__name__
         if kind == "bool":
@@ -429,13 +429,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_argv(argv: list[str]) -> TrainConfig:
+def config_from_argv(argv: list[str]) -> ClipTrainConfig:
     options = _parser().parse_args(argv)
     values = read_yaml(options.config, "CLIP-RS training config",
                        "configs/cliprs_train_vit_l14.yaml") if options.config else {}
     values.pop("world_size", None)  # a resolved train_config.yaml records it; it is not an option
     values.update({k: v for k, v in vars(options).items() if k != "config" and v is not None})
-    return TrainConfig.from_mapping(values)
+    return ClipTrainConfig.from_mapping(values)
 
 
 def main(argv: list[str] | None = None) -> int:

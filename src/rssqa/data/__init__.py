@@ -1,7 +1,7 @@
 """Labelled imagery in, square tiles out: readers, class maps, tiling, splits and the SQED store."""
 
 from rssqa.data.classmap import DUBAI_CLASSES, ClassMap
-from rssqa.data.demo import demo_data_root, demo_source
+from rssqa.data.sources.demo import demo_data_root, demo_source
 from rssqa.data.io import image_size, read_image, read_mask
 from rssqa.data.sources import DubaiSource, FolderSource, create_source
 from rssqa.data.splits import select_groups, split_by_source

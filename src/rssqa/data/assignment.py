@@ -10,56 +10,15 @@ the run (``splits.json``) so that it can be read, cited and reused.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from rssqa.data.splits import (choose_share, natural_key, select_groups, split_by_fraction,
                                split_by_source)
+from rssqa.config import SplitRule
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
-from rssqa.utils import atomic_write_text
+from rssqa.files import atomic_write_text
 
-DEFAULT_TEST_PER_GROUP = 2    # named SQED groups: images of each held out for test
-DEFAULT_TEST_FRACTION = 0.2   # otherwise: the paper's 8:2 split by source image
-
-
-@dataclass(frozen=True)
-class SplitRule:
-    """The settings that choose the splits, as the experiment config gives them."""
-
-    seed: int = 0
-    pool_groups: tuple[str, ...] = ()
-    pool_fraction: float | None = None
-    sqed_groups: tuple[str, ...] = ()
-    test_per_group: int | None = None
-    test_fraction: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.pool_groups and self.pool_fraction is not None:
-            raise InputError(None, "pool.groups and pool.fraction are both set",
-                             "name the pool's groups or give its share, not both")
-        if self.test_per_group is not None and self.test_fraction is not None:
-            raise InputError(None, "sqed.test_per_group and sqed.test_fraction are both set",
-                             "hold out a number of images per group or a share of the groups")
-
-    @property
-    def test_rule(self) -> tuple[str, float]:
-        """``("test_per_group", n)`` or ``("test_fraction", f)``, defaults resolved."""
-        if self.test_fraction is not None:
-            return "test_fraction", self.test_fraction
-        if self.test_per_group is not None or self.sqed_groups:
-            return "test_per_group", (DEFAULT_TEST_PER_GROUP if self.test_per_group is None
-                                      else self.test_per_group)
-        return "test_fraction", DEFAULT_TEST_FRACTION
-
-    def build_info(self) -> dict:
-        """What the SQED manifest records of this rule (named groups and per-group test count
-        keep the keys older stores were fingerprinted with)."""
-        name, value = self.test_rule
-        info = {"groups": list(self.sqed_groups), "seed": self.seed, name: value}
-        if self.pool_fraction is not None:
-            info["pool_fraction"] = self.pool_fraction
-        return info
 
 
 def pool_samples(samples: list[Sample], rule: SplitRule) -> list[Sample]:

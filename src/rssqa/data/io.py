@@ -5,7 +5,7 @@ semantic encoders were pretrained on. Pillow reads every common format, includin
 GeoTIFFs (their georeferencing is ignored here). Multispectral or 16-bit rasters are never
 rescaled by a guess: choosing bands and a stretch is a decision about the data that the user
 makes once per experiment, visibly. Inside :func:`raster_reading` (the pipeline enters it with the
-experiment's ``rssqa.geo.settings.RasterSettings``) TIFFs are read through rasterio with those
+experiment's ``rssqa.raster.settings.RasterSettings``) TIFFs are read through rasterio with those
 bands, that stretch and that nodata; outside it they are refused with a conversion recipe.
 
 Photos are read as they are displayed: a JPEG, PNG or TIFF whose EXIF orientation says "rotated"
@@ -138,8 +138,8 @@ _RASTER_SETTINGS: ContextVar = ContextVar("rssqa_raster_settings", default=None)
 @contextmanager
 def raster_reading(settings) -> Iterator[None]:
     """Inside the block, TIFFs are read through rasterio with ``settings`` (a
-    ``rssqa.geo.settings.RasterSettings``: bands, stretch to 8 bits, nodata); nodata pixels are
-    filled with the image's mean colour (``rssqa.geo.reader.nodata_to_ignore`` drops them from
+    ``rssqa.raster.settings.RasterSettings``: bands, stretch to 8 bits, nodata); nodata pixels are
+    filled with the image's mean colour (``rssqa.raster.reader.nodata_to_ignore`` drops them from
     labels)."""
     token = _RASTER_SETTINGS.set(settings)
     try:
@@ -157,7 +157,7 @@ def read_image(path: str | Path) -> np.ndarray:
     path = Path(path)
     settings = _raster_settings_for(path)
     if settings is not None:
-        from rssqa.geo.reader import read_raster
+        from rssqa.raster.reader import read_raster
 
         return read_raster(path, settings)
     with _open(path) as img:
@@ -171,7 +171,7 @@ def ignore_nodata(image_path: str | Path, mask: np.ndarray, ignore_index: int) -
     settings = _raster_settings_for(image_path)
     if settings is None:
         return mask
-    from rssqa.geo.reader import nodata_to_ignore
+    from rssqa.raster.reader import nodata_to_ignore
 
     return nodata_to_ignore(image_path, settings, mask, 0, 0, ignore_index)
 
@@ -180,7 +180,7 @@ def image_size(path: str | Path) -> tuple[int, int]:
     """``(height, width)`` from the file header, without decoding pixels."""
     path = Path(path)
     if _raster_settings_for(path) is not None:
-        from rssqa.geo.reader import raster_size
+        from rssqa.raster.reader import raster_size
 
         return raster_size(path)
     with _open(path) as img:

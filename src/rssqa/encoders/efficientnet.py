@@ -14,8 +14,8 @@ import torch
 
 from rssqa.encoders.base import EncoderOutput, SemanticEncoder
 from rssqa.errors import InputError
-from rssqa.segzoo.base import to_model_input
-from rssqa.segzoo.pretrained import load_efficientnet_lite0
+from rssqa.backbones.pretrained import to_model_input
+from rssqa.backbones.pretrained import load_efficientnet_lite0
 
 
 class EfficientNetLiteEncoder(SemanticEncoder):

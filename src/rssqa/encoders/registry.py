@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from rssqa.config import ExperimentConfig
 from rssqa.encoders.base import SemanticEncoder
 from rssqa.registry import Registry
+from rssqa.torch_setup import seed_everything
 
 # Factories import their encoder's module only when called: naming an encoder never loads torch
 # models it does not use.
@@ -13,6 +15,13 @@ register_encoder = ENCODERS.register
 
 def create_encoder(name: str, **kwargs) -> SemanticEncoder:
     return ENCODERS.create(name, **kwargs)
+
+
+def build_encoder(config: ExperimentConfig) -> SemanticEncoder:
+    """The semantic encoder ``config.encoder`` names, the same in every process that builds it
+    (seeded, for any randomly initialised part)."""
+    seed_everything(config.seed)
+    return create_encoder(config.encoder.name, **config.encoder.kwargs)
 
 
 def available_encoders() -> list[str]:

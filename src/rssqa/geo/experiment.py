@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from rssqa.geo.settings import RasterSettings
+from rssqa.raster.settings import RasterSettings
 from rssqa.recommend import Recommender
-from rssqa.serve.intervals import Intervals
+from rssqa.assess.conformal import Intervals
 
 
 @dataclass(frozen=True)
@@ -35,15 +35,12 @@ def load_scene_experiment(ref: ExperimentRef) -> SceneExperiment:
     stored with the pool, and the assessor's conformal calibration where it has one."""
     import torch
 
-    from rssqa.config import load_config
-    from rssqa.pipeline import Layout
-    from rssqa.serve.engine import load_experiment
+    from rssqa.experiment import open_experiment
 
     if ref.threads is not None:
         torch.set_num_threads(ref.threads)
-    experiment = load_experiment(ref.config, ref.assessor, ref.level)
-    pool_dir = Layout(load_config(ref.config).output_dir).pool
-    return SceneExperiment(experiment.recommender, RasterSettings.load(pool_dir), experiment.intervals)
+    experiment = open_experiment(ref.config, ref.assessor, ref.level)
+    return SceneExperiment(Recommender.of(experiment), experiment.raster, experiment.intervals)
 
 
 @lru_cache(maxsize=2)

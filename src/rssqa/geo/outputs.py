@@ -16,12 +16,12 @@ from matplotlib import colormaps
 from rasterio.windows import Window
 
 from rssqa.data.classmap import ClassMap
-from rssqa.geo.cog import raster_profile, streamed_cog, write_cog
+from rssqa.raster.cog import raster_profile, streamed_cog, write_cog
 from rssqa.geo.grid import TileGrid
 from rssqa.geo.mosaic import NODATA_LABEL, SeamBlender
-from rssqa.geo.reader import RasterScene
+from rssqa.raster.reader import RasterScene
 from rssqa.geo.tiles import BatchStore, batch_starts
-from rssqa.serve.intervals import Intervals
+from rssqa.assess.conformal import Intervals
 
 SUFFIXES = {"quality": "_quality.tif", "recommended": "_recommended.tif",
             "interval": "_interval_width.tif", "segmentation": "_segmentation.tif"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rssqa.errors import InputError
 from rssqa.geo.grid import TileGrid
-from rssqa.geo.reader import raster_size
+from rssqa.raster.reader import raster_size
 from rssqa.geo.scene import SceneJob, default_overlap
 
 MAX_SCENE_PIXELS = 20000 * 20000  # default limit on a scene's width x height (--max-pixels)

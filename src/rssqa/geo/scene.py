@@ -22,13 +22,13 @@ from rssqa.cache import fingerprint, read_record
 from rssqa.errors import InputError
 from rssqa.geo.grid import TileGrid
 from rssqa.geo.outputs import SUFFIXES, TileMaps, write_mosaic_and_collect, write_tile_maps
-from rssqa.geo.reader import NO_VALID_PIXEL, NO_VALID_PIXEL_HINT, RasterScene
-from rssqa.geo.settings import RasterSettings
+from rssqa.raster.reader import NO_VALID_PIXEL, NO_VALID_PIXEL_HINT, RasterScene
+from rssqa.raster.settings import RasterSettings
 from rssqa.geo.tiles import BatchStore, assess_tiles
 from rssqa.progress import progress_bar
 from rssqa.recommend import Recommender
-from rssqa.serve.intervals import Intervals
-from rssqa.utils import atomic_write_text
+from rssqa.assess.conformal import Intervals
+from rssqa.files import atomic_write_text
 
 PARTS_DIR = ".rssqa-parts"
 SCENE_SUFFIXES = (".tif", ".tiff")

@@ -20,10 +20,10 @@ import numpy as np
 from rssqa.cache import is_current, write_record
 from rssqa.errors import InputError
 from rssqa.geo.grid import TileGrid
-from rssqa.geo.reader import RasterScene, fill_invalid
+from rssqa.raster.reader import RasterScene, fill_invalid
 from rssqa.recommend import Recommender
-from rssqa.segzoo.member import TileRef
-from rssqa.utils import atomic_save_npz
+from rssqa.pool.member import TileRef
+from rssqa.files import atomic_save_npz
 
 STATE_FILE = "state.json"
 BATCH_KEYS = ("indices", "scores", "selection", "masks")

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rssqa.errors import InputError
-from rssqa.segzoo.pretrained import load_efficientnet_lite0
+from rssqa.backbones.pretrained import load_efficientnet_lite0
 
 OFFLINE_ENCODER = "tf_efficientnet_lite0"
 SMP_CLASSIFIER = "segmentation_head.0"

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rssqa.segzoo.backbones import Encoder, pick_variant
+from rssqa.backbones.timm_pyramid import Encoder, pick_variant
 from rssqa.segzoo.base import SegMethod, register_method
 from rssqa.segzoo.blocks import ConvBNReLU, LinearAttention, SegmentationModel
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rssqa.segzoo.backbones import Encoder, pick_variant
+from rssqa.backbones.timm_pyramid import Encoder, pick_variant
 from rssqa.segzoo.base import SegMethod, register_method
 from rssqa.segzoo.blocks import ConvBNReLU, SegmentationModel
 

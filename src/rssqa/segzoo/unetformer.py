@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from timm.layers import RelPosBias
 from torch import nn
 
-from rssqa.segzoo.backbones import Encoder, pick_variant
+from rssqa.backbones.timm_pyramid import Encoder, pick_variant
 from rssqa.segzoo.base import SegMethod, register_method
 from rssqa.segzoo.blocks import AuxHead, ConvBNReLU, SegmentationModel, SeparableConvBNReLU, resize
 

@@ -37,29 +37,15 @@ def serve(
     import uvicorn
 
     from rssqa.serve.app import create_app
+    from rssqa.serve.engine import load_experiment
 
     typer.echo(f"loading the experiment of {config} ...")
-    experiment = load_served_experiment(config, assessor, settings.level)
+    experiment = load_experiment(config, assessor, settings.level)
     typer.echo(f"{experiment.interval_note}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: binding {host} lets other machines upload images; there is no login")
     typer.echo(f"open http://{'localhost' if host == '127.0.0.1' else host}:{port}/ (Ctrl+C stops)")
     uvicorn.run(create_app(experiment, settings), host=host, port=port, log_level="info")
-
-
-def load_served_experiment(config: Path, assessor: str | None, level: float):
-    """The experiment ``rssqa recommend`` would use, with the raster settings stored beside its
-    pool, so uploaded TIFFs get the bands, stretch and nodata the pool was trained with."""
-    from dataclasses import replace
-
-    from rssqa.config import load_config
-    from rssqa.geo.settings import RasterSettings
-    from rssqa.pipeline import Layout
-    from rssqa.serve.engine import load_experiment
-
-    experiment = load_experiment(config, assessor, level=level)
-    pool_dir = Layout(load_config(config).output_dir).pool
-    return replace(experiment, raster=RasterSettings.load(pool_dir))
 
 
 def check_address(host: str, port: int) -> None:

@@ -1,7 +1,7 @@
 """The trained experiment a server holds: loaded once at start-up, then applied per upload.
 
-The same parts ``rssqa recommend`` loads (the store's pool, the config's encoder, a trained
-assessor, the store's class map), so the page and the command line give the same answers.
+Opened by ``rssqa.experiment.open_experiment``, as ``rssqa recommend`` opens it, so the page and
+the command line give the same answers.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import numpy as np
 import torch
 
 from rssqa.data.classmap import ClassMap
-from rssqa.errors import InputError
-from rssqa.geo.settings import RasterSettings
+from rssqa.experiment import DEFAULT_LEVEL, open_experiment
+from rssqa.raster.settings import RasterSettings
 from rssqa.recommend import ImageAssessment, Recommender
-from rssqa.serve.intervals import Intervals, load_intervals
+from rssqa.assess.conformal import Intervals
 
 
 @dataclass
@@ -51,27 +51,9 @@ class Experiment:
 
 
 def load_experiment(config_path: str | Path, assessor: str | None = None,
-                    level: float = 0.9) -> Experiment:
-    """Load the experiment ``config_path`` trained; a missing stage names the command to run."""
-    from rssqa.assess.registry import load_assessor
-    from rssqa.config import load_config
-    from rssqa.data.sqed import SQEDStore
-    from rssqa.pipeline import Layout, build_encoder, load_pool
-    from rssqa.trained_settings import check_trained_settings
-
-    config = load_config(config_path)
-    layout = Layout(config.output_dir)
-    name = assessor or config.assessor.name
-    assessor_dir = layout.assessors / name
-    if not (layout.sqed / "manifest.json").is_file():
-        raise InputError(layout.sqed, "holds no SQED store", f"run `rssqa build {config_path}` first")
-    if not assessor_dir.is_dir():
-        raise InputError(assessor_dir, f"no trained {name!r} assessor",
-                         f"run `rssqa train {config_path} --assessors {name}` first")
-    store = SQEDStore.open(layout.sqed)
-    check_trained_settings(config, layout, store)  # before any model loads
-    recommender = Recommender(load_pool(layout.pool, store.methods), build_encoder(config),
-                              load_assessor(assessor_dir),
-                              ClassMap.from_dict(store.manifest["classmap"]), config.tile_size)
-    intervals, note = load_intervals(assessor_dir, recommender.methods, level)
-    return Experiment(config.name, recommender, recommender.classmap, name, intervals, note)
+                    level: float = DEFAULT_LEVEL) -> Experiment:
+    """The experiment ``config_path`` trained (``rssqa.experiment.open_experiment``), ready to
+    answer uploads; a missing stage names the command to run."""
+    trained = open_experiment(config_path, assessor, level)
+    return Experiment(trained.name, Recommender.of(trained), trained.classmap, trained.assessor_name,
+                      trained.intervals, trained.interval_note, trained.raster)

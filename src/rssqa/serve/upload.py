@@ -3,7 +3,7 @@
 An upload is read the way ``rssqa recommend`` reads a file: PNG and JPEG through Pillow into
 upright 8-bit RGB (``rssqa.data.io.rgb_pixels``: palette, grey, CMYK, EXIF orientation), TIFF
 through rasterio with the bands, stretch and nodata the experiment's pool was trained with
-(``rssqa.geo.reader.RasterScene``), so a 16-bit or 4-band GeoTIFF gets the same pixels the pool
+(``rssqa.raster.reader.RasterScene``), so a 16-bit or 4-band GeoTIFF gets the same pixels the pool
 saw in training.
 
 The type is decided by content, never by the file name or the client's Content-Type: TIFF by its
@@ -26,8 +26,8 @@ from rasterio.windows import Window
 
 from rssqa.data.io import rgb_pixels
 from rssqa.errors import InputError
-from rssqa.geo.reader import RasterScene, fill_invalid
-from rssqa.geo.settings import RasterSettings
+from rssqa.raster.reader import RasterScene, fill_invalid
+from rssqa.raster.settings import RasterSettings
 
 ACCEPTED_FORMATS = ("PNG", "JPEG", "TIFF")
 # Little- and big-endian TIFF, then BigTIFF: GDAL reads them all; Pillow not every layout.

@@ -24,7 +24,8 @@ import numpy as np
 from rssqa.cache import fingerprint
 from rssqa.data.classmap import ClassMap
 from rssqa.errors import InputError
-from rssqa.segzoo.member import MEMBER_KINDS, Segmentation, TileRef
+from rssqa.pool.registry import MEMBER_KINDS
+from rssqa.pool.member import Segmentation, TileRef
 from rssqa.text2seg.route import create_route
 
 # Keeps classes without a prompt (and pixels no class claims) at a probability near zero
@@ -39,11 +40,12 @@ _UNCLAIMED = 0.01
 class Text2SegMember:
     """Zero-shot segmentation from class prompts (Text2Seg routes; no training).
 
-    A pool member like any other (``rssqa.segzoo.member.PoolMember``): ``route`` names one of
+    A pool member like any other (``rssqa.pool.member.PoolMember``): ``route`` names one of
     ``rssqa.text2seg.route``'s routes, ``prompts`` maps class names to text, model folders are
     local (``sam``, ``grounding_dino``, ``clip``)."""
 
     kind = "text2seg"
+    PATH_KWARGS = ("sam", "grounding_dino", "clip")  # recorded as absolute paths with the pool
 
     def __init__(self, classmap: ClassMap, prompts: dict[str, str], route: str = "offline",
                  label: str | None = None, background: str | None = None,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from rssqa.assess.base import AssessmentInputs
 from rssqa.assess.baselines.nr_iqa_common import FrozenLiteBackbone

@@ -8,7 +8,7 @@ of the pool, low confidence where probabilities exist. Per (tile, member) this a
 - the mask's shape statistics (``rssqa.structure``: boundary density, fragment count and sizes),
 - its class histogram, its agreement with the other members (consensus and pairwise),
 - its confidence (mean max-probability, mean entropy, share of pixels at 0.9 or above; constants
-  for a mask-only member, see ``rssqa.pool``),
+  for a mask-only member, see ``rssqa.pool.run``),
 
 each also relative to the tile's mean over the pool (only differences tell members apart on a
 hard tile), plus a few principal components of the tile's semantic-encoder embedding (what the
@@ -60,7 +60,7 @@ def output_table(inputs: AssessmentInputs) -> np.ndarray:
     signals = require_signals(inputs)
     if signals.structure is None:
         raise InputError(None, "these inputs carry no mask shape statistics (signals.structure)",
-                         "open them from a SQED store (SQEDStore.inputs) or from rssqa.pool.run_pool")
+                         "open them from a SQED store (SQEDStore.inputs) or from rssqa.pool.run.run_pool")
     confidence = np.stack([np.asarray(inputs.confidence[m], np.float64) for m in inputs.methods],
                           axis=1)
     confident = signals.share_from_bin(np.full(len(inputs.methods), _CONFIDENT_BIN))

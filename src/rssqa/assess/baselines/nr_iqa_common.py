@@ -32,8 +32,8 @@ from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.checks import require_methods, require_targets
 from rssqa.errors import InputError
 from rssqa.progress import progress_bar
-from rssqa.segzoo.base import to_model_input
-from rssqa.segzoo.pretrained import load_efficientnet_lite0
+from rssqa.backbones.pretrained import to_model_input
+from rssqa.backbones.pretrained import load_efficientnet_lite0
 
 
 def require_images(inputs: AssessmentInputs) -> np.ndarray:

@@ -34,7 +34,7 @@ from rssqa.assess.checkpoint import read_saved, restore_configured, write_manife
 from rssqa.assess.checks import require_methods, require_same_methods, require_targets
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.selectors.features import SelectorFeatures
-from rssqa.utils import torch_threads
+from rssqa.torch_setup import torch_threads
 
 KIND = "listwise"
 

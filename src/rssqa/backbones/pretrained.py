@@ -9,11 +9,25 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import timm
 import torch
 from torch import nn
 
 from rssqa.errors import CheckpointError
+
+# Every method in the pool sees the same input scaling: the one the offline ImageNet
+# EfficientNet-Lite weights were trained with, (x - 127) / 128 on 0..255 RGB.
+PIXEL_MEAN = 127.0
+PIXEL_SCALE = 128.0
+
+
+def to_model_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """NxHxWx3 uint8 RGB (array or tensor) -> Nx3xHxW float tensor scaled for the pool."""
+    x = torch.as_tensor(np.asarray(images)) if not isinstance(images, torch.Tensor) else images
+    if x.ndim == 3:
+        x = x.unsqueeze(0)
+    return (x.permute(0, 3, 1, 2).float() - PIXEL_MEAN) / PIXEL_SCALE
 
 
 @lru_cache(maxsize=1)

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_mask, rgb_image_size
-from rssqa.data.sqed import MANIFEST
+from rssqa.sqed.store import MANIFEST
 from rssqa.data.tiling import tile_grid
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
-from rssqa.utils import atomic_write_text
+from rssqa.files import atomic_write_text
 
 SHOWN_PROBLEMS = 5  # files listed on the console; the report lists them all
 # What each kind of problem is called in the summary, recognised from its message.

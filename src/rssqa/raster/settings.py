@@ -8,13 +8,12 @@ stored with the trained pool (``raster.json``), so training and inference see th
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from rssqa.errors import InputError
-from rssqa.utils import atomic_write_text
+from rssqa.files import atomic_write_text
 
 RASTER_FILE = "raster.json"  # in the pool folder: the settings the pool was trained with
 _KEYS = ("bands", "scale", "nodata")
@@ -131,7 +130,8 @@ def _numbers(value, where: str, length: int | None = None) -> tuple[float, ...]:
         numbers = tuple(float(v) for v in items)
     except (TypeError, ValueError):
         raise InputError(None, f"{where} must hold numbers, got {value!r}", _EXAMPLE) from None
-    if not numbers or (length is not None and len(numbers) != length) or not np.all(np.isfinite(numbers)):
+    wrong_count = length is not None and len(numbers) != length
+    if not numbers or wrong_count or not all(math.isfinite(n) for n in numbers):
         count = f"{length} " if length else ""
         raise InputError(None, f"{where} must be {count}finite number(s), got {value!r}", _EXAMPLE)
     return numbers

@@ -3,8 +3,8 @@ small ``member.json`` in the experiment's pool folder so that ``rssqa recommend`
 serve`` (which load the pool from that folder) find them as they find trained methods.
 
 ``{name: predictions, kwargs: {...}}`` is a folder of saved predictions
-(``rssqa.segzoo.predictions``); ``{name: torch, kwargs: {...}}`` a user's PyTorch model
-(``rssqa.segzoo.torch_member``). Every other name is a registry method that rssqa trains.
+(``rssqa.pool.predictions``); ``{name: torch, kwargs: {...}}`` a user's PyTorch model
+(``rssqa.pool.torch_member``). Every other name is a registry method that rssqa trains.
 """
 
 from __future__ import annotations
@@ -13,18 +13,39 @@ import inspect
 import json
 from pathlib import Path
 
+from rssqa.config import ComponentConfig
 from rssqa.data.classmap import ClassMap
 from rssqa.errors import InputError
 from rssqa.registry import check_kwargs
-from rssqa.segzoo.member import MEMBER_KINDS, PoolMember
-from rssqa.utils import atomic_write_text
+from rssqa.pool.registry import MEMBER_KINDS
+from rssqa.pool.member import PoolMember
+from rssqa.files import atomic_write_text
 
 MEMBER_FILE = "member.json"
-_PATH_KWARGS = ("dir", "weights", "program", "sam", "grounding_dino", "clip")  # made absolute
 
 
 def is_external(name: str) -> bool:
     return name in MEMBER_KINDS
+
+
+def member_names(methods: list[ComponentConfig]) -> list[str]:
+    """The name each pool member's accuracy is recorded under: a method's own name, or the
+    ``kwargs.label`` of a member rssqa does not train; one error when two share a name."""
+    names = []
+    for index, entry in enumerate(methods):
+        name = entry.kwargs.get("label") if entry.name in MEMBER_KINDS else entry.name
+        if not name or not isinstance(name, str):
+            problem = "has no kwargs.label" if not name else f"kwargs.label must be text, got {name!r}"
+            raise InputError(None, f"pool.methods[{index}] ({{name: {entry.name}}}) {problem}",
+                             "give every member rssqa does not train (predictions, torch, "
+                             "text2seg) a label: the name its accuracy is recorded under")
+        if name in names:
+            raise InputError(None, f"pool.methods[{index}] is named {name!r}, as "
+                             f"pool.methods[{names.index(name)}] is",
+                             "give each member a distinct name (kwargs.label for members rssqa "
+                             "does not train)")
+        names.append(name)
+    return names
 
 
 def create_member(kind: str, kwargs: dict, classmap: ClassMap) -> PoolMember:
@@ -40,7 +61,8 @@ def create_member(kind: str, kwargs: dict, classmap: ClassMap) -> PoolMember:
 
 def save_member(directory: Path, kind: str, kwargs: dict, classmap: ClassMap) -> None:
     """Record an external member in ``directory/member.json`` (paths made absolute)."""
-    recorded = {key: str(Path(value).expanduser().resolve()) if key in _PATH_KWARGS and value
+    paths = getattr(MEMBER_KINDS.get(kind), "PATH_KWARGS", ())
+    recorded = {key: str(Path(value).expanduser().resolve()) if key in paths and value
                 else value for key, value in kwargs.items()}
     directory.mkdir(parents=True, exist_ok=True)
     atomic_write_text(directory / MEMBER_FILE, json.dumps(

@@ -1,7 +1,7 @@
 """The resumable SQED builder.
 
 Work is done tile by tile: one semantic-encoder forward per tile (shared by every method), then
-every member of the pool (``rssqa.segzoo.member``: trained methods, saved predictions, user
+every member of the pool (``rssqa.pool.member``: trained methods, saved predictions, user
 models), then the labels. Each member is asked once per source image whether it can segment it
 (saved predictions may be missing or misaligned); an image refused by any member is reported and
 skipped like an unreadable one, and the other images still go through. Each finished tile is written atomically to its own
@@ -20,20 +20,20 @@ import numpy as np
 import pandas as pd
 
 from rssqa.cache import fingerprint, is_current, write_record
-from rssqa.data.build_check import BuildCheck, draft_report_path, publish_report
+from rssqa.sqed.check import BuildCheck, draft_report_path, publish_report
 from rssqa.data.classmap import ClassMap
-from rssqa.data.sqed import ARRAYS, MANIFEST, RECORDS, TILES, SQEDStore
+from rssqa.sqed.store import ARRAYS, MANIFEST, RECORDS, TILES, SQEDStore
 from rssqa.data.io import image_size
 from rssqa.data.tiling import SkipLog, iter_tile_data
 from rssqa.data.types import Sample, Tile, TileData
 from rssqa.encoders.base import SemanticEncoder
 from rssqa.errors import InputError
 from rssqa.metrics.segmentation import segmentation_scores
-from rssqa.pool import run_pool
+from rssqa.pool.run import run_pool
 from rssqa.progress import progress_bar
-from rssqa.segzoo.member import PoolMember, TileRef
+from rssqa.pool.member import PoolMember, TileRef
 from rssqa.structure import mask_structure
-from rssqa.utils import atomic_save_npz, atomic_write_with
+from rssqa.files import atomic_save_npz, atomic_write_with
 
 SHARDS = "shards"
 # Bumped whenever a shard gains contents, so that a store built by an older rssqa is rebuilt
@@ -92,7 +92,7 @@ def build_sqed(out_dir: Path, samples: list[Sample], split_of: dict[str, str], p
     the store (``check``: what ``check_build_inputs`` found before the pool trained; else the
     files are checked here); a split left without a labelled tile is an InputError. A rebuild of
     a finished store reports in ``<out_dir>_report.attempt.txt`` until it finishes, so a rerun
-    that fails keeps the finished store's report (``rssqa.data.build_check.draft_report_path``). The manifest
+    that fails keeps the finished store's report (``rssqa.sqed.check.draft_report_path``). The manifest
     lists the skipped files. ``train_stride`` below the tile size cuts overlapping tiles from the
     train split's images (more tiles to fit assessors on); test tiles never overlap.
     """

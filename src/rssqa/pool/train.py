@@ -20,13 +20,14 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from rssqa.cache import fingerprint, is_current, write_record
-from rssqa.config import TrainConfig  # noqa: F401  (defined with the other configs)
+from rssqa.config import PoolTrainConfig
 from rssqa.errors import CheckpointError
 from rssqa.progress import progress_bar
-from rssqa.segzoo.base import FeatureTap, SegMethod, get_method, to_model_input
-from rssqa.segzoo.distributed import data_parallel, shard, to_device
-from rssqa.segzoo.member import Segmentation, TileRef
-from rssqa.utils import seed_everything
+from rssqa.backbones.pretrained import to_model_input
+from rssqa.segzoo.base import FeatureTap, SegMethod, get_method
+from rssqa.pool.distributed import data_parallel, shard, to_device
+from rssqa.pool.member import Segmentation, TileRef
+from rssqa.torch_setup import seed_everything
 
 IGNORE_INDEX = 255
 WEIGHTS_FILE = "model.safetensors"
@@ -38,7 +39,7 @@ RESUME_FILE = "resume.pt"
 class TrainedMethod:
     """A pool member ready for inference: its spec, eval-mode model and training record.
 
-    Implements ``rssqa.segzoo.member.PoolMember``: it has probabilities and a pooled feature
+    Implements ``rssqa.pool.member.PoolMember``: it has probabilities and a pooled feature
     (the input of the method's classifier), and needs no tile identity.
     """
 
@@ -95,7 +96,7 @@ def _loss(output, masks: torch.Tensor, aux_weight: float) -> torch.Tensor:
 
 
 def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_classes: int,
-                 out_dir: Path, config: TrainConfig = TrainConfig(), method_kwargs: dict | None = None,
+                 out_dir: Path, config: PoolTrainConfig = PoolTrainConfig(), method_kwargs: dict | None = None,
                  data_id: str = "", verbose: bool = True) -> TrainedMethod:
     """Train ``method`` on N x H x W x 3 uint8 tiles and N x H x W class masks.
 
@@ -193,7 +194,7 @@ def _resume(resume_path: Path, key: str, model: nn.Module, optimizer, scheduler
 
 
 def _train_epoch(model: nn.Module, optimizer, scheduler, images: np.ndarray, masks: np.ndarray,
-                 config: TrainConfig, epoch: int, report) -> float:
+                 config: PoolTrainConfig, epoch: int, report) -> float:
     """One pass over the tiles in a seeded order; the epoch's mean loss."""
     # Seed per epoch (numpy for batches and augmentation, torch for dropout) so that a
     # resumed run continues exactly as an uninterrupted one would.

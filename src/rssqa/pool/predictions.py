@@ -10,7 +10,7 @@ Each image's prediction is the file in ``dir`` with the image's file stem:
   default, ``layout: chw``) or ``H x W x C`` (``layout: hwc``), or a multi-band TIFF (one band per
   class; its band axis is read from the file). Each pixel's probabilities must sum to 1.
 
-Masks carry no confidence: such a member counts as certain of every pixel (see ``rssqa.pool``).
+Masks carry no confidence: such a member counts as certain of every pixel (see ``rssqa.pool.run``).
 A prediction that is missing, of another size than its image, in an unknown colour or value, or
 with another number of classes is an ``InputError`` naming the file; the SQED builder skips that
 image and goes on with the others.
@@ -28,7 +28,8 @@ from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_mask
 from rssqa.errors import InputError
 from rssqa.registry import nearest_first
-from rssqa.segzoo.member import MEMBER_KINDS, Segmentation, TileRef, crop_window
+from rssqa.pool.registry import MEMBER_KINDS
+from rssqa.pool.member import Segmentation, TileRef, crop_window
 
 FORMATS = ("index", "colour", "probabilities")
 LAYOUTS = ("chw", "hwc")
@@ -44,6 +45,7 @@ class PredictionsMember:
     """Saved predictions, found by image stem and cut to each tile's window."""
 
     kind = "predictions"
+    PATH_KWARGS = ("dir",)  # recorded as an absolute path with the pool
 
     def __init__(self, label: str, dir: str | Path, format: str, classmap: ClassMap,
                  layout: str = "chw"):

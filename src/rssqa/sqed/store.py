@@ -21,7 +21,7 @@ Layout of a store folder::
                                                         the pred_<method> arrays when read
 
 Pool members without probabilities (saved index or colour masks) record confidence 1 and entropy
-0 (see ``rssqa.pool``).
+0 (see ``rssqa.pool.run``).
 
 Rows of every array follow ``tiles.parquet``'s order.
 """

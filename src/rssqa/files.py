@@ -1,4 +1,6 @@
-"""Small helpers shared by every stage: atomic writes, seeding, run records."""
+"""Writing files so that a kill leaves the old file or the new one, never half of either, and the
+record each run leaves beside its output. No torch here: the command line and the config checks
+use these before any model loads."""
 
 from __future__ import annotations
 
@@ -6,18 +8,14 @@ import io
 import json
 import os
 import platform
-import random
 import sys
 import tempfile
-from datetime import datetime, timezone
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO
-
-import numpy as np
-import torch
-
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder and rename: a kill leaves old or new, never half."""
@@ -55,14 +53,10 @@ def atomic_write_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
+def atomic_save_npz(path: Path, **arrays) -> None:
+    import numpy as np  # here, so that the command line starts without numpy
+
     atomic_write_with(path, lambda stream: np.savez(stream, **arrays))
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def write_run_record(out_dir: Path, command: str, config: dict, seed: int | None,
@@ -72,7 +66,7 @@ def write_run_record(out_dir: Path, command: str, config: dict, seed: int | None
     now = datetime.now(timezone.utc)
     record = {"command": command, "seed": seed, "config": config,
               "started": (started or now).isoformat(timespec="seconds"),
-              "python": sys.version.split()[0], "torch": torch.__version__,
+              "python": sys.version.split()[0], "torch": _version("torch"),
               "platform": platform.platform()}
     if started is not None:
         record["finished"] = now.isoformat(timespec="seconds")
@@ -91,14 +85,8 @@ def run_record(out_dir: Path, command: str, config: dict, seed: int | None) -> I
     write_run_record(out_dir, command, config, seed, started=started)
 
 
-@contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Run torch on ``threads`` CPU threads inside the block, restoring the setting after
-    (None leaves it alone). Small networks train faster on one thread of a shared machine."""
-    previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
+def _version(package: str) -> str | None:
     try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None

@@ -1,8 +1,8 @@
 """What a pool member is to the SQED builder and the recommender, whatever stands behind it.
 
-A pool may mix methods trained here (``rssqa.segzoo.train.TrainedMethod``), a folder of someone
-else's saved predictions (``rssqa.segzoo.predictions``) and any PyTorch model named by its weights
-(``rssqa.segzoo.torch_member``). All of them are asked the same thing: segment this batch of
+A pool may mix methods trained here (``rssqa.pool.train.TrainedMethod``), a folder of someone
+else's saved predictions (``rssqa.pool.predictions``) and any PyTorch model named by its weights
+(``rssqa.pool.torch_member``). All of them are asked the same thing: segment this batch of
 tiles. Saved predictions are found by the tile's *identity* (which image, which window), not by
 its pixels, so every call carries a :class:`TileRef` per tile; a model simply ignores them.
 
@@ -19,7 +19,6 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from rssqa.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -67,18 +66,6 @@ class PoolMember(Protocol):
 
     def segment(self, images: np.ndarray, refs: list[TileRef] | None) -> Segmentation:
         """Segment N x H x W x 3 uint8 tiles; ``refs[i]`` says where tile i comes from."""
-
-
-def _load_builtin_kinds() -> None:
-    # Each module registers its member class with @MEMBER_KINDS.register on import.
-    import rssqa.segzoo.predictions  # noqa: F401
-    import rssqa.segzoo.torch_member  # noqa: F401
-    import rssqa.text2seg.member  # noqa: F401
-
-
-# Members that rssqa does not train, by the ``name`` a pool entry gives them; every other name in
-# ``pool.methods`` is a segmentation method rssqa trains (``rssqa.segzoo.base.METHODS``).
-MEMBER_KINDS: Registry[type] = Registry("pool member kind", _load_builtin_kinds)
 
 
 def crop_window(array: np.ndarray, ref: TileRef) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Running the segmentation pool on a batch of tiles: what the SQED builder and the recommender share.
 
 For each member (a method trained here, a folder of saved predictions, a user's torch model; see
-``rssqa.segzoo.member``): the predicted mask, the pooled pre-classifier feature (RS-SQA's
+``rssqa.pool.member``): the predicted mask, the pooled pre-classifier feature (RS-SQA's
 segmentation branch; N x 0 for a member without one) and the prediction's own confidence (the
 confidence baselines); across members, the label-free pool signals of ``rssqa.signals``.
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from rssqa.segzoo.member import PoolMember, Segmentation, TileRef
+from rssqa.pool.member import PoolMember, Segmentation, TileRef
 from rssqa.signals import PoolSignals, pool_signals
 
 

@@ -31,8 +31,10 @@ from torch import nn
 
 from rssqa.cache import fingerprint
 from rssqa.errors import CheckpointError, InputError
-from rssqa.segzoo.base import PIXEL_MEAN, PIXEL_SCALE, FeatureTap
-from rssqa.segzoo.member import MEMBER_KINDS, Segmentation, TileRef
+from rssqa.backbones.pretrained import PIXEL_MEAN, PIXEL_SCALE
+from rssqa.segzoo.base import FeatureTap
+from rssqa.pool.registry import MEMBER_KINDS
+from rssqa.pool.member import Segmentation, TileRef
 
 TORCHSCRIPT_SUFFIXES = (".ts", ".pt", ".pth", ".jit")
 
@@ -126,6 +128,7 @@ class TorchMember:
     """A user's eval-mode model, optionally tapped for its pre-classifier feature."""
 
     kind = "torch"
+    PATH_KWARGS = ("weights", "program")  # recorded as absolute paths with the pool
 
     def __init__(self, label: str, classes: int, module: str | None = None,
                  weights: str | Path | None = None, program: str | Path | None = None,

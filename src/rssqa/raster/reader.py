@@ -16,7 +16,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
 from rssqa.errors import InputError
-from rssqa.geo.settings import RasterSettings
+from rssqa.raster.settings import RasterSettings
 
 # The stretch's percentiles come from a decimated read of at most this many pixels a side:
 # one pass over an overview-sized sample, not the scene.

@@ -1,0 +1,177 @@
+"""The experiment's stages, from a config: build the SQED (training the pool first), train the
+assessors, evaluate them.
+
+Each stage caches its output under the experiment's output folder and is skipped when that output
+is already there and up to date, so ``rssqa build`` after ``rssqa train-pool`` costs nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rssqa.config import ExperimentConfig
+from rssqa.config_check import check_registered
+from rssqa.data.assignment import pool_samples, sqed_samples, sqed_split, write_assignment
+from rssqa.data.classmap import ClassMap
+from rssqa.data.io import raster_reading
+from rssqa.data.labelled import load_source
+from rssqa.data.types import Sample
+from rssqa.encoders import build_encoder
+from rssqa.pool.records import is_external
+from rssqa.pool.training import train_pool
+from rssqa.sqed.store import SQEDStore
+from rssqa.trained_settings import check_trained_settings
+
+
+def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
+    """Train the pool if needed, then build (or resume) the SQED store on the assessment groups."""
+    from rssqa.sqed.builder import build_sqed
+
+    check_registered(config)  # a misnamed entry is named before any data is read
+    samples, classmap = load_source(config)
+    rule = config.split_rule
+    sqed_part = sqed_samples(samples, rule)
+    split_of = sqed_split(sqed_part, rule)
+    check = check_build_inputs(config, samples, classmap, split_of, verbose)
+    encoder = build_encoder(config)  # a bad encoder setting fails here, not after the pool trains
+    pool = train_pool(config, verbose=verbose, source=(samples, classmap))
+    write_assignment(config.output_dir / "splits.json", samples, rule, split_of)
+    with raster_reading(config.raster_settings):
+        return build_sqed(config.layout.sqed, sqed_part, split_of,
+                          pool, encoder, classmap, config.tile_size,
+                          build_info={**rule.build_info(), "encoder": json.loads(
+                              json.dumps(config.encoder.kwargs, default=str))},
+                          batch_size=config.sqed.batch_size, verbose=verbose,
+                          train_stride=config.sqed.train_stride, check=check)
+
+
+def check_build_inputs(config: ExperimentConfig, samples: list[Sample], classmap: ClassMap,
+                       split_of: dict[str, str], verbose: bool = True):
+    """Open every image the build uses (the pool's training images, the SQED splits) before
+    anything trains; write what cannot be used, and why, to ``sqed_report.txt`` beside the store
+    (``sqed_report.attempt.txt`` while a finished store is rebuilt, until the build finishes);
+    a part left without a labelled tile is one InputError naming it (rssqa.sqed.check)."""
+    from rssqa.sqed.builder import check_splits
+    from rssqa.sqed.check import BuildCheck, draft_report_path
+
+    check = BuildCheck(classmap, config.tile_size)
+    sqed_part = [s for s in samples if s.source_id in split_of]
+    with raster_reading(config.raster_settings):
+        if any(not is_external(entry.name) for entry in config.pool.methods):
+            check.check("pool", pool_samples(samples, config.split_rule))
+        check_splits(sqed_part, split_of, classmap, config.tile_size, config.sqed.train_stride, check)
+    report = draft_report_path(config.layout.sqed)
+    if check.skipped:  # even under --quiet: a skipped file is news
+        print(check.brief(report))
+    elif verbose:
+        print(check.summary())
+    check.require_tiles(report, "before training the pool")
+    return check
+
+
+# Trained beside the config's assessor: the paper's RS-SQA, the label-free estimators, and the
+# references every recommender must beat (chance and the best-on-average prior).
+DEFAULT_BASELINES = ("rssqa", "agreement", "atc", "doc", "confidence-maxprob", "confidence-entropy",
+                     "prior", "random")
+
+
+def default_assessors(config: ExperimentConfig) -> list[str]:
+    """The config's assessor first, then every default baseline it is not already."""
+    return list(dict.fromkeys([config.assessor.name, *DEFAULT_BASELINES]))
+
+
+def check_assessor_names(names: list[str]) -> None:
+    """Every name must be a registered assessor; an unknown one is one line listing the known."""
+    from rssqa.assess.registry import available_assessors
+    from rssqa.errors import UnknownNameError
+
+    known = available_assessors()
+    for name in names:
+        if name not in known:
+            raise UnknownNameError(None, f"unknown assessor {name!r}", f"use one of: {', '.join(known)}")
+
+
+def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str],
+                    verbose: bool = True) -> dict[str, Path]:
+    """Fit each named assessor on the store's train split and save it; returns name -> folder.
+
+    The assessor named in the config gets the config's kwargs; the others their defaults.
+    """
+    from rssqa.assess.registry import create_assessor
+
+    check_assessor_names(names)
+    check_trained_settings(config, store)
+    saved = {}
+    train_with_images = None
+    for name in names:
+        kwargs = dict(config.assessor.kwargs) if name == config.assessor.name else {}
+        if name == "rssqa":
+            kwargs.setdefault("verbose", verbose)
+        assessor = create_assessor(name, **kwargs)
+        if assessor.needs_images and train_with_images is None:
+            train_with_images = store.inputs("train", with_images=True, label=config.target)
+        assessor.fit(train_with_images if assessor.needs_images
+                     else store.inputs("train", label=config.target))
+        directory = config.layout.assessors / name
+        assessor.save(directory)
+        saved[name] = directory
+    return saved
+
+
+def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str], n_boot: int = 1000,
+                       verbose: bool = True):
+    """Evaluate saved assessors on the test split; writes tables, a scatter plot and picks.
+
+    Picks, P@1/P@3 and the selection measures use each assessor's ``selection_scores``; the
+    single best solver (SBS) is the method with the best mean on the train split. Writes
+    ``selection.csv`` (per tile) and ``selection_images.csv`` (per source image) beside the
+    summary. Returns (summary table, per-method table, {name: N x M predictions}).
+    """
+    from rssqa.assess.registry import load_assessor
+    from rssqa.evaluate import (evaluate_predictions, per_method_table, references_sentence,
+                                selection_records, selection_table, summary_table)
+    from rssqa.metrics import single_best
+    from rssqa.report.plots import scatter_predicted_vs_true
+
+    check_trained_settings(config, store)
+    out = config.layout.reports
+    out.mkdir(parents=True, exist_ok=True)
+    test = store.inputs("test", label=config.target)
+    sbs = single_best(store.inputs("train", label=config.target).targets)
+    test_with_images = None
+    evaluations, predictions, selections = [], {}, {}
+    for name in names:
+        assessor = load_assessor(config.layout.assessors / name)
+        if assessor.needs_images and test_with_images is None:
+            test_with_images = store.inputs("test", with_images=True, label=config.target)
+        pred = assessor.predict(test_with_images if assessor.needs_images else test)
+        predictions[name] = pred
+        selections[name] = np.asarray(assessor.selection_scores(pred), dtype=np.float64)
+        evaluations.append(evaluate_predictions(pred, test.targets, test.methods, assessor=name,
+                                                n_boot=n_boot, seed=config.seed,
+                                                selection=selections[name], sbs=sbs,
+                                                sources=test.sources))
+        scatter_predicted_vs_true(pred, test.targets, test.methods, out / f"scatter_{name}.png",
+                                  title=f"{name}: predicted vs true OA on {len(test)} test tiles")
+    summary, per_method = summary_table(evaluations), per_method_table(evaluations)
+    summary.to_csv(out / "summary.csv", index=False)
+    per_method.to_csv(out / "per_method.csv", index=False)
+    selection_records(evaluations, "tile").to_csv(out / "selection.csv", index=False)
+    images = selection_records(evaluations, "image")
+    images.to_csv(out / "selection_images.csv", index=False)
+    if verbose:
+        print(summary.attrs["references"])
+        print(references_sentence(images))
+        print(selection_table(evaluations, "image").to_string(index=False))
+    picks = pd.DataFrame({"tile_id": test.tile_ids})
+    for name, scores in selections.items():
+        picks[f"recommended_by_{name}"] = [test.methods[i] for i in np.argmax(scores, axis=1)]
+    picks["true_best"] = [test.methods[i] for i in np.argmax(test.targets, axis=1)]
+    for j, method in enumerate(test.methods):
+        picks[f"true_oa_{method}"] = test.targets[:, j]
+    picks.to_csv(out / "recommendations.csv", index=False)
+    return summary, per_method, predictions
