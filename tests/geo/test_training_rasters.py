@@ -13,7 +13,6 @@ from rssqa.data.tiling import SkipLog
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
 from rssqa.raster.settings import RasterSettings
-from rssqa.config import Layout
 from rssqa.data.labelled import load_tiles
 from rssqa.pool.training import train_pool
 from tests.conftest import CLASSMAP
@@ -40,7 +39,7 @@ def test_nodata_pixels_are_unlabelled_and_all_nodata_tiles_dropped(tmp_path):
 
 
 def test_the_pool_folder_keeps_the_raster_settings(tiny_config, one_thread):
-    assert raster_settings(load_config(tiny_config)) is None
+    assert load_config(tiny_config).raster_settings is None
     config = load_config(tiny_config, overrides={"raster": RASTER})  # the YAML's `raster:` section
     train_pool(config, verbose=False)
     assert RasterSettings.load(config.layout.pool) == RasterSettings.from_dict(RASTER)

@@ -17,9 +17,8 @@ import yaml
 from PIL import Image
 
 from rssqa.config import load_config
-from rssqa.data.assignment import sqed_samples
+from rssqa.data.assignment import sqed_samples, sqed_split
 from rssqa.data.labelled import load_source
-from rssqa.data.assignment import sqed_split
 from tests.conftest import make_labelled_folder, tiny_config_dict
 from tests.pipeline.test_bad_inputs import invoke, keepsake, one_line_error, ztxt_bomb
 from tests.pipeline.test_byo_members import true_classes
@@ -62,7 +61,7 @@ def experiment(clean_data, tmp_path, monkeypatch):
     write()
     config = load_config(path)
     samples, _ = load_source(config)
-    split_of = assessment_split(config, sqed_samples(samples, config.split_rule))
+    split_of = sqed_split(sqed_samples(samples, config.split_rule), config.split_rule)
     train = sorted(s for s, split in split_of.items() if split == "train")
     test = sorted(s for s, split in split_of.items() if split == "test")
     _forbid_training(monkeypatch)

@@ -15,7 +15,6 @@ from PIL import Image
 from rssqa.config import load_config
 from rssqa.data.classmap import ClassMap
 from rssqa.errors import InputError
-from rssqa.config import Layout
 from rssqa.stages import build_store
 from rssqa.pool.training import load_pool
 from rssqa.pool.member import TileRef

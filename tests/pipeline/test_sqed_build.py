@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from rssqa.config import load_config
-from rssqa.data import build as build_module
+from rssqa.sqed import builder as build_module
 from rssqa.sqed.store import SQEDStore
 from rssqa.stages import build_store
 from rssqa.pool.training import train_pool

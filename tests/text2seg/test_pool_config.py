@@ -7,7 +7,6 @@ import numpy as np
 import yaml
 
 from rssqa.config import load_config
-from rssqa.config import Layout
 from rssqa.stages import build_store
 from rssqa.pool.training import load_pool
 from tests.conftest import make_labelled_folder, tiny_config_dict

@@ -31,7 +31,7 @@ def test_two_gloo_processes_train_the_pool_in_sync(tmp_path):
 
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "-m", "rssqa.pool.distributed", str(path)],
+         "-m", "rssqa.pool.torchrun", str(path)],
         capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
     assert result.returncode == 0, result.stderr[-3000:]
