@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test benchmark clean
+.PHONY: setup demo test clean
 
 setup: $(STAMP)
 

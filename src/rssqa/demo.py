@@ -84,7 +84,7 @@ def _selection_summary(config) -> dict:
     the image-level table, the references, and a plain verdict for the demo's assessor."""
     import pandas as pd
 
-    from rssqa.evaluate import format_selection_records, references_sentence, selection_verdict
+    from rssqa.report.evaluation import format_selection_records, references_sentence, selection_verdict
 
     reports = config.layout.reports
     tiles = pd.read_csv(reports / "selection.csv")

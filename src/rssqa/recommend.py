@@ -27,6 +27,7 @@ from rssqa.encoders.base import SemanticEncoder
 from rssqa.errors import InputError
 from rssqa.pool.run import run_pool
 from rssqa.progress import progress_bar
+from rssqa.raster.grid import TileGrid
 from rssqa.pool.member import PoolMember, TileRef
 from rssqa.files import atomic_write_text, atomic_write_with
 
@@ -34,17 +35,6 @@ if TYPE_CHECKING:
     from rssqa.experiment import TrainedExperiment
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
-
-
-def covering_grid(length: int, size: int) -> list[int]:
-    """Start offsets of windows of ``size`` covering [0, length): regular steps, the last one
-    flush with the end (it may overlap its neighbour)."""
-    if length <= size:
-        return [0]
-    starts = list(range(0, length - size + 1, size))
-    if starts[-1] + size < length:
-        starts.append(length - size)
-    return starts
 
 
 @dataclass
@@ -116,8 +106,7 @@ class Recommender:
         if min(height, width) < self.tile_size:  # too small for one tile: mirror-pad up to it
             pad = ((0, max(0, self.tile_size - height)), (0, max(0, self.tile_size - width)), (0, 0))
             image = np.pad(image, pad, mode="reflect")
-        boxes = [(y, x) for y in covering_grid(image.shape[0], self.tile_size)
-                 for x in covering_grid(image.shape[1], self.tile_size)]
+        boxes = TileGrid(image.shape[0], image.shape[1], self.tile_size).covering_tiles()
         s = self.tile_size
         return boxes, np.stack([image[y:y + s, x:x + s] for y, x in boxes])
 

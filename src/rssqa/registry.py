@@ -1,9 +1,10 @@
 """Named things of one kind, so that configs and the CLI say ``{name: ..., kwargs: ...}`` and never
 import classes.
 
-Segmentation methods, semantic encoders, assessors, data sources and pool-member kinds are each a
-:class:`Registry`. An entry is registered once, with a decorator (``@ASSESSORS.register("prior")``)
-or, for ready-made objects such as a :class:`~rssqa.segzoo.base.SegMethod`, with ``add``; it may
+Six registries, each a :class:`Registry`: segmentation methods, semantic encoders, assessors, data
+sources, pool-member kinds and Text2Seg routes. An entry is registered once, with a decorator
+(``@ASSESSORS.register("prior")``) or, for ready-made objects such as a
+:class:`~rssqa.segzoo.base.SegMethod`, with ``add``; it may
 carry default keyword arguments (register one class under several names with other defaults by
 stacking the decorator, as pyiqa does with its metrics). A second entry under a taken name is a
 programming error and raises at import time. An unknown name is the user's error

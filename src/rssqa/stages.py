@@ -132,7 +132,7 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
     summary. Returns (summary table, per-method table, {name: N x M predictions}).
     """
     from rssqa.assess.registry import load_assessor
-    from rssqa.evaluate import (evaluate_predictions, per_method_table, references_sentence,
+    from rssqa.report.evaluation import (evaluate_predictions, per_method_table, references_sentence,
                                 selection_records, selection_table, summary_table)
     from rssqa.metrics import single_best
     from rssqa.report.plots import scatter_predicted_vs_true

@@ -7,7 +7,7 @@ import torch
 from scipy.stats import spearmanr
 
 from rssqa.assess import load_assessor
-from rssqa.assess.rssqa import RSSQAAssessor, _validation_split
+from rssqa.assess.paper_rssqa import RSSQAAssessor, _validation_split
 from rssqa.errors import CheckpointError, InputError
 
 pytestmark = pytest.mark.usefixtures("single_thread")

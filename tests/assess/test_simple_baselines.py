@@ -6,7 +6,7 @@ from scipy.stats import spearmanr
 
 from rssqa.assess import available_assessors, create_assessor, load_assessor
 from rssqa.assess.baselines import ConfidenceAssessor, PriorAssessor, RandomAssessor
-from rssqa.assess.rssqa import RSSQAAssessor
+from rssqa.assess.paper_rssqa import RSSQAAssessor
 from rssqa.errors import CheckpointError, InputError
 
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from rssqa.data.assignment import SplitRule, pool_samples, sqed_samples, sqed_split, write_assignment
-from rssqa.data.grid import apply_grouping, blocks, grid_samples
+from rssqa.data.grouping import apply_grouping, blocks, grid_samples
 from rssqa.data.splits import choose_share, split_by_fraction
 from rssqa.data.tiling import iter_tile_data, plan_tiles
 from rssqa.data.types import Sample

@@ -3,16 +3,17 @@ import pytest
 from PIL import Image
 
 from rssqa.data.sources import FolderSource
-from rssqa.data.tiling import SkipLog, iter_tile_data, plan_tiles, read_tile, tile_grid
+from rssqa.data.tiling import SkipLog, iter_tile_data, plan_tiles, read_tile
 from rssqa.errors import InputError
+from rssqa.raster.grid import TileGrid
 
 from .fakes import write_pair
 
 
 @pytest.mark.parametrize("height,width,size,count",
                          [(10, 10, 5, 4), (11, 14, 5, 4), (4, 10, 5, 0), (5, 5, 5, 1)])
-def test_tile_grid_counts_row_major_without_overlap(height, width, size, count):
-    grid = tile_grid(height, width, size)
+def test_complete_tiles_count_row_major_without_overlap(height, width, size, count):
+    grid = TileGrid(height, width, size).complete_tiles()
     assert len(grid) == count
     assert grid == sorted(grid, key=lambda xy: (xy[1], xy[0]))
     covered = np.zeros((height, width), dtype=int)
@@ -22,9 +23,9 @@ def test_tile_grid_counts_row_major_without_overlap(height, width, size, count):
     assert covered.sum() == count * size * size  # inside the image, never padded
 
 
-def test_tile_grid_rejects_a_non_positive_size():
+def test_the_grid_rejects_a_non_positive_size():
     with pytest.raises(ValueError):
-        tile_grid(10, 10, 0)
+        TileGrid(10, 10, 0)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from affine import Affine
 
 from rssqa.errors import InputError
-from rssqa.geo.grid import TileGrid
+from rssqa.raster.grid import TileGrid
 from rssqa.geo.mosaic import NODATA_LABEL, SeamBlender, seam_weights
 
 

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from rssqa.cli import app
 from rssqa.errors import InputError
 from rssqa.geo.command import check_scene_options, print_outcome, recommend_scene_files
-from rssqa.geo.grid import TileGrid
+from rssqa.raster.grid import TileGrid
 from rssqa.geo.plan import MAX_SCENE_PIXELS, ScenePlan, plan_text
 from rssqa.geo.scaleout import SceneOutcome
 from rssqa.geo.scene import PARTS_DIR, SceneJob

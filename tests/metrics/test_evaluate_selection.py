@@ -4,7 +4,7 @@ selection scores), the correlations its predictions."""
 import numpy as np
 import pytest
 
-from rssqa.evaluate import (evaluate_predictions, references_sentence, selection_records,
+from rssqa.report.evaluation import (evaluate_predictions, references_sentence, selection_records,
                             selection_table, selection_verdict, summary_table)
 
 METHODS = ["unet", "fpn", "deeplab"]

@@ -2,13 +2,14 @@
 
 import pytest
 
-from rssqa.recommend import covering_grid, find_images
+from rssqa.raster.grid import TileGrid
+from rssqa.recommend import find_images
 from rssqa.errors import InputError
 
 
 @pytest.mark.parametrize("length,size", [(64, 32), (70, 32), (32, 32), (20, 32), (1000, 256)])
-def test_covering_grid_covers_every_pixel_within_bounds(length, size):
-    starts = covering_grid(length, size)
+def test_covering_tiles_cover_every_pixel_within_bounds(length, size):
+    starts = [y for y, x in TileGrid(length, 1, size).covering_tiles()]
     covered = set()
     for s in starts:
         covered |= set(range(s, min(s + size, length)))

@@ -75,11 +75,6 @@ def seed_averaged(metric: Metric) -> Callable[[np.ndarray, np.ndarray], float]:
     return averaged
 
 
-def tiles_first(result: RunResult, part: str = "test") -> np.ndarray:
-    """S x N x M predictions -> N x S x M, so the bootstrap resamples tiles."""
-    return np.moveaxis(getattr(result, part), 0, 1)
-
-
 def scored(result: RunResult, metric: str) -> np.ndarray:
     """S x N x M test scores a metric reads: the picks' selection scores for P@k and the
     selection measures, the predictions for the correlations."""

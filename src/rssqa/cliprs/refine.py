@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import torch
@@ -30,10 +29,6 @@ from rssqa.errors import InputError
 
 Segmenter = Callable[[np.ndarray], np.ndarray]
 """HxWx3 uint8 image -> HxW class-index mask."""
-
-
-class Captioner(Protocol):
-    def __call__(self, images: Sequence[np.ndarray]) -> list[str]: ...
 
 
 class NearestCentroidSegmenter:

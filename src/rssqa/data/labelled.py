@@ -7,7 +7,7 @@ import numpy as np
 
 from rssqa.config import ExperimentConfig
 from rssqa.data.classmap import ClassMap
-from rssqa.data.grid import apply_grouping
+from rssqa.data.grouping import apply_grouping
 from rssqa.data.io import raster_reading
 from rssqa.data.sources import create_source
 from rssqa.data.tiling import SkipLog, iter_tile_data

@@ -18,19 +18,10 @@ from rssqa.data.classmap import ClassMap
 from rssqa.data.io import ignore_nodata, image_size, read_image, read_mask
 from rssqa.data.types import Sample, Tile, TileData
 from rssqa.errors import InputError
+from rssqa.raster.grid import TileGrid
 
 OnError = Callable[[Sample, InputError], None]
 """Called with a sample whose files cannot be used; processing then carries on without it."""
-
-
-def tile_grid(height: int, width: int, size: int, stride: int | None = None) -> list[tuple[int, int]]:
-    """Top-left ``(x, y)`` corners of the ``size`` x ``size`` tiles of an image, row by row,
-    ``stride`` pixels apart (``size`` by default: no overlap)."""
-    stride = stride or size
-    if size <= 0 or stride <= 0:
-        raise ValueError(f"tile size and stride must be positive, got {size} and {stride}")
-    return [(x, y) for y in range(0, height - size + 1, stride)
-            for x in range(0, width - size + 1, stride)]
 
 
 @dataclass
@@ -70,7 +61,7 @@ def plan_tiles(samples: Iterable[Sample], size: int, on_error: OnError | None = 
         if sample.window is not None:
             width, height = sample.window[2:]
         tiles += [Tile(sample.source_id, sample.group, x, y, size)
-                  for x, y in tile_grid(height, width, size)]
+                  for x, y in TileGrid(height, width, size).complete_tiles()]
     return tiles
 
 
@@ -98,7 +89,8 @@ def _crop(array: np.ndarray | None, tile: Tile) -> np.ndarray | None:
 def iter_tile_data(samples: Iterable[Sample], size: int, classmap: ClassMap | None,
                    on_error: OnError | None = None,
                    stride_of: Callable[[Sample], int] | None = None) -> Iterator[TileData]:
-    """Read each sample's image and mask once and yield its tiles in :func:`tile_grid` order.
+    """Read each sample's image and mask once and yield its tiles in grid order
+    (:meth:`rssqa.raster.grid.TileGrid.complete_tiles`).
 
     Masks are read only when ``classmap`` is given. A sample whose files cannot be used raises
     its InputError, or, with ``on_error``, is reported to it and skipped. ``stride_of`` gives a
@@ -111,7 +103,7 @@ def iter_tile_data(samples: Iterable[Sample], size: int, classmap: ClassMap | No
             _handle(sample, error, on_error)
             continue
         stride = stride_of(sample) if stride_of else size
-        for x, y in tile_grid(image.shape[0], image.shape[1], size, stride):
+        for x, y in TileGrid(image.shape[0], image.shape[1], size).complete_tiles(stride):
             tile = Tile(sample.source_id, sample.group, x, y, size)
             yield TileData(tile, _crop(image, tile), _crop(mask, tile))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rssqa.geo.grid import TileGrid
+from rssqa.raster.grid import TileGrid
 
 NODATA_LABEL = 255  # the class map's ignore index: no data, or no tile assessed there
 

@@ -17,7 +17,7 @@ from rasterio.windows import Window
 
 from rssqa.data.classmap import ClassMap
 from rssqa.raster.cog import raster_profile, streamed_cog, write_cog
-from rssqa.geo.grid import TileGrid
+from rssqa.raster.grid import TileGrid
 from rssqa.geo.mosaic import NODATA_LABEL, SeamBlender
 from rssqa.raster.reader import RasterScene
 from rssqa.geo.tiles import BatchStore, batch_starts

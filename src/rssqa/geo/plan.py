@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rssqa.errors import InputError
-from rssqa.geo.grid import TileGrid
+from rssqa.raster.grid import TileGrid
 from rssqa.raster.reader import raster_size
 from rssqa.geo.scene import SceneJob, default_overlap
 

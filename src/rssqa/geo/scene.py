@@ -20,7 +20,7 @@ import numpy as np
 
 from rssqa.cache import fingerprint, read_record
 from rssqa.errors import InputError
-from rssqa.geo.grid import TileGrid
+from rssqa.raster.grid import TileGrid
 from rssqa.geo.outputs import SUFFIXES, TileMaps, write_mosaic_and_collect, write_tile_maps
 from rssqa.raster.reader import NO_VALID_PIXEL, NO_VALID_PIXEL_HINT, RasterScene
 from rssqa.raster.settings import RasterSettings

@@ -19,7 +19,7 @@ import numpy as np
 
 from rssqa.cache import is_current, write_record
 from rssqa.errors import InputError
-from rssqa.geo.grid import TileGrid
+from rssqa.raster.grid import TileGrid
 from rssqa.raster.reader import RasterScene, fill_invalid
 from rssqa.recommend import Recommender
 from rssqa.pool.member import TileRef

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from rssqa.data.classmap import ClassMap
-from rssqa.recommend import covering_grid
+from rssqa.raster.grid import TileGrid
 
 DISPLAY_SIDE = 1024  # the shown photo is shrunk to this; masks keep full size for download
 
@@ -43,7 +43,7 @@ def mask_uri(labels: np.ndarray, classmap: ClassMap) -> str:
 def tile_boxes(shape: tuple[int, int], tile_size: int) -> list[tuple[int, int]]:
     """The tiles' top-left corners, in the order ``Recommender`` scores them."""
     height, width = (max(d, tile_size) for d in shape)
-    return [(y, x) for y in covering_grid(height, tile_size) for x in covering_grid(width, tile_size)]
+    return TileGrid(height, width, tile_size).covering_tiles()
 
 
 def heatmap(tile_scores: np.ndarray, shape: tuple[int, int], tile_size: int) -> tuple[str, dict]:

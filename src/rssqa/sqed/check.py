@@ -19,7 +19,7 @@ from pathlib import Path
 from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_mask, rgb_image_size
 from rssqa.sqed.store import MANIFEST
-from rssqa.data.tiling import tile_grid
+from rssqa.raster.grid import TileGrid
 from rssqa.data.types import Sample
 from rssqa.errors import InputError
 from rssqa.files import atomic_write_text
@@ -112,7 +112,7 @@ class BuildCheck:
             mask = mask[y:y + height, x:x + width]
         labelled = mask != self.classmap.ignore_index
         count = sum(bool(labelled[y:y + self.tile_size, x:x + self.tile_size].any())
-                    for x, y in tile_grid(mask.shape[0], mask.shape[1], self.tile_size, stride))
+                    for x, y in TileGrid(mask.shape[0], mask.shape[1], self.tile_size).complete_tiles(stride))
         if not count:
             too_small = min(mask.shape) < self.tile_size
             raise InputError(sample.mask_path, f"gives no labelled {self.tile_size}-px tile "

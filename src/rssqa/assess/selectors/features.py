@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from safetensors.numpy import load_file as load_arrays
-from safetensors.numpy import save_file as save_arrays
+from safetensors.numpy import save_file
 
 from rssqa.assess.base import AssessmentInputs
 from rssqa.assess.baselines.agreement import agreement_signal
@@ -89,7 +89,7 @@ class SelectorFeatures:
         return state
 
     def save(self, directory: Path) -> None:
-        save_arrays(self.state(), Path(directory) / FEATURES_FILE)
+        save_file(self.state(), Path(directory) / FEATURES_FILE)
 
     @classmethod
     def load(cls, directory: Path, methods: list[str]) -> SelectorFeatures:

@@ -1,5 +1,13 @@
-"""The tiles that cover a scene: a regular grid of cells, each assessed through a tile that
-overlaps its neighbours by ``overlap`` pixels, so that seams can be blended.
+"""The one tile grid: where the square tiles of an image or a scene lie.
+
+Three uses, three readings of one grid of ``tile``-px tiles over a ``height`` x ``width`` raster:
+
+- building the SQED (:meth:`TileGrid.complete_tiles`): tiles wholly inside the image, ``stride``
+  apart, since every labelled tile must be real imagery with real labels;
+- recommending for an image (:meth:`TileGrid.covering_tiles`): tiles covering every pixel, the last
+  row and column slid back flush with the edge rather than padded;
+- scenes (the cells): a regular grid of cells, each assessed through a tile that overlaps its
+  neighbours by ``overlap`` pixels, so that seams can be blended.
 
 Cell (row, col) is the ``step`` x ``step`` square at (col * step, row * step), ``step = tile -
 overlap``; its tile is the cell grown by ``overlap / 2`` on every side. The cells tile the scene
@@ -23,9 +31,11 @@ class TileGrid:
     height: int
     width: int
     tile: int
-    overlap: int
+    overlap: int = 0
 
     def __post_init__(self) -> None:
+        if self.tile <= 0:
+            raise ValueError(f"tile size must be positive, got {self.tile}")
         if self.overlap < 0 or self.overlap % 2 or self.overlap >= self.tile:
             raise InputError(None, f"tile overlap {self.overlap} must be even, at least 0 and less "
                              f"than the tile size {self.tile}", "e.g. --overlap 32 for 256-px tiles")
@@ -70,3 +80,28 @@ class TileGrid:
     def cell_transform(self, transform: Affine) -> Affine:
         """The transform of a raster with one pixel per cell, from the scene's."""
         return transform @ Affine.scale(self.step)
+
+    def complete_tiles(self, stride: int | None = None) -> list[tuple[int, int]]:
+        """Top-left ``(x, y)`` corners of the tiles wholly inside the raster, row by row,
+        ``stride`` pixels apart (the tile size by default: no overlap)."""
+        stride = stride or self.tile
+        if stride <= 0:
+            raise ValueError(f"tile stride must be positive, got {stride}")
+        return [(x, y) for y in range(0, self.height - self.tile + 1, stride)
+                for x in range(0, self.width - self.tile + 1, stride)]
+
+    def covering_tiles(self) -> list[tuple[int, int]]:
+        """Top-left ``(y, x)`` corners of tiles covering every pixel, row by row: regular steps of
+        a tile, the last row and column flush with the edge (they may overlap their neighbours).
+        A raster smaller than a tile gets one tile at (0, 0)."""
+        return [(y, x) for y in _covering(self.height, self.tile)
+                for x in _covering(self.width, self.tile)]
+
+
+def _covering(length: int, size: int) -> list[int]:
+    if length <= size:
+        return [0]
+    starts = list(range(0, length - size + 1, size))
+    if starts[-1] + size < length:
+        starts.append(length - size)
+    return starts
