@@ -183,6 +183,14 @@ def from_dict(cls: type[C], data: Any, where: str = "") -> C:
         raise InputError(None, f"{_at(where)}{error}") from None
 
 
+def as_config(cls: type[C], value: C | dict | None, where: str) -> C:
+    """``value`` as a ``cls``: itself if it is one, the defaults for None, and a mapping through
+    :func:`from_dict`, so that a typo in a nested setting is located like any other."""
+    if value is None:
+        return cls()
+    return value if isinstance(value, cls) else from_dict(cls, value, where)
+
+
 def convert(hint: Any, value: Any, where: str) -> Any:
     """``value`` as type ``hint``, or an error saying where it is and what was expected."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)

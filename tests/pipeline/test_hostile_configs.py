@@ -161,10 +161,14 @@ def test_recommend_refuses_an_unknown_pool_method_as_build_does(experiment, tmp_
     ({"confg": {"epochs": 2}}, ("assessor 'rssqa': unknown setting(s) confg", "it takes: config, ")),
     ({"config": {"hiden": 32}}, ("assessor.kwargs: RS-SQA config: unknown key(s) hiden",
                                  "known keys: ")),
+    ({"base": "listwise", "base_kwargs": {"config": {"epoch": 3}}},  # the selector's own settings
+     ("assessor.kwargs: listwise config: unknown key(s) epoch", "known keys: ")),
+    ({"base": "pairwse"}, ("unknown assessor 'pairwse'", "pairwise")),
 ])
 def test_recommend_refuses_assessor_kwargs_the_assessor_would_refuse(experiment, tmp_path, kwargs,
                                                                       needles):
-    path = changed(experiment, assessor={"name": "rssqa", "kwargs": kwargs})
+    name = "safe" if "base" in kwargs else "rssqa"
+    path = changed(experiment, assessor={"name": name, "kwargs": kwargs})
     one_line_error(recommend(path, tmp_path), 2, str(path), *needles)
     assert experiment.kept.read_text() == "keep me"
 

@@ -47,6 +47,7 @@ from rssqa.cliprs.stages import STAGES
 from rssqa.cliprs.train import FINAL_MODEL, ClipTrainConfig, train_clip
 from rssqa.errors import InputError
 from rssqa.typed_config import load_yaml_config
+from rssqa.typed_config import as_config
 
 MODELS = {"base": "base", "clip_sem": "CLIP_Sem", "clip_rs": "CLIP-RS", "clip_noisy": "unpurified"}
 
@@ -235,7 +236,7 @@ def _train(config: PipelineConfig, stage: str, model: str, pretrained: str | Non
 def _make_base(config: PipelineConfig, out: Path) -> None:
     if not config.base:
         torch.manual_seed(config.model_seed)  # the projections start random
-        write_initial_lit(out / FINAL_MODEL, LitConfig(**config.lit))
+        write_initial_lit(out / FINAL_MODEL, as_config(LitConfig, config.lit, "lit"))
         return
     import open_clip
 
@@ -368,7 +369,7 @@ def run_pipeline(config: PipelineConfig, verbose: bool = True, until: str | None
         ("captions", {"hq": c.hq_captions_per_image, "web": c.web_captions_per_image, "noise": c.noise_rate,
                       "eval": c.eval_captions_per_image, "seed": c.seed},
          ("crops",), lambda d: _make_captions(c, run_dir / "crops", d)),
-        ("base", {"base": c.base, "lit": asdict(LitConfig(**c.lit)), "seed": c.model_seed}, (),
+        ("base", {"base": c.base, "lit": asdict(as_config(LitConfig, c.lit, "lit")), "seed": c.model_seed}, (),
          lambda d: _make_base(c, d)),
         ("clip_sem", _train_settings(c, "clip_sem"), ("captions", "base"),
          lambda d: _train(c, "clip_sem", f"local-dir:{run_dir / 'base' / FINAL_MODEL}", None,

@@ -35,6 +35,7 @@ from rssqa.assess.registry import register_assessor
 from rssqa.assess.scaling import PrincipalComponents
 from rssqa.errors import InputError
 from rssqa.signals import with_relative
+from rssqa.typed_config import as_config
 
 KIND = "blackbox"
 _CONFIDENT_BIN = 45  # of the 50 max-probability bins: pixels at 0.9 or above
@@ -78,7 +79,7 @@ class BlackBoxAssessor(Assessor):
     name = KIND
 
     def __init__(self, config: dict | BlackBoxConfig | None = None):
-        self.config = config if isinstance(config, BlackBoxConfig) else BlackBoxConfig(**(config or {}))
+        self.config = as_config(BlackBoxConfig, config, "black-box config")
         self.methods: list[str] = []
         self.semantic: PrincipalComponents | None = None
         self.booster: lightgbm.Booster | None = None

@@ -35,6 +35,7 @@ from rssqa.assess.checks import require_methods, require_same_methods, require_t
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.selectors.features import SelectorFeatures
 from rssqa.torch_setup import torch_threads
+from rssqa.typed_config import as_config
 
 KIND = "listwise"
 
@@ -75,7 +76,7 @@ class ListwiseSelector(Assessor):
     name = KIND
 
     def __init__(self, config: ListwiseConfig | dict | None = None, threads: int | None = 1):
-        self.config = ListwiseConfig(**config) if isinstance(config, dict) else config or ListwiseConfig()
+        self.config = as_config(ListwiseConfig, config, "listwise config")
         self.threads = threads
         self.features: SelectorFeatures | None = None
         self.networks: list[nn.Module] = []

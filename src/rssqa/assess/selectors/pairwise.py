@@ -25,6 +25,7 @@ from rssqa.assess.checkpoint import read_saved, restore_configured, write_manife
 from rssqa.assess.checks import require_methods, require_same_methods, require_targets
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.selectors.features import SelectorFeatures
+from rssqa.typed_config import as_config
 
 KIND = "pairwise"
 
@@ -51,7 +52,7 @@ class PairwiseSelector(Assessor):
     name = KIND
 
     def __init__(self, config: PairwiseConfig | dict | None = None):
-        self.config = PairwiseConfig(**config) if isinstance(config, dict) else config or PairwiseConfig()
+        self.config = as_config(PairwiseConfig, config, "pairwise config")
         self.features: SelectorFeatures | None = None
         self.methods: list[str] = []
         # (a, b) -> a booster predicting P(a beats b), or the training share of a's wins when the

@@ -71,6 +71,7 @@ class SafeSelector(Assessor):
                  folds: int = 5, seed: int = 0):
         self.base_name, self.base_kwargs = base, dict(base_kwargs or {})
         self.folds, self.seed = folds, seed
+        self._new_base()  # an unknown base or a misspelt base setting is refused now, not at fit
         self.base: Assessor | None = None
         self.methods: list[str] = []
         self.default: str | None = None  # the SBS of the training split
