@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rssqa.backbones.timm_pyramid import Encoder, pick_variant
-from rssqa.segzoo.base import SegMethod, register_method
+from rssqa.backbones.timm_pyramid import Encoder
+from rssqa.segzoo.base import register_variants
 from rssqa.segzoo.blocks import ConvBNReLU, LinearAttention, SegmentationModel
 
 VARIANTS = {
@@ -80,16 +80,10 @@ class A2FPN(SegmentationModel):
         return self.classifier(self.dropout(self.aggregate(branches))), []
 
 
-def build_a2fpn(num_classes: int, pretrained: bool = False, variant: str = "paper",
-                weights: str | Path | None = None, **overrides) -> A2FPN:
-    config = {**pick_variant("a2fpn", VARIANTS, variant), **overrides}
-    return A2FPN(num_classes, pretrained=pretrained, weights=weights, **config)
-
-
-register_method(SegMethod(
+register_variants(
+    A2FPN, VARIANTS,
     name="a2fpn",
-    build=build_a2fpn,
     classifier="classifier",
     description="CNN encoder (ResNet-18) + FPN with attention aggregation of its levels",
     paper="Li et al., A2-FPN, Int. J. Remote Sens. 43(3) (2022) 1131-1155",
-))
+)

@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rssqa.backbones.timm_pyramid import Encoder, pick_variant
-from rssqa.segzoo.base import SegMethod, register_method
+from rssqa.backbones.timm_pyramid import Encoder
+from rssqa.segzoo.base import register_variants
 from rssqa.segzoo.blocks import (AuxHead, ConvBNReLU, FeatureAggregation, LinearAttention,
                                  SegmentationModel, SpatialPath, resize)
 
@@ -91,16 +91,10 @@ class ABCNet(SegmentationModel):
         return logits, [self.aux16(sum16), self.aux32(sum32)]
 
 
-def build_abcnet(num_classes: int, pretrained: bool = False, variant: str = "paper",
-                 weights: str | Path | None = None, **overrides) -> ABCNet:
-    config = {**pick_variant("abcnet", VARIANTS, variant), **overrides}
-    return ABCNet(num_classes, pretrained=pretrained, weights=weights, **config)
-
-
-register_method(SegMethod(
+register_variants(
+    ABCNet, VARIANTS,
     name="abcnet",
-    build=build_abcnet,
     classifier="classifier",
     description="bilateral CNN: spatial path + attention-enhanced ResNet-18 context path",
     paper="Li et al., ABCNet, ISPRS J. Photogramm. Remote Sens. 181 (2021) 84-98",
-))
+)

@@ -23,8 +23,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rssqa.backbones.timm_pyramid import Encoder, pick_variant
-from rssqa.segzoo.base import SegMethod, register_method
+from rssqa.backbones.timm_pyramid import Encoder
+from rssqa.segzoo.base import register_variants
 from rssqa.segzoo.blocks import ConvBNReLU, SegmentationModel
 
 SWIN_OPTIONS = dict(img_size=512, strict_img_size=False)  # windows pad themselves to any size
@@ -112,16 +112,10 @@ class AerialFormer(SegmentationModel):
         return self.classifier(self.dropout(out)), []
 
 
-def build_aerialformer(num_classes: int, pretrained: bool = False, variant: str = "paper",
-                       weights: str | Path | None = None, **overrides) -> AerialFormer:
-    config = {**pick_variant("aerialformer", VARIANTS, variant), **overrides}
-    return AerialFormer(num_classes, pretrained=pretrained, weights=weights, **config)
-
-
-register_method(SegMethod(
+register_variants(
+    AerialFormer, VARIANTS,
     name="aerialformer",
-    build=build_aerialformer,
     classifier="classifier",
     description="Swin-T encoder + CNN stem + multi-dilated CNN decoder down to stride 2",
     paper="Hanyu et al., AerialFormer, Remote Sens. 16(16) (2024) 2930",
-))
+)

@@ -26,8 +26,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rssqa.backbones.timm_pyramid import Encoder, pick_variant
-from rssqa.segzoo.base import SegMethod, register_method
+from rssqa.backbones.timm_pyramid import Encoder
+from rssqa.segzoo.base import register_variants
 from rssqa.segzoo.blocks import (ConvBNReLU, FeatureAggregation, LinearAttention, SegmentationModel,
                                  SpatialPath, resize)
 
@@ -82,16 +82,10 @@ class BANet(SegmentationModel):
         return self.shuffle(self.classifier(self.head(fused))), []
 
 
-def build_banet(num_classes: int, pretrained: bool = False, variant: str = "paper",
-                weights: str | Path | None = None, **overrides) -> BANet:
-    config = {**pick_variant("banet", VARIANTS, variant), **overrides}
-    return BANet(num_classes, pretrained=pretrained, weights=weights, **config)
-
-
-register_method(SegMethod(
+register_variants(
+    BANet, VARIANTS,
     name="banet",
-    build=build_banet,
     classifier="classifier",
     description="bilateral: transformer dependency path (ResT-Lite; here PVTv2-B1) + conv texture path",
     paper="Wang et al., Transformer meets convolution: BANet, Remote Sens. 13(16) (2021) 3065",
-))
+)

@@ -7,12 +7,14 @@ ever edited to expose it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
 
+from rssqa.backbones.timm_pyramid import pick_variant
 from rssqa.registry import Registry
 
 @dataclass(frozen=True)
@@ -49,6 +51,20 @@ METHODS: Registry[SegMethod] = Registry("segmentation method", _load_builtin_met
 
 def register_method(method: SegMethod) -> SegMethod:
     return METHODS.add(method.name, method)
+
+
+def register_variants(model: Callable[..., nn.Module], variants: Mapping[str, dict], *, name: str,
+                      classifier: str, description: str = "", paper: str = "") -> SegMethod:
+    """Register a method whose sizes are named configurations of one model class (``paper``: as
+    published; ``cpu``: sized for CPUs), chosen by the ``variant`` keyword; any other keyword
+    overrides one setting of the chosen configuration."""
+    def build(num_classes: int, pretrained: bool = False, variant: str = "paper",
+              weights: str | Path | None = None, **overrides) -> nn.Module:
+        config = {**pick_variant(name, variants, variant), **overrides}
+        return model(num_classes, pretrained=pretrained, weights=weights, **config)
+
+    build.__name__ = f"build_{name}"
+    return register_method(SegMethod(name, build, classifier, description, paper))
 
 
 def get_method(name: str) -> SegMethod:

@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rssqa.backbones.timm_pyramid import Encoder, pick_variant
-from rssqa.segzoo.base import SegMethod, register_method
+from rssqa.backbones.timm_pyramid import Encoder
+from rssqa.segzoo.base import register_variants
 from rssqa.segzoo.blocks import (ConvBNReLU, LinearAttention, SegmentationModel, SeparableConvBNReLU,
                                  linear_attention)
 
@@ -121,16 +121,10 @@ class DCSwin(SegmentationModel):
         return self.classifier(features), []
 
 
-def build_dcswin(num_classes: int, pretrained: bool = False, variant: str = "paper",
-                 weights: str | Path | None = None, **overrides) -> DCSwin:
-    config = {**pick_variant("dcswin", VARIANTS, variant), **overrides}
-    return DCSwin(num_classes, pretrained=pretrained, weights=weights, **config)
-
-
-register_method(SegMethod(
+register_variants(
+    DCSwin, VARIANTS,
     name="dcswin",
-    build=build_dcswin,
     classifier="classifier",
     description="Swin-S encoder + densely connected CNN decoder with shared spatial/channel attention",
     paper="Wang et al., DC-Swin, IEEE Geosci. Remote Sens. Lett. 19 (2022) 1-5",
-))
+)

@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rssqa.backbones.timm_pyramid import Encoder, pick_variant
-from rssqa.segzoo.base import SegMethod, register_method
+from rssqa.backbones.timm_pyramid import Encoder
+from rssqa.segzoo.base import register_variants
 from rssqa.segzoo.blocks import ConvBNReLU, LinearAttention, SegmentationModel
 
 VARIANTS = {
@@ -96,16 +96,10 @@ class MANet(SegmentationModel):
         return self.classifier(self.head(d)), []
 
 
-def build_manet(num_classes: int, pretrained: bool = False, variant: str = "paper",
-                weights: str | Path | None = None, **overrides) -> MANet:
-    config = {**pick_variant("manet", VARIANTS, variant), **overrides}
-    return MANet(num_classes, pretrained=pretrained, weights=weights, **config)
-
-
-register_method(SegMethod(
+register_variants(
+    MANet, VARIANTS,
     name="manet",
-    build=build_manet,
     classifier="classifier",
     description="CNN encoder (ResNet-50) + decoder with kernel and channel attention on every skip",
     paper="Li et al., Multiattention network (MANet), IEEE TGRS 60 (2022) 1-13",
-))
+)

@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from timm.layers import RelPosBias
 from torch import nn
 
-from rssqa.backbones.timm_pyramid import Encoder, pick_variant
-from rssqa.segzoo.base import SegMethod, register_method
+from rssqa.backbones.timm_pyramid import Encoder
+from rssqa.segzoo.base import register_variants
 from rssqa.segzoo.blocks import AuxHead, ConvBNReLU, SegmentationModel, SeparableConvBNReLU, resize
 
 VARIANTS = {
@@ -166,16 +166,10 @@ class UNetFormer(SegmentationModel):
         return logits, [self.aux_head(summed)]
 
 
-def build_unetformer(num_classes: int, pretrained: bool = False, variant: str = "paper",
-                     weights: str | Path | None = None, **overrides) -> UNetFormer:
-    config = {**pick_variant("unetformer", VARIANTS, variant), **overrides}
-    return UNetFormer(num_classes, pretrained=pretrained, weights=weights, **config)
-
-
-register_method(SegMethod(
+register_variants(
+    UNetFormer, VARIANTS,
     name="unetformer",
-    build=build_unetformer,
     classifier="classifier",
     description="CNN encoder (ResNet-18) + transformer decoder of global-local attention blocks",
     paper="Wang et al., UNetFormer, ISPRS J. Photogramm. Remote Sens. 190 (2022) 196-214",
-))
+)

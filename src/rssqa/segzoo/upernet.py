@@ -23,8 +23,8 @@ from pathlib import Path
 from segmentation_models_pytorch.decoders.upernet.decoder import UPerNetDecoder
 from torch import nn
 
-from rssqa.backbones.timm_pyramid import Encoder, pick_variant
-from rssqa.segzoo.base import SegMethod, register_method
+from rssqa.backbones.timm_pyramid import Encoder
+from rssqa.segzoo.base import register_variants
 from rssqa.segzoo.blocks import AuxHead, SegmentationModel
 
 VARIANTS = {
@@ -54,16 +54,10 @@ class UperNet(SegmentationModel):
         return logits, ([self.aux_head(features[2])] if self.training else [])
 
 
-def build_upernet(num_classes: int, pretrained: bool = False, variant: str = "paper",
-                  weights: str | Path | None = None, **overrides) -> UperNet:
-    config = {**pick_variant("upernet", VARIANTS, variant), **overrides}
-    return UperNet(num_classes, pretrained=pretrained, weights=weights, **config)
-
-
-register_method(SegMethod(
+register_variants(
+    UperNet, VARIANTS,
     name="upernet",
-    build=build_upernet,
     classifier="classifier",
     description="UperNet (PPM + FPN) on a transformer encoder (RSP-ViTAEv2-S; here Twins-SVT-S)",
     paper="Xiao et al., UperNet, ECCV 2018; encoder per Wang et al., RSP, IEEE TGRS 61 (2023)",
-))
+)
