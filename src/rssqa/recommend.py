@@ -21,6 +21,7 @@ import pandas as pd
 from PIL import Image
 
 from rssqa.assess.base import AssessmentInputs, Assessor
+from rssqa.assess.conformal import Intervals
 from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_image
 from rssqa.encoders.base import SemanticEncoder
@@ -40,7 +41,9 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 @dataclass
 class ImageAssessment:
     """One image's result: per-tile scores (T x M), per-method image scores (M), the pick and its
-    mask; with a safe selector, its default method and the pick's predicted gain over it."""
+    mask; with a safe selector, its default method, the margin another method must clear and the
+    pick's predicted gain over the default; with a conformal calibration, each method's interval
+    (``interval_level`` coverage for one tile's accuracy, around the image's score)."""
 
     name: str
     methods: list[str]
@@ -51,6 +54,19 @@ class ImageAssessment:
     default: str | None = None
     # method -> that method's stitched class indices, only when assess(..., all_masks=True)
     method_labels: dict[str, np.ndarray] | None = None
+    margin: float | None = None
+    intervals: dict[str, tuple[float, float] | None] | None = None
+    interval_level: float | None = None
+
+    @property
+    def no_clear_winner(self) -> bool | None:
+        """True when the runner-up's predicted accuracy lies inside the best method's interval:
+        the data do not tell the two apart. None without intervals or a runner-up."""
+        if not self.intervals or len(self.methods) < 2:
+            return None
+        best, second = np.argsort(-self.scores, kind="stable")[:2]
+        bounds = self.intervals.get(self.methods[best])
+        return None if bounds is None else bool(self.scores[second] >= bounds[0])
 
     @property
     def predicted_gain(self) -> float | None:
@@ -65,13 +81,20 @@ class ImageAssessment:
 
     def ranking(self) -> pd.DataFrame:
         order = np.argsort(-self.scores, kind="stable")
+        bounds = [(self.intervals or {}).get(self.methods[i]) or (np.nan, np.nan) for i in order]
         return pd.DataFrame({"image": self.name, "method": [self.methods[i] for i in order],
-                             "predicted_oa": self.scores[order], "rank": np.arange(1, len(order) + 1),
+                             "predicted_oa": self.scores[order],
+                             "interval_low": [low for low, _ in bounds],
+                             "interval_high": [high for _, high in bounds],
+                             "rank": np.arange(1, len(order) + 1),
                              "recommended": [self.methods[i] == self.recommended for i in order]})
 
     def summary(self) -> dict:
+        margin = None if self.margin is None or not np.isfinite(self.margin) else float(self.margin)
         return {"method": self.recommended, "default": self.default,
-                "kept_default": self.kept_default, "predicted_gain": self.predicted_gain}
+                "kept_default": self.kept_default, "predicted_gain": self.predicted_gain,
+                "margin": margin, "never_leaves_default": self.margin is not None and margin is None,
+                "no_clear_winner": self.no_clear_winner, "interval_level": self.interval_level}
 
 
 class Recommender:
@@ -79,12 +102,13 @@ class Recommender:
 
     def __init__(self, pool: list[PoolMember], encoder: SemanticEncoder, assessor: Assessor,
                  classmap: ClassMap, tile_size: int, batch_size: int = 16,
-                 min_pixels: int | None = None):
+                 min_pixels: int | None = None, intervals: Intervals | None = None):
         """``min_pixels`` (a tile's worth by default): smaller images are refused with a reason,
         since the mirror padding that fills their tile would be most of what gets assessed."""
         self.pool, self.encoder, self.assessor = pool, encoder, assessor
         self.classmap, self.tile_size, self.batch_size = classmap, tile_size, batch_size
         self.min_pixels = tile_size * tile_size if min_pixels is None else min_pixels
+        self.intervals = intervals  # the assessor's conformal calibration, if it has one
         self.methods = [m.name for m in pool]
         self.decisions: dict[str, dict] = {}  # image -> its ImageAssessment.summary(), after run()
         self.skipped: list[dict] = []  # {"image": path, "error": one line} per image run() skipped
@@ -95,7 +119,7 @@ class Recommender:
         """The recommender of an opened experiment (``rssqa.experiment.open_experiment``);
         ``options``: ``batch_size``, ``min_pixels``."""
         return cls(experiment.pool, experiment.encoder, experiment.assessor, experiment.classmap,
-                   experiment.tile_size, **options)
+                   experiment.tile_size, intervals=experiment.intervals, **options)
 
     def assess_file(self, path: str | Path, all_masks: bool = False) -> ImageAssessment:
         """:meth:`assess` on the image file at ``path``."""
@@ -140,7 +164,14 @@ class Recommender:
                     for method in (self.methods if all_masks else [best])}
         return ImageAssessment(name, self.methods, tile_scores, scores, best, stitched[best],
                                default=self.assessor.default_method,
-                               method_labels=stitched if all_masks else None)
+                               method_labels=stitched if all_masks else None,
+                               margin=self.assessor.margin, **self._intervals_of(scores))
+
+    def _intervals_of(self, scores: np.ndarray) -> dict:
+        if self.intervals is None:
+            return {}
+        return {"intervals": {m: self.intervals.bounds(m, float(s)) for m, s in zip(self.methods, scores)},
+                "interval_level": self.intervals.level}
 
     def assess_batch(self, batch: np.ndarray, refs: list[TileRef], source: str,
                      tile_ids: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:

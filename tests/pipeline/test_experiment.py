@@ -48,3 +48,30 @@ def test_opening_names_the_stage_to_run_and_the_assessors_it_has(trained):
     from rssqa.config import load_config
 
     assert trained_assessor(load_config(trained), "prior") == "prior"
+
+
+def test_recommend_writes_each_methods_interval_and_whether_there_is_a_clear_winner(trained, tmp_path):
+    import pandas as pd
+
+    from rssqa.assess.conformal import SplitConformal, save_conformal
+
+    rng = np.random.default_rng(0)
+    predicted = rng.uniform(0.3, 0.9, (40, 2))
+    calibration = SplitConformal.calibrate(predicted, np.clip(predicted + rng.normal(0, 0.05, predicted.shape), 0, 1))
+    assessor = trained.parent / "run" / "assessors" / "prior"
+    save_conformal(assessor, calibration, ["fpn", "deeplabv3plus"])
+    try:
+        image = trained.parent / "data" / "images" / "g3_img1.png"
+        out = tmp_path / "out"
+        with torch_threads(1):
+            result = CliRunner().invoke(app, ["recommend", str(image), "-c", str(trained), "--assessor",
+                                              "prior", "--out", str(out), "--quiet"])
+        assert result.exit_code == 0, result.output
+        scores = pd.read_csv(out / "scores.csv")
+        assert (scores["interval_low"] <= scores["predicted_oa"]).all()
+        assert (scores["predicted_oa"] <= scores["interval_high"]).all()
+        decision = json.loads((out / "recommendations.json").read_text())["decisions"]["g3_img1"]
+        assert decision["interval_level"] == pytest.approx(0.9)
+        assert isinstance(decision["no_clear_winner"], bool)
+    finally:
+        (assessor / "conformal.json").unlink()

@@ -69,6 +69,9 @@ class Assessor(ABC):
     name: str = "assessor"
     # Assessors that read the tiles' pixels (NR-IQA baselines) set this, so callers load images.
     needs_images: bool = False
+    # How much higher another method's predicted accuracy must be for it to replace the
+    # default_method (inf: never); None for an assessor without a default.
+    margin: float | None = None
 
     @abstractmethod
     def fit(self, train: AssessmentInputs) -> Assessor:
