@@ -35,3 +35,17 @@ def image_bytes(size=(64, 48), fmt="PNG", seed=0, mode="RGB") -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt)
     return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def calibrated_experiment(experiment, tmp_path_factory):
+    """The served experiment with a real split-conformal calibration, read back from its file the
+    way a trained assessor's is: wide intervals (residuals of about 20 points)."""
+    from rssqa.assess.conformal import SplitConformal, load_intervals, save_conformal
+
+    folder = tmp_path_factory.mktemp("calibration")
+    rng = np.random.default_rng(0)
+    pred = rng.uniform(0.3, 0.9, (60, len(experiment.methods)))
+    true = np.clip(pred + rng.normal(0, 0.2, pred.shape), 0, 1)
+    save_conformal(folder, SplitConformal.calibrate(pred, true), experiment.methods)
+    return experiment.with_intervals(*load_intervals(folder, experiment.methods, 0.9))

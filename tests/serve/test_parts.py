@@ -44,7 +44,7 @@ def test_conformal_intervals_from_the_assessor_directory(experiment, tmp_path):
     low, high = intervals.bounds(methods[1], 0.5)
     assert low == pytest.approx(0.5 - intervals.half_widths[methods[1]]) and high > 0.5
 
-    served = dataclasses.replace(experiment, intervals=intervals, interval_note=note)
+    served = experiment.with_intervals(intervals, note)
     pixels = decode_upload(image_bytes(), 10**6)
     result, seconds = served.assess(pixels, "x")
     rows = assessment_payload(served, result, pixels, seconds, images=False)["methods"]

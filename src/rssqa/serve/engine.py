@@ -6,6 +6,8 @@ the command line give the same answers.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +32,19 @@ class Experiment:
     recommender: Recommender
     classmap: ClassMap
     assessor_name: str
-    intervals: Intervals | None
     interval_note: str
     raster: RasterSettings = field(default_factory=RasterSettings)
+
+    @property
+    def intervals(self) -> Intervals | None:
+        """The recommender's calibration: the one its assessments carry."""
+        return self.recommender.intervals
+
+    def with_intervals(self, intervals: Intervals | None, note: str) -> Experiment:
+        """This experiment answering with another calibration (the models are shared)."""
+        recommender = copy.copy(self.recommender)
+        recommender.intervals = intervals
+        return dataclasses.replace(self, recommender=recommender, interval_note=note)
 
     @property
     def methods(self) -> list[str]:
@@ -56,4 +68,4 @@ def load_experiment(config_path: str | Path, assessor: str | None = None,
     answer uploads; a missing stage names the command to run."""
     trained = open_experiment(config_path, assessor, level)
     return Experiment(trained.name, Recommender.of(trained), trained.classmap, trained.assessor_name,
-                      trained.intervals, trained.interval_note, trained.raster)
+                      trained.interval_note, trained.raster)

@@ -13,6 +13,7 @@ from rssqa.data.classmap import ClassMap
 from rssqa.raster.grid import TileGrid
 
 DISPLAY_SIDE = 1024  # the shown photo is shrunk to this; masks keep full size for download
+FIXED_SCALE = (0.0, 1.0)  # the heat map's default colour scale: predicted accuracy 0-100 %
 
 
 def data_uri(image: Image.Image, fmt: str = "PNG") -> str:
@@ -46,18 +47,30 @@ def tile_boxes(shape: tuple[int, int], tile_size: int) -> list[tuple[int, int]]:
     return TileGrid(height, width, tile_size).covering_tiles()
 
 
-def heatmap(tile_scores: np.ndarray, shape: tuple[int, int], tile_size: int) -> tuple[str, dict]:
+def heatmap_uri(tile_scores: np.ndarray, shape: tuple[int, int], tile_size: int,
+                scale: tuple[float, float]) -> str:
     """Each pixel coloured by its tile's predicted accuracy (later tiles cover overlaps, as in the
-    stitched mask), on viridis over [lowest, highest] tile; the range comes back for the legend."""
+    stitched mask), on viridis from ``scale[0]`` (darkest) to ``scale[1]`` (brightest)."""
     from matplotlib import colormaps
 
-    low, high = float(tile_scores.min()), float(tile_scores.max())
-    # Equal tiles (e.g. an assessor that ignores the image) sit mid-scale, not at "worst".
-    relative = (tile_scores - low) / (high - low) if high > low else np.full(len(tile_scores), 0.5)
+    low, high = scale
+    # An empty range (equal tiles, stretched) sits mid-scale, not at "worst".
+    relative = (np.clip((tile_scores - low) / (high - low), 0, 1) if high > low
+                else np.full(len(tile_scores), 0.5))
     grid = np.zeros(tuple(max(d, tile_size) for d in shape), np.float32)
     for (y, x), value in zip(tile_boxes(shape, tile_size), relative):
         grid[y:y + tile_size, x:x + tile_size] = value
     colours = (colormaps["viridis"](grid[:shape[0], :shape[1]])[..., :3] * 255).astype(np.uint8)
     image = Image.fromarray(colours)
     image.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE), resample=Image.Resampling.NEAREST)
-    return data_uri(image), {"low": low, "high": high, "tiles": int(len(tile_scores))}
+    return data_uri(image)
+
+
+def heatmap(tile_scores: np.ndarray, shape: tuple[int, int], tile_size: int) -> dict:
+    """The heat map twice: on the fixed 0-1 scale (colours mean the same on every image) and
+    stretched over this image's lowest to highest tile; the range comes back for the legends."""
+    low, high = float(tile_scores.min()), float(tile_scores.max())
+    return {"uri": heatmap_uri(tile_scores, shape, tile_size, FIXED_SCALE),
+            "stretched_uri": heatmap_uri(tile_scores, shape, tile_size, (low, high)),
+            "scale_low": FIXED_SCALE[0], "scale_high": FIXED_SCALE[1],
+            "low": low, "high": high, "tiles": int(len(tile_scores)), "colormap": "viridis"}

@@ -17,12 +17,8 @@ function download(label, href, filename) {
   return link;
 }
 
-function defaultNote(data) {
-  if (data.default === null || data.default === undefined) return "";
-  const gain = (data.predicted_gain >= 0 ? "+" : "") + (100 * data.predicted_gain).toFixed(1);
-  return data.kept_default
-    ? ` · safe default ${data.default} kept (best predicted gain ${gain} points is below its margin)`
-    : ` · replaces the safe default ${data.default} (predicted gain ${gain} points)`;
+function intervalText(interval) {
+  return interval ? `${(100 * interval[0]).toFixed(1)}–${(100 * interval[1]).toFixed(1)}` : "no interval";
 }
 
 function drawBars(container, data) {
@@ -34,16 +30,24 @@ function drawBars(container, data) {
     const bar = element("span", "bar");
     bar.style.width = percent(Math.max(0, Math.min(1, row.predicted_oa)));
     track.append(bar);
-    if (row.interval) {
+    if (row.interval) {  // whiskers drawn, and the numbers written beside them (not only on hover)
       const whisker = element("span", "whisker");
       whisker.style.left = percent(row.interval[0]);
       whisker.style.width = percent(row.interval[1] - row.interval[0]);
-      whisker.title = `${percent(row.interval[0])} – ${percent(row.interval[1])}`;
       track.append(whisker);
     }
-    line.append(track, element("span", "bar-value", percent(row.predicted_oa)));
+    line.append(track, element("span", "bar-value", percent(row.predicted_oa)),
+                element("span", "bar-interval" + (row.interval ? "" : " none"), intervalText(row.interval)));
     container.append(line);
   }
+}
+
+function drawDecision(card, data) {
+  card.querySelector(".decision").textContent = data.decision + ".";
+  card.querySelector(".no-winner").hidden = !data.no_clear_winner;
+  const level = data.interval_level ? `${Math.round(100 * data.interval_level)} % interval` : "interval";
+  card.querySelector(".scores-title").textContent =
+    `Predicted overall accuracy${data.interval_level ? ", with its " + level + " (%)" : ""}`;
 }
 
 function drawLegend(list, classes) {
@@ -69,15 +73,37 @@ function drawMasks(container, data) {
   }
 }
 
+// The heat map on the fixed 0-100 % scale unless "stretch" is ticked; the same picture can lie
+// over the photo, with its own opacity.
 function drawHeatmap(card, heatmap) {
   if (!heatmap) return;
   card.querySelector(".heatmap-block").hidden = false;
-  card.querySelector(".heatmap").src = heatmap.uri;
+  card.querySelector(".heat-control").hidden = false;
   const equal = heatmap.high - heatmap.low < 1e-9;
   card.querySelector(".heatmap-method").textContent = `${heatmap.method}, predicted accuracy per ` +
     `tile (${heatmap.tiles} tiles${equal ? ", all equal: this assessor does not vary by tile" : ""})`;
-  card.querySelector(".heatmap-scale .low").textContent = percent(heatmap.low);
-  card.querySelector(".heatmap-scale .high").textContent = percent(heatmap.high);
+  card.querySelector(".heatmap-range").textContent =
+    `this image's tiles: ${percent(heatmap.low)} – ${percent(heatmap.high)}`;
+  const stretch = card.querySelector(".stretch");
+  const pictures = [card.querySelector(".heatmap"), card.querySelector(".heat-overlay")];
+  const applyScale = () => {
+    const stretched = stretch.checked;
+    pictures.forEach((img) => { img.src = stretched ? heatmap.stretched_uri : heatmap.uri; });
+    card.querySelector(".heatmap-scale .low").textContent = percent(stretched ? heatmap.low : heatmap.scale_low);
+    card.querySelector(".heatmap-scale .high").textContent = percent(stretched ? heatmap.high : heatmap.scale_high);
+    card.querySelector(".scale-kind").textContent = stretched
+      ? "stretched to this image: colours are not comparable between images"
+      : "fixed scale: the same colour means the same accuracy on every image";
+  };
+  stretch.addEventListener("change", applyScale);
+  applyScale();
+  bindOpacity(card.querySelector(".heat-slider"), pictures[1]);
+}
+
+function bindOpacity(slider, image) {
+  const apply = () => { image.style.opacity = slider.value / 100; };
+  slider.addEventListener("input", apply);
+  apply();
 }
 
 function scoresDownload(data) {
@@ -95,14 +121,11 @@ function renderResult(data) {
   card.querySelector(".downloads").append(scoresDownload(data),
     download("mask PNG", data.images.masks[data.recommended], `${data.image}_${data.recommended}.png`));
   card.querySelector(".recommended-method").textContent = data.recommended;
-  card.querySelector(".default-note").textContent = defaultNote(data);
+  drawDecision(card, data);
   card.querySelector(".photo").src = data.images.photo;
   const overlay = card.querySelector(".overlay");
   overlay.src = data.images.masks[data.recommended];
-  const slider = card.querySelector(".opacity-slider");
-  const applyOpacity = () => { overlay.style.opacity = slider.value / 100; };
-  slider.addEventListener("input", applyOpacity);
-  applyOpacity();
+  bindOpacity(card.querySelector(".opacity-slider"), overlay);
   drawLegend(card.querySelector(".legend"), data.classes);
   drawBars(card.querySelector(".bars"), data);
   card.querySelector(".interval-note").textContent = data.interval_note;
