@@ -16,9 +16,11 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from rssqa.errors import RssqaError
+from rssqa.serve.docs import add_offline_docs
 from rssqa.serve.engine import Experiment
 from rssqa.serve.limits import BodyLimit
 from rssqa.serve.results import assessment_payload
+from rssqa.serve.schema import Assessment
 from rssqa.serve.settings import ServeSettings
 from rssqa.serve.upload import ACCEPTED_FORMATS, UploadError, decode_upload, display_name
 from rssqa.serve.workers import BoundedWorkers
@@ -41,10 +43,12 @@ def create_app(experiment: Experiment, settings: ServeSettings | None = None) ->
         workers.shutdown()
 
     app = FastAPI(title="rssqa", version="1", lifespan=lifespan, summary="Label-free quality "
-                  "assessment of remote-sensing segmentation: which model to trust on this image.")
+                  "assessment of remote-sensing segmentation: which model to trust on this image.",
+                  docs_url=None, redoc_url=None)  # /docs is served offline by add_offline_docs
     app.state.experiment, app.state.settings, app.state.workers = experiment, settings, workers
     app.add_middleware(BodyLimit, max_bytes=settings.max_bytes)
     static = resources.files("rssqa.serve") / "static"
+    add_offline_docs(app)  # mounted before /static, which would otherwise take its paths
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     _add_error_handlers(app)
     _add_routes(app, experiment, settings, workers)
@@ -67,6 +71,7 @@ def _add_routes(app: FastAPI, experiment: Experiment, settings: ServeSettings,
         return _info(experiment, settings)
 
     @app.post("/api/assess", summary="Score every method on one image and recommend one",
+              response_model=Assessment, response_model_exclude_unset=True,
               responses={413: {"description": "file or image too large"},
                          415: {"description": "not a PNG, JPEG or TIFF image"},
                          422: {"description": "damaged image"}, 429: {"description": "queue full"}})
