@@ -16,7 +16,8 @@ from matplotlib import colormaps
 from rasterio.windows import Window
 
 from rssqa.data.classmap import ClassMap
-from rssqa.raster.cog import raster_profile, streamed_cog, write_cog
+from rssqa.raster.cog import CONTINUOUS, raster_profile, streamed_cog, write_cog
+from rssqa.raster.styles import Category, write_categorical_style, write_ramp_style
 from rssqa.raster.grid import TileGrid
 from rssqa.geo.mosaic import NODATA_LABEL, SeamBlender
 from rssqa.raster.reader import RasterScene
@@ -25,6 +26,12 @@ from rssqa.assess.conformal import Intervals
 
 SUFFIXES = {"quality": "_quality.tif", "recommended": "_recommended.tif",
             "interval": "_interval_width.tif", "segmentation": "_segmentation.tif"}
+# Beside each map: the QGIS style it opens with; beside each class map: GDAL's category names.
+SIDECARS = {"quality_style": "_quality.qml", "recommended_style": "_recommended.qml",
+            "recommended_categories": "_recommended.tif.aux.xml",
+            "interval_style": "_interval_width.qml", "segmentation_style": "_segmentation.qml",
+            "segmentation_categories": "_segmentation.tif.aux.xml"}
+ACCURACY_UNIT = "fraction"  # predicted accuracy and interval widths run from 0 to 1
 
 
 @dataclass
@@ -66,6 +73,7 @@ def write_mosaic_and_collect(scene: RasterScene, grid: TileGrid, store: BatchSto
                 maps.scores[row, col], maps.picks[row, col] = scores, pick
                 blender.add(col, mask)
         flush_until(grid.rows)
+    write_categorical_style(target, class_categories(classmap))
     return maps
 
 
@@ -80,27 +88,54 @@ def _write_labels(dataset, scene: RasterScene, first: int, labels: np.ndarray) -
 def write_tile_maps(maps: TileMaps, grid: TileGrid, scene: RasterScene, methods: list[str],
                     intervals: Intervals | None, stem: Path) -> dict[str, Path]:
     """The quality map, the recommended-method map and, with a calibration, the interval widths,
-    one pixel per grid cell; returns kind -> path."""
+    one pixel per grid cell, each with its style (and the method map with its category names);
+    returns kind -> path."""
     base = {"width": grid.cols, "height": grid.rows, "crs": scene.profile.get("crs"),
             "transform": grid.cell_transform(scene.dataset.transform)}
     cell = {"cell_pixels": grid.step, "tile_pixels": grid.tile}
-    files = {"quality": write_cog(
+    quality = write_cog(
         Path(f"{stem}{SUFFIXES['quality']}"), maps.scores.transpose(2, 0, 1),
         raster_profile(base, len(methods), "float32", float("nan")), methods,
-        tags={"rssqa": "predicted accuracy per tile, one band per method", **cell})}
+        tags={"rssqa": "predicted accuracy per tile, one band per method", **cell},
+        units=ACCURACY_UNIT, resampling=CONTINUOUS)
+    files = {"quality": quality, "quality_style": write_ramp_style(
+        quality, ramp_stops("viridis"), "predicted accuracy")[0]}
     picks = np.where(maps.assessed, maps.picks, NODATA_LABEL).astype(np.uint8)
-    files["recommended"] = write_cog(
+    recommended = write_cog(
         Path(f"{stem}{SUFFIXES['recommended']}"), picks[None], raster_profile(base, 1, "uint8", NODATA_LABEL),
-        ["method"], method_colours(len(methods)),
+        ["recommended method"], method_colours(len(methods)),
         {"rssqa": "recommended method per tile (value = index in methods)",
          "methods": ",".join(methods), **cell})
+    files["recommended"] = recommended
+    files["recommended_style"], files["recommended_categories"] = write_categorical_style(
+        recommended, method_categories(methods))
     if intervals is not None:
         files["interval"] = write_cog(
             Path(f"{stem}{SUFFIXES['interval']}"), interval_widths(maps.scores, methods, intervals),
             raster_profile(base, len(methods), "float32", float("nan")), methods,
             tags={"rssqa": f"width of the {intervals.level:.0%} split-conformal interval on "
-                           "predicted accuracy, clipped to [0, 1]", **cell})
+                           "predicted accuracy, clipped to [0, 1]", **cell},
+            units=ACCURACY_UNIT, resampling=CONTINUOUS)
+        files["interval_style"] = write_ramp_style(files["interval"], ramp_stops("magma_r"),
+                                                   "interval width")[0]
     return files
+
+
+def ramp_stops(name: str, count: int = 5) -> list[tuple[float, tuple[int, int, int]]]:
+    """``count`` evenly spaced stops of a matplotlib colour map over 0..1."""
+    palette = colormaps[name]
+    return [(float(v), tuple(int(round(255 * c)) for c in palette(float(v))[:3]))
+            for v in np.linspace(0.0, 1.0, count)]
+
+
+def class_categories(classmap: ClassMap) -> list[Category]:
+    colours = class_colours(classmap)
+    return [Category(i, name, colours[i][:3]) for i, name in enumerate(classmap.names)]
+
+
+def method_categories(methods: list[str]) -> list[Category]:
+    colours = method_colours(len(methods))
+    return [Category(i, name, colours[i][:3]) for i, name in enumerate(methods)]
 
 
 def interval_widths(scores: np.ndarray, methods: list[str], intervals: Intervals) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 Files per scene ``<stem>``: ``_quality.tif`` (predicted accuracy per tile, a band per method),
 ``_recommended.tif`` (the recommended method per tile), ``_interval_width.tif`` (with a conformal
-calibration), ``_segmentation.tif`` (the blended best-of segmentation at full resolution) and
-``_summary.json``. Work in progress lives in ``.rssqa-parts/<stem>/`` and is removed once the
+calibration), ``_segmentation.tif`` (the blended best-of segmentation at full resolution), each
+with the ``.qml`` style QGIS opens it with (class maps also with GDAL's category names in
+``.tif.aux.xml``), and ``_summary.json``. Work in progress lives in ``.rssqa-parts/<stem>/`` and is removed once the
 scene is written (a damaged one is redone); a scene whose summary matches the current run is
 not redone. A scene without a valid pixel writes nothing: its reason is its result.
 """
@@ -21,7 +22,8 @@ import numpy as np
 from rssqa.cache import fingerprint, read_record
 from rssqa.errors import InputError
 from rssqa.raster.grid import TileGrid
-from rssqa.geo.outputs import SUFFIXES, TileMaps, write_mosaic_and_collect, write_tile_maps
+from rssqa.geo.outputs import SIDECARS, SUFFIXES, TileMaps, write_mosaic_and_collect, write_tile_maps
+from rssqa.raster.styles import aux_path, style_path
 from rssqa.raster.reader import NO_VALID_PIXEL, NO_VALID_PIXEL_HINT, RasterScene
 from rssqa.raster.settings import RasterSettings
 from rssqa.geo.tiles import BatchStore, assess_tiles
@@ -49,13 +51,16 @@ class SceneJob:
         return self.out_dir / f"{self.key}{SUMMARY_SUFFIX}"
 
     def output_path(self, kind: str) -> Path:
-        """Where the output ``kind`` (a key of outputs.SUFFIXES, or "summary") is written."""
-        return self.summary_path() if kind == "summary" else self.out_dir / f"{self.key}{SUFFIXES[kind]}"
+        """Where the output ``kind`` (a key of outputs.SUFFIXES or SIDECARS, or "summary") is
+        written."""
+        if kind == "summary":
+            return self.summary_path()
+        return self.out_dir / f"{self.key}{SUFFIXES.get(kind) or SIDECARS[kind]}"
 
     def output_paths(self) -> list[Path]:
-        """Every file the scene may leave in ``out_dir`` (the interval map only with a conformal
-        calibration), so that a caller can check them before any work."""
-        return [self.output_path(kind) for kind in (*SUFFIXES, "summary")]
+        """Every file the scene may leave in ``out_dir`` (the interval map and its style only with
+        a conformal calibration), so that a caller can check them before any work."""
+        return [self.output_path(kind) for kind in (*SUFFIXES, *SIDECARS, "summary")]
 
     def work_paths(self) -> list[Path]:
         """What exists only while the scene runs: its resume folder and the outputs' staging
@@ -105,7 +110,8 @@ def _write_outputs(job: SceneJob, scene: RasterScene, grid: TileGrid, recommende
     maps = write_mosaic_and_collect(scene, grid, store, recommender.batch_size, recommender.methods,
                                     recommender.classmap, segmentation)
     files = write_tile_maps(maps, grid, scene, recommender.methods, intervals, job.out_dir / job.key)
-    files.update(segmentation=segmentation, summary=job.summary_path())
+    files.update(segmentation=segmentation, segmentation_style=style_path(segmentation),
+                 segmentation_categories=aux_path(segmentation), summary=job.summary_path())
     summary = scene_summary(job, scene, grid, recommender, maps, intervals, files, key)
     atomic_write_text(job.summary_path(), json.dumps(summary, indent=2))
     return summary

@@ -1,0 +1,118 @@
+"""What a GIS analyst opens: styles QGIS loads by default, class and method names GDAL reads back,
+band units, overviews that average continuous maps and keep classes whole."""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from rssqa.geo.experiment import ExperimentRef, load_scene_experiment
+from rssqa.geo.scene import SceneJob, recommend_scene
+from rssqa.raster.cog import CLASSES, CONTINUOUS, raster_profile, write_cog
+from tests.conftest import CLASSES as TINY_CLASSES
+from tests.geo.conftest import write_scene
+
+
+@pytest.fixture(scope="module")
+def scene_outputs(geo_experiment, tmp_path_factory):
+    experiment = load_scene_experiment(ExperimentRef(geo_experiment, "prior", threads=1))
+    root = tmp_path_factory.mktemp("gis")
+    scene = write_scene(root / "scene.tif")
+    job = SceneJob(scene, root / "out", "scene")
+    summary = recommend_scene(job, experiment.recommender, experiment.settings, experiment.intervals)
+    return job, summary
+
+
+def _gdal():
+    """The GDAL library rasterio itself runs on (the one QGIS and gdalinfo build on), for what
+    rasterio has no call for: category names and raster attribute tables."""
+    libs = os.path.join(os.path.dirname(rasterio.__file__), os.pardir, "rasterio.libs")
+    lib = ctypes.CDLL(sorted(glob.glob(os.path.join(libs, "libgdal-*")))[0])
+    lib.GDALOpen.restype = lib.GDALGetRasterBand.restype = lib.GDALGetDefaultRAT.restype = ctypes.c_void_p
+    lib.GDALOpen.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    lib.GDALGetRasterBand.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    lib.GDALGetRasterCategoryNames.restype = ctypes.POINTER(ctypes.c_char_p)
+    lib.GDALGetRasterCategoryNames.argtypes = lib.GDALGetDefaultRAT.argtypes = [ctypes.c_void_p]
+    lib.GDALRATGetRowCount.argtypes = [ctypes.c_void_p]
+    lib.GDALRATGetValueAsString.restype = ctypes.c_char_p
+    lib.GDALRATGetValueAsString.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    lib.GDALClose.argtypes = [ctypes.c_void_p]
+    lib.GDALAllRegister()
+    return lib
+
+
+def gdal_names(path) -> tuple[list[str], list[str]]:
+    """(category names, the attribute table's name column) of band 1, as GDAL reads them."""
+    lib = _gdal()
+    dataset = lib.GDALOpen(str(path).encode(), 0)
+    assert dataset, path
+    try:
+        band = lib.GDALGetRasterBand(dataset, 1)
+        table = lib.GDALGetDefaultRAT(band)  # first: GTiff reads its .aux.xml lazily, on this call
+        names, categories = lib.GDALGetRasterCategoryNames(band), []
+        while names and names[len(categories)] is not None:
+            categories.append(names[len(categories)].decode())
+        rows = [lib.GDALRATGetValueAsString(table, row, 1).decode()
+                for row in range(lib.GDALRATGetRowCount(table))] if table else []
+        return categories, rows
+    finally:
+        lib.GDALClose(dataset)
+
+
+def test_class_and_method_names_are_read_back_by_gdal(scene_outputs):
+    job, _ = scene_outputs
+    class_names = [name for name, _, _ in TINY_CLASSES]
+    assert gdal_names(job.output_path("segmentation")) == (class_names, class_names)
+    assert gdal_names(job.output_path("recommended")) == (["fpn", "deeplabv3plus"],) * 2
+
+
+def test_every_map_has_a_qgis_default_style_with_its_names_and_colours(scene_outputs):
+    job, summary = scene_outputs
+    segmentation = ET.parse(job.output_path("segmentation_style")).getroot()
+    entries = segmentation.findall("./pipe/rasterrenderer[@type='paletted']/colorPalette/paletteEntry")
+    assert [(e.get("value"), e.get("label")) for e in entries] == [
+        (str(i), name) for i, (name, _, _) in enumerate(TINY_CLASSES)]
+    assert entries[0].get("color") == "#ff0000"  # the class map's colour of class 0
+    methods = ET.parse(job.output_path("recommended_style")).getroot()
+    labels = [e.get("label") for e in methods.iter("paletteEntry")]
+    assert labels == ["fpn", "deeplabv3plus"]
+    for kind in ("quality_style", "interval_style"):
+        ramp = ET.parse(job.output_path(kind)).getroot().find(".//colorrampshader")
+        assert (ramp.get("minimumValue"), ramp.get("maximumValue")) == ("0", "1")
+        assert len(ramp.findall("item")) >= 2
+    for kind in ("quality", "recommended", "interval", "segmentation"):
+        tif = job.output_path(kind)
+        assert tif.with_suffix(".qml").is_file()  # QGIS's default style: same name, .qml
+        assert summary["files"][f"{kind}_style"] == tif.with_suffix(".qml").name
+
+
+def test_continuous_maps_have_units_and_named_bands(scene_outputs):
+    job, _ = scene_outputs
+    for kind in ("quality", "interval"):
+        with rasterio.open(job.output_path(kind)) as dataset:
+            assert dataset.descriptions == ("fpn", "deeplabv3plus")
+            assert dataset.units == ("fraction", "fraction")
+
+
+@pytest.mark.parametrize("resampling, expected", [(CONTINUOUS, 0.5), (CLASSES, None)])
+def test_overviews_average_continuous_maps_and_keep_classes_whole(tmp_path, resampling, expected):
+    values = np.indices((1024, 1024)).sum(axis=0) % 2  # a checkerboard of 0 and 1
+    dtype = "float32" if resampling == CONTINUOUS else "uint8"
+    base = {"width": 1024, "height": 1024, "crs": "EPSG:32640",
+            "transform": from_origin(552000.0, 2795000.0, 0.5, 0.5)}
+    target = write_cog(tmp_path / "map.tif", values[None].astype(dtype),
+                       raster_profile(base, 1, dtype, None), resampling=resampling)
+    with rasterio.open(target) as dataset:
+        assert dataset.overviews(1)
+        overview = dataset.read(1, out_shape=(512, 512))
+    if expected is None:  # a class map's overview holds only classes that exist
+        assert set(np.unique(overview)) <= {0, 1}
+    else:
+        assert np.allclose(overview, expected)
