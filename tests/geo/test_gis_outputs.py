@@ -116,3 +116,40 @@ def test_overviews_average_continuous_maps_and_keep_classes_whole(tmp_path, resa
         assert set(np.unique(overview)) <= {0, 1}
     else:
         assert np.allclose(overview, expected)
+
+
+def test_the_cells_geopackage_has_a_polygon_per_assessed_cell_with_its_scores(scene_outputs):
+    import pyogrio
+    import shapely
+
+    job, summary = scene_outputs
+    path = job.output_path("cells")
+    info = pyogrio.read_info(path)
+    assert info["geometry_type"] == "Polygon" and "32640" in info["crs"]
+    meta, _, geometry, values = pyogrio.raw.read(path)
+    table = dict(zip(meta["fields"], values))
+    assert len(geometry) == summary["tiles"]["assessed"]
+    with rasterio.open(job.output_path("quality")) as quality:
+        scores, transform = quality.read(), quality.transform
+    with rasterio.open(job.path) as scene:
+        scene_box = shapely.box(*scene.bounds)
+    polygons = shapely.from_wkb(geometry)
+    assert all(scene_box.covers(polygon) for polygon in polygons)  # cells end at the scene's edge
+    for i, (row, col) in enumerate(zip(table["row"], table["col"])):
+        x, y = transform * (col + 0.5, row + 0.5)  # the cell's centre on the quality map
+        assert polygons[i].contains(shapely.Point(x, y)) or not scene_box.contains(shapely.Point(x, y))
+        assert np.isclose(table["acc_fpn"][i], scores[0, row, col])
+        assert table["low_fpn"][i] <= table["acc_fpn"][i] <= table["high_fpn"][i]
+    assert set(table["recommended"]) <= {"fpn", "deeplabv3plus"}
+    assert summary["default"] is None and "kept_default" not in table  # the prior has no default
+    assert summary["files"]["cells"] == path.name
+
+
+def test_cells_say_whether_the_safe_selectors_default_was_kept():
+    from rssqa.geo.cells import cell_attributes
+
+    scores = np.array([[0.7, 0.8], [0.9, 0.6]])
+    columns = cell_attributes(scores, np.array([1, 0]), ["fpn", "unet"], None, default="fpn")
+    assert list(columns["recommended"]) == ["unet", "fpn"]
+    assert list(columns["kept_default"]) == [False, True]
+    assert "low_fpn" not in columns  # no calibration, no interval columns

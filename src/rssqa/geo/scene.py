@@ -4,7 +4,9 @@ Files per scene ``<stem>``: ``_quality.tif`` (predicted accuracy per tile, a ban
 ``_recommended.tif`` (the recommended method per tile), ``_interval_width.tif`` (with a conformal
 calibration), ``_segmentation.tif`` (the blended best-of segmentation at full resolution), each
 with the ``.qml`` style QGIS opens it with (class maps also with GDAL's category names in
-``.tif.aux.xml``), and ``_summary.json``. Work in progress lives in ``.rssqa-parts/<stem>/`` and is removed once the
+``.tif.aux.xml``), ``_cells.gpkg`` (one polygon per assessed cell with every method's predicted
+accuracy and interval, the recommendation and whether the default was kept) and
+``_summary.json``. Work in progress lives in ``.rssqa-parts/<stem>/`` and is removed once the
 scene is written (a damaged one is redone); a scene whose summary matches the current run is
 not redone. A scene without a valid pixel writes nothing: its reason is its result.
 """
@@ -23,6 +25,7 @@ from rssqa.cache import fingerprint, read_record
 from rssqa.errors import InputError
 from rssqa.raster.grid import TileGrid
 from rssqa.geo.outputs import SIDECARS, SUFFIXES, TileMaps, write_mosaic_and_collect, write_tile_maps
+from rssqa.geo.cells import partial_path, write_cells
 from rssqa.raster.styles import aux_path, style_path
 from rssqa.raster.reader import NO_VALID_PIXEL, NO_VALID_PIXEL_HINT, RasterScene
 from rssqa.raster.settings import RasterSettings
@@ -33,6 +36,8 @@ from rssqa.assess.conformal import Intervals
 from rssqa.files import atomic_write_text
 
 PARTS_DIR = ".rssqa-parts"
+# Besides the maps: the cells as vector features, and the STAC item that lists every output.
+EXTRAS = {"cells": "_cells.gpkg"}
 SCENE_SUFFIXES = (".tif", ".tiff")
 SUMMARY_SUFFIX = "_summary.json"
 
@@ -55,19 +60,20 @@ class SceneJob:
         written."""
         if kind == "summary":
             return self.summary_path()
-        return self.out_dir / f"{self.key}{SUFFIXES.get(kind) or SIDECARS[kind]}"
+        suffix = {**SUFFIXES, **SIDECARS, **EXTRAS}[kind]
+        return self.out_dir / f"{self.key}{suffix}"
 
     def output_paths(self) -> list[Path]:
         """Every file the scene may leave in ``out_dir`` (the interval map and its style only with
         a conformal calibration), so that a caller can check them before any work."""
-        return [self.output_path(kind) for kind in (*SUFFIXES, *SIDECARS, "summary")]
+        return [self.output_path(kind) for kind in (*SUFFIXES, *SIDECARS, *EXTRAS, "summary")]
 
     def work_paths(self) -> list[Path]:
         """What exists only while the scene runs: its resume folder and the outputs' staging
         files (``.<name>.staging.tif``, ``.<name>.partial``), all removed once it is written."""
         staged = [path.with_name(f".{path.name}{tail}") for path in self.output_paths()
                   if path.suffix == ".tif" for tail in (".staging.tif", ".partial")]
-        return [self.out_dir / PARTS_DIR / self.key, *staged]
+        return [self.out_dir / PARTS_DIR / self.key, *staged, partial_path(self.output_path("cells"))]
 
 
 def default_overlap(tile: int) -> int:
@@ -112,6 +118,9 @@ def _write_outputs(job: SceneJob, scene: RasterScene, grid: TileGrid, recommende
     files = write_tile_maps(maps, grid, scene, recommender.methods, intervals, job.out_dir / job.key)
     files.update(segmentation=segmentation, segmentation_style=style_path(segmentation),
                  segmentation_categories=aux_path(segmentation), summary=job.summary_path())
+    files["cells"] = write_cells(job.output_path("cells"), grid, scene.dataset.transform,
+                                 scene.dataset.crs, maps.scores, maps.picks, recommender.methods,
+                                 intervals, recommender.assessor.default_method)
     summary = scene_summary(job, scene, grid, recommender, maps, intervals, files, key)
     atomic_write_text(job.summary_path(), json.dumps(summary, indent=2))
     return summary

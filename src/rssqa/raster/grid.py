@@ -77,6 +77,12 @@ class TileGrid:
         inner = slice(self.margin, self.margin + self.step)
         return inner, inner
 
+    def cell_bounds(self, row: int, col: int) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) pixel bounds of cell (row, col), ending at the raster's
+        edge: the last row and column of cells are smaller where the raster does not divide."""
+        return (col * self.step, row * self.step, min((col + 1) * self.step, self.width),
+                min((row + 1) * self.step, self.height))
+
     def cell_transform(self, transform: Affine) -> Affine:
         """The transform of a raster with one pixel per cell, from the scene's."""
         return transform @ Affine.scale(self.step)
