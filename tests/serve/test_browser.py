@@ -1,4 +1,8 @@
-"""The page in a real headless Chromium (selenium): upload, wait, look, refuse a corrupt file.
+"""The page in a real headless Chromium (selenium) that can reach nothing but the test server:
+upload, wait, look, refuse a corrupt file; a demo image's interval numbers; the API docs offline.
+
+The server answers with a safe selector over ATC trained on the tiny experiment, so its margin,
+its conformal intervals and its per-tile scores are real ones.
 
 Skips, saying why, where Chromium or its driver is not installed (Debian: `apt-get install
 chromium chromium-driver`; `.ci/run` installs them). Refresh the screenshot README.md shows with
@@ -40,7 +44,26 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server_url(experiment):
+def page_experiment(served_config, tmp_path_factory):
+    """The tiny experiment scored by `safe` over `atc` (ATC's tiles differ, so the heat map shows
+    something), trained by `rssqa train`: a real default, margin and split-conformal calibration."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from rssqa.cli import app
+    from rssqa.serve.engine import load_experiment
+
+    config = tmp_path_factory.mktemp("safe") / "safe.yaml"
+    settings = yaml.safe_load(served_config.read_text())
+    settings["assessor"] = {"name": "safe", "kwargs": {"base": "atc", "folds": 2}}
+    config.write_text(yaml.safe_dump(settings))
+    result = CliRunner().invoke(app, ["train", "--config", str(config), "--assessors", "safe", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return load_experiment(config, "safe")
+
+
+@pytest.fixture(scope="module")
+def server_url(page_experiment):
     """uvicorn on a free loopback port, in a background thread, for this module."""
     import uvicorn
 
@@ -48,7 +71,7 @@ def server_url(experiment):
     from rssqa.serve.settings import ServeSettings
 
     port = _free_port()
-    app = create_app(experiment, ServeSettings(max_bytes=1024 * 1024))
+    app = create_app(page_experiment, ServeSettings(max_bytes=1024 * 1024))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -70,7 +93,9 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1180,1240", "--force-device-scale-factor=1"):
+                     "--window-size=1180,1240", "--force-device-scale-factor=1",
+                     # no network: every host but the loopback test server fails to resolve
+                     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
         options.add_argument(argument)
     chrome = webdriver.Chrome(service=Service(driver), options=options)
     yield chrome
@@ -94,7 +119,7 @@ def _upload(browser, path: Path) -> None:
 
 
 def test_upload_shows_recommendation_overlay_and_refuses_a_corrupt_file(browser, server_url,
-                                                                        experiment, tmp_path):
+                                                                        page_experiment, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
@@ -105,19 +130,18 @@ def test_upload_shows_recommendation_overlay_and_refuses_a_corrupt_file(browser,
     card = WebDriverWait(browser, 120).until(
         ready.visibility_of_element_located((By.CSS_SELECTOR, ".result-card")))
     recommended = card.find_element(By.CSS_SELECTOR, ".recommended-method").text
-    assert recommended in experiment.methods
+    assert recommended in page_experiment.methods
     overlay = card.find_element(By.CSS_SELECTOR, "img.overlay")
     assert overlay.is_displayed()
     assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", overlay) == 96
     slider = card.find_element(By.CSS_SELECTOR, ".opacity-slider")
     browser.execute_script("arguments[0].value = 20; arguments[0].dispatchEvent(new Event('input'))", slider)
     assert float(overlay.value_of_css_property("opacity")) == pytest.approx(0.2)
-    assert len(card.find_elements(By.CSS_SELECTOR, ".masks img")) == len(experiment.methods)
-    assert len(card.find_elements(By.CSS_SELECTOR, ".bar-row")) == len(experiment.methods)
+    assert len(card.find_elements(By.CSS_SELECTOR, ".masks img")) == len(page_experiment.methods)
+    assert len(card.find_elements(By.CSS_SELECTOR, ".bar-row")) == len(page_experiment.methods)
     assert card.find_element(By.CSS_SELECTOR, ".bar-row.recommended").get_attribute("data-method") == recommended
     assert card.find_element(By.CSS_SELECTOR, ".heatmap-block").is_displayed()  # 9 tiles of 32 px
     assert [e.text for e in card.find_elements(By.CSS_SELECTOR, ".legend li")] == ["building", "land", "water"]
-    _save_small_screenshot(browser, tmp_path)
     _check_corrupt_file(browser, tmp_path)
 
 
@@ -155,3 +179,67 @@ def _check_corrupt_file(browser, tmp_path: Path) -> None:
     _upload(browser, big)
     WebDriverWait(browser, 30).until(lambda _: "big.png" in message.text)
     assert "larger than the server's limit of 1 MB" in message.text
+
+
+def _demo_image() -> Path:
+    from rssqa.data.sources.demo import demo_data_root
+
+    return demo_data_root() / "images" / "tile1_image_part_001.jpg"
+
+
+def test_a_demo_image_shows_interval_numbers_the_decision_and_a_fixed_scale_heat_map(
+        browser, server_url, page_experiment, tmp_path):
+    import re
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server_url + "/")
+    _upload(browser, _demo_image())
+    card = WebDriverWait(browser, 120).until(
+        ready.visibility_of_element_located((By.CSS_SELECTOR, ".result-card")))
+    assert card.find_element(By.CSS_SELECTOR, ".image-name").text == "tile1_image_part_001"
+    assert "90% interval" in card.find_element(By.CSS_SELECTOR, ".scores-title").text
+    for row in card.find_elements(By.CSS_SELECTOR, ".bar-row"):  # numbers on the page, not on hover
+        assert re.fullmatch(r"\d{1,3}\.\d–\d{1,3}\.\d", row.find_element(By.CSS_SELECTOR, ".bar-interval").text)
+        assert row.find_element(By.CSS_SELECTOR, ".whisker").is_displayed()
+    decision = card.find_element(By.CSS_SELECTOR, ".decision").text
+    assert f"safe default {page_experiment.recommender.assessor.default_method}" in decision
+    assert "per tile" in card.find_element(By.CSS_SELECTOR, ".interval-note").text
+    assert card.find_element(By.CSS_SELECTOR, ".no-winner").is_displayed() == ("No clear winner" in decision)
+    _save_small_screenshot(browser, tmp_path)  # before the heat-map overlay is turned up
+    _check_heat_map(browser, card)
+
+
+def _check_heat_map(browser, card) -> None:
+    from selenium.webdriver.common.by import By
+
+    scale = lambda: [card.find_element(By.CSS_SELECTOR, f".heatmap-scale .{end}").text
+                     for end in ("low", "high")]
+    picture = card.find_element(By.CSS_SELECTOR, "img.heatmap")
+    assert scale() == ["0.0%", "100.0%"] and "fixed scale" in card.find_element(By.CSS_SELECTOR, ".scale-kind").text
+    fixed = picture.get_attribute("src")
+    card.find_element(By.CSS_SELECTOR, ".stretch").click()
+    assert picture.get_attribute("src") != fixed and scale() != ["0.0%", "100.0%"]
+    assert "not comparable" in card.find_element(By.CSS_SELECTOR, ".scale-kind").text
+    card.find_element(By.CSS_SELECTOR, ".stretch").click()  # back to the fixed scale
+    overlay = card.find_element(By.CSS_SELECTOR, "img.heat-overlay")
+    assert float(overlay.value_of_css_property("opacity")) == 0  # off until asked for
+    slider = card.find_element(By.CSS_SELECTOR, ".heat-slider")
+    browser.execute_script("arguments[0].value = 60; arguments[0].dispatchEvent(new Event('input'))", slider)
+    assert float(overlay.value_of_css_property("opacity")) == pytest.approx(0.6)
+    assert overlay.get_attribute("src") == fixed
+
+
+def test_api_docs_render_offline(browser, server_url):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server_url + "/docs")
+    path = WebDriverWait(browser, 60).until(lambda b: b.find_element(
+        By.CSS_SELECTOR, '.opblock-summary-path[data-path="/api/assess"]'))
+    assert path.is_displayed()
+    assert "Assessment" in browser.find_element(By.CSS_SELECTOR, "section.models").text
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert loaded and all(url.startswith(server_url) for url in loaded)  # nothing from elsewhere

@@ -11,10 +11,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from rssqa.assess.conformal import SplitConformal
+from rssqa.assess.conformal import SplitConformal, load_intervals, save_conformal
 from rssqa.serve.app import create_app
-from rssqa.assess.conformal import save_conformal
-from rssqa.assess.conformal import load_intervals
 from rssqa.serve.results import assessment_payload
 from rssqa.serve.settings import ServeSettings
 from rssqa.serve.upload import UploadError, decode_upload, display_name

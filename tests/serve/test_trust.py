@@ -46,7 +46,7 @@ def test_every_method_has_its_interval_and_overlap_says_no_clear_winner(client):
     assert body["no_clear_winner"] is True  # the runner-up lies inside the best's interval
     best, second = body["methods"][:2]
     assert "No clear winner" in body["decision"] and second["method"] in body["decision"]
-    assert f"{100 * best['interval'][0]:.1f}-{100 * best['interval'][1]:.1f} %" in body["decision"]
+    assert f"({100 * best['interval'][0]:.1f}–{100 * best['interval'][1]:.1f}%)" in body["decision"]
     assert "90% split-conformal" in body["interval_note"] and "per tile" in body["interval_note"]
     assert len(body["tile_scores"]) == body["tiles"] == 4
     assert {(t["x"], t["y"]) for t in body["tile_scores"]} == {(0, 0), (32, 0), (0, 16), (32, 16)}
@@ -73,7 +73,7 @@ def test_heat_map_is_on_a_fixed_scale_with_a_stretched_option():
     maps = heatmap(scores, (64, 64), 32)
     assert (maps["scale_low"], maps["scale_high"], maps["low"], maps["high"]) == (0, 1, 0.2, 0.9)
     fixed, stretched = picture(maps["uri"]), picture(maps["stretched_uri"])
-    viridis = lambda v: np.round(np.asarray(colormaps["viridis"](v)[:3]) * 255)  # noqa: E731
+    viridis = lambda v: np.round(np.asarray(colormaps["viridis"](v)[:3]) * 255)
     np.testing.assert_allclose(fixed[5, 5], viridis(0.2), atol=2)  # 20 % is 20 % on any image
     np.testing.assert_allclose(fixed[5, 40], viridis(0.6), atol=2)
     np.testing.assert_allclose(stretched[5, 5], viridis(0.0), atol=2)  # the image's lowest tile

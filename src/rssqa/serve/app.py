@@ -22,7 +22,12 @@ from rssqa.serve.limits import BodyLimit
 from rssqa.serve.results import assessment_payload
 from rssqa.serve.schema import Assessment
 from rssqa.serve.settings import ServeSettings
-from rssqa.serve.upload import ACCEPTED_FORMATS, UploadError, decode_upload, display_name
+from rssqa.serve.upload import (
+    ACCEPTED_FORMATS,
+    UploadError,
+    decode_upload,
+    display_name,
+)
 from rssqa.serve.workers import BoundedWorkers
 
 log = logging.getLogger("rssqa.serve")

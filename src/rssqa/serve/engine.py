@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rssqa.assess.conformal import Intervals
 from rssqa.data.classmap import ClassMap
 from rssqa.experiment import DEFAULT_LEVEL, open_experiment
 from rssqa.raster.settings import RasterSettings
 from rssqa.recommend import ImageAssessment, Recommender
-from rssqa.assess.conformal import Intervals
 
 
 @dataclass

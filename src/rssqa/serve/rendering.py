@@ -73,4 +73,4 @@ def heatmap(tile_scores: np.ndarray, shape: tuple[int, int], tile_size: int) -> 
     return {"uri": heatmap_uri(tile_scores, shape, tile_size, FIXED_SCALE),
             "stretched_uri": heatmap_uri(tile_scores, shape, tile_size, (low, high)),
             "scale_low": FIXED_SCALE[0], "scale_high": FIXED_SCALE[1],
-            "low": low, "high": high, "tiles": int(len(tile_scores)), "colormap": "viridis"}
+            "low": low, "high": high, "tiles": len(tile_scores), "colormap": "viridis"}

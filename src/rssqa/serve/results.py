@@ -22,7 +22,7 @@ def assessment_payload(experiment: Experiment, result: ImageAssessment, pixels: 
     summary = result.summary()
     payload = {
         "image": result.name, "width": int(width), "height": int(height),
-        "tiles": int(len(result.tile_scores)), "tile_size": experiment.tile_size,
+        "tiles": len(result.tile_scores), "tile_size": experiment.tile_size,
         "assessor": experiment.assessor_name, "methods": _method_rows(result),
         "recommended": result.recommended, "default": result.default,
         "kept_default": result.kept_default, "predicted_gain": result.predicted_gain,
@@ -80,8 +80,8 @@ def _default_words(result: ImageAssessment) -> str:
     gain = f"{'+' if result.predicted_gain >= 0 else ''}{points(result.predicted_gain)} points"
     summary = result.summary()
     if summary["never_leaves_default"]:
-        return (f"safe default {default} kept: this selector never replaces it (no margin "
-                f"cleared in cross-fitting); the best predicted gain is {gain}")
+        return (f"safe default {default} kept: this selector never replaces it (in cross-fitting "
+                f"no margin made switching pay off); the best predicted gain is {gain}")
     margin = f"{points(summary['margin'])} points" if summary["margin"] is not None else "none"
     if result.kept_default:
         return (f"safe default {default} kept: the best predicted gain, {gain}, is below the "
@@ -97,8 +97,8 @@ def _winner_words(result: ImageAssessment) -> str:
     low, high = _bounds(result, best)
     score = float(result.scores[result.methods.index(second)])
     level = f"{result.interval_level:.0%} " if result.interval_level else ""
-    return (f". No clear winner: {second}'s {points(score)} % lies inside {best}'s {level}"
-            f"interval ({points(low)}-{points(high)} %), so the data do not tell the two apart")
+    return (f". No clear winner: {second}'s {points(score)}% lies inside {best}'s {level}"
+            f"interval ({points(low)}–{points(high)}%), so the data do not tell the two apart")
 
 
 def _pictures(experiment: Experiment, result: ImageAssessment, pixels: np.ndarray) -> dict:

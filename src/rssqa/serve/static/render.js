@@ -45,7 +45,7 @@ function drawBars(container, data) {
 function drawDecision(card, data) {
   card.querySelector(".decision").textContent = data.decision + ".";
   card.querySelector(".no-winner").hidden = !data.no_clear_winner;
-  const level = data.interval_level ? `${Math.round(100 * data.interval_level)} % interval` : "interval";
+  const level = data.interval_level ? `${Math.round(100 * data.interval_level)}% interval` : "interval";
   card.querySelector(".scores-title").textContent =
     `Predicted overall accuracy${data.interval_level ? ", with its " + level + " (%)" : ""}`;
 }
