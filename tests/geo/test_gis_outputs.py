@@ -153,3 +153,49 @@ def test_cells_say_whether_the_safe_selectors_default_was_kept():
     assert list(columns["recommended"]) == ["unet", "fpn"]
     assert list(columns["kept_default"]) == [False, True]
     assert "low_fpn" not in columns  # no calibration, no interval columns
+
+
+# The extensions' fields as their documentation states them (raster v1.1.0, classification
+# v2.0.0): their JSON schemas are not shipped by any installable package, and nothing may be
+# fetched, so the core item is validated against pystac's bundled STAC 1.1 schemas and these
+# fields against their documented shape.
+RASTER_BAND = {"type": "object", "properties": {
+    "data_type": {"enum": ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                           "float16", "float32", "float64", "cint16", "cint32", "cfloat32",
+                           "cfloat64", "other"]},
+    "nodata": {"oneOf": [{"type": "number"}, {"enum": ["nan", "inf", "-inf"]}]},
+    "unit": {"type": "string"}, "spatial_resolution": {"type": "number"}}}
+CLASS = {"type": "object", "required": ["value", "name"], "properties": {
+    "value": {"type": "integer"}, "name": {"type": "string", "pattern": "^[0-9A-Za-z-_]+$"},
+    "description": {"type": "string"}, "color_hint": {"type": "string", "pattern": "^([0-9A-Fa-f]{6})$"}}}
+
+
+def test_the_stac_item_validates_offline_and_lists_every_output(scene_outputs):
+    import json
+
+    import jsonschema
+    import pystac
+    from pystac.validation import JsonSchemaSTACValidator
+
+    job, summary = scene_outputs
+    data = json.loads(job.output_path("stac").read_text())
+    item = pystac.Item.from_dict(data)
+    JsonSchemaSTACValidator().validate_core(data, pystac.STACObjectType.ITEM,
+                                            pystac.get_stac_version())  # bundled schemas, offline
+    written = {kind: name for kind, name in summary["files"].items() if kind != "stac"}
+    assert {kind: asset.href for kind, asset in item.assets.items()} == written
+    assert 57 < item.bbox[0] < item.bbox[2] < 58 and 25 < item.bbox[1] < 26  # UTM 40N, in WGS84
+    for kind in ("quality", "interval"):
+        bands = data["assets"][kind]["raster:bands"]
+        assert [b["unit"] for b in bands] == ["fraction", "fraction"]
+        for band in bands:
+            jsonschema.validate(band, RASTER_BAND)
+    classes = data["assets"]["segmentation"]["classification:classes"]
+    assert [c["name"] for c in classes] == [name for name, _, _ in TINY_CLASSES]
+    assert classes[0]["color_hint"] == "FF0000"
+    methods = data["assets"]["recommended"]["classification:classes"]
+    assert [c["name"] for c in methods] == ["fpn", "deeplabv3plus"]
+    for entry in classes + methods:
+        jsonschema.validate(entry, CLASS)
+    assert any("raster" in uri for uri in data["stac_extensions"])
+    assert any("classification" in uri for uri in data["stac_extensions"])

@@ -5,9 +5,9 @@ Files per scene ``<stem>``: ``_quality.tif`` (predicted accuracy per tile, a ban
 calibration), ``_segmentation.tif`` (the blended best-of segmentation at full resolution), each
 with the ``.qml`` style QGIS opens it with (class maps also with GDAL's category names in
 ``.tif.aux.xml``), ``_cells.gpkg`` (one polygon per assessed cell with every method's predicted
-accuracy and interval, the recommendation and whether the default was kept) and
-``_summary.json``. Work in progress lives in ``.rssqa-parts/<stem>/`` and is removed once the
-scene is written (a damaged one is redone); a scene whose summary matches the current run is
+accuracy and interval, the recommendation and whether the default was kept), ``_item.json`` (a
+STAC item with every output as an asset) and ``_summary.json``. Work in progress lives in
+``.rssqa-parts/<stem>/`` and is removed once the scene is written (a damaged one is redone); a scene whose summary matches the current run is
 not redone. A scene without a valid pixel writes nothing: its reason is its result.
 """
 
@@ -24,7 +24,9 @@ import numpy as np
 from rssqa.cache import fingerprint, read_record
 from rssqa.errors import InputError
 from rssqa.raster.grid import TileGrid
-from rssqa.geo.outputs import SIDECARS, SUFFIXES, TileMaps, write_mosaic_and_collect, write_tile_maps
+from rssqa.geo.outputs import (SIDECARS, SUFFIXES, TileMaps, class_categories, method_categories,
+                               write_mosaic_and_collect, write_tile_maps)
+from rssqa.geo.stac import write_scene_item
 from rssqa.geo.cells import partial_path, write_cells
 from rssqa.raster.styles import aux_path, style_path
 from rssqa.raster.reader import NO_VALID_PIXEL, NO_VALID_PIXEL_HINT, RasterScene
@@ -37,7 +39,7 @@ from rssqa.files import atomic_write_text
 
 PARTS_DIR = ".rssqa-parts"
 # Besides the maps: the cells as vector features, and the STAC item that lists every output.
-EXTRAS = {"cells": "_cells.gpkg"}
+EXTRAS = {"cells": "_cells.gpkg", "stac": "_item.json"}
 SCENE_SUFFIXES = (".tif", ".tiff")
 SUMMARY_SUFFIX = "_summary.json"
 
@@ -121,6 +123,9 @@ def _write_outputs(job: SceneJob, scene: RasterScene, grid: TileGrid, recommende
     files["cells"] = write_cells(job.output_path("cells"), grid, scene.dataset.transform,
                                  scene.dataset.crs, maps.scores, maps.picks, recommender.methods,
                                  intervals, recommender.assessor.default_method)
+    files["stac"] = write_scene_item(job.output_path("stac"), job.key, scene.dataset, job.path, files,
+                                     class_categories(recommender.classmap),
+                                     method_categories(recommender.methods))
     summary = scene_summary(job, scene, grid, recommender, maps, intervals, files, key)
     atomic_write_text(job.summary_path(), json.dumps(summary, indent=2))
     return summary
