@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from rssqa.command_options import (PlainUsageCommand, ExperimentConfigOpt, LegacyConfigArg, QuietOpt,
+                                   chosen_config, config_option)
 from rssqa.errors import InputError, RssqaError
 
 
@@ -27,11 +29,14 @@ class _OneLineErrors(TyperGroup):
             raise SystemExit(2) from None
 
 
+# Plain help text: typer's rich panels label every flag `<bool>`, even --help.
 app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True,
-                  pretty_exceptions_enable=False,
+                  pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Label-free quality assessment of remote-sensing semantic segmentation (RS-SQA).")
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: a line longer than the terminal (or 80 columns when piped) is never broken, so
+# tables piped to a file keep one row per line and their headers whole.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _report(error: Exception) -> None:
@@ -46,8 +51,6 @@ def _options(debug: Annotated[bool, typer.Option(
         "--debug", help="show the full traceback of an error instead of one line")] = False) -> None:
     """Label-free quality assessment of remote-sensing semantic segmentation (RS-SQA)."""
 
-ConfigArg = Annotated[Path, typer.Argument(help="experiment YAML (see configs/)")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")]
 AssessorsOpt = Annotated[str, typer.Option(help="comma-separated assessor names")]
 SchedulerOpt = Annotated[str | None, typer.Option(
     help="GeoTIFF scenes: the Dask scheduler (tcp://host:8786) to run them on")]
@@ -113,10 +116,11 @@ def _default_assessors(config) -> str:
     return ",".join(default_assessors(config))
 
 
-@app.command("train-pool")
-def train_pool(config: ConfigArg, quiet: QuietOpt = False) -> None:
+@app.command("train-pool", cls=PlainUsageCommand)
+def train_pool(config: ExperimentConfigOpt = None, quiet: QuietOpt = False,
+               legacy_config: LegacyConfigArg = None) -> None:
     """Train (or reuse) every segmentation method of the pool on the pool groups."""
-    cfg = _output(config)
+    cfg = _output(chosen_config(config, legacy_config, "train-pool"))
 
     from rssqa.pool.training import train_pool as run
 
@@ -130,10 +134,11 @@ def train_pool(config: ConfigArg, quiet: QuietOpt = False) -> None:
                       f"trained in {member.meta['train_seconds']} s")
 
 
-@app.command()
-def build(config: ConfigArg, quiet: QuietOpt = False) -> None:
+@app.command(cls=PlainUsageCommand)
+def build(config: ExperimentConfigOpt = None, quiet: QuietOpt = False,
+          legacy_config: LegacyConfigArg = None) -> None:
     """Train the pool if needed, then build (or resume) the SQED store."""
-    cfg = _output(config)
+    cfg = _output(chosen_config(config, legacy_config, "build"))
 
     from rssqa.stages import build_store
 
@@ -143,10 +148,11 @@ def build(config: ConfigArg, quiet: QuietOpt = False) -> None:
     console.print(store.summary().to_string())
 
 
-@app.command()
-def train(config: ConfigArg, assessors: AssessorsOpt = "", quiet: QuietOpt = False) -> None:
+@app.command(cls=PlainUsageCommand)
+def train(config: ExperimentConfigOpt = None, assessors: AssessorsOpt = "", quiet: QuietOpt = False,
+          legacy_config: LegacyConfigArg = None) -> None:
     """Fit assessors (default: the config's and the baselines) on the SQED train split."""
-    cfg = _output(config)
+    cfg = _output(chosen_config(config, legacy_config, "train"))
 
     from rssqa.stages import check_assessor_names, train_assessors
 
@@ -159,27 +165,30 @@ def train(config: ConfigArg, assessors: AssessorsOpt = "", quiet: QuietOpt = Fal
         console.print(f"{name}: saved to {folder}")
 
 
-@app.command()
-def evaluate(config: ConfigArg, assessors: AssessorsOpt = "",
-             n_boot: Annotated[int, typer.Option(help="bootstrap resamples")] = 1000) -> None:
+@app.command(cls=PlainUsageCommand)
+def evaluate(config: ExperimentConfigOpt = None, assessors: AssessorsOpt = "",
+             n_boot: Annotated[int, typer.Option(help="bootstrap resamples")] = 1000,
+             quiet: QuietOpt = False, legacy_config: LegacyConfigArg = None) -> None:
     """PLCC/SROCC/KROCC/RMSE per method and P@1/P@3, with bootstrap 95% intervals, on the test split."""
-    cfg = _output(config)
+    cfg = _output(chosen_config(config, legacy_config, "evaluate"))
 
     from rssqa.stages import evaluate_assessors
 
     store = _store(cfg, "train", "test")
     with _record(cfg, "evaluate"):
         summary, per_method, _ = evaluate_assessors(
-            cfg, store, _names(assessors or _default_assessors(cfg)), n_boot=n_boot)
+            cfg, store, _names(assessors or _default_assessors(cfg)), n_boot=n_boot,
+            verbose=not quiet)
     console.print(per_method.to_string(index=False))
     console.print(summary.to_string(index=False))
     console.print(f"tables and plots in {cfg.layout.reports}")
 
 
-@app.command()
+@app.command(cls=PlainUsageCommand)
 def recommend(
-    target: Annotated[Path, typer.Argument(help="an image, a GeoTIFF scene, or a folder of them")],
-    config: Annotated[Path, typer.Option("--config", "-c", help="the experiment that trained the pool")],
+    target: Annotated[Path, typer.Argument(metavar="TARGET",
+                                           help="an image, a GeoTIFF scene, or a folder of them")],
+    config: Annotated[Path, config_option("the experiment that trained the pool", legacy_argument=False)],
     assessor: Annotated[str | None, typer.Option(
         help="which trained assessor scores the methods (default: the config's)")] = None,
     out: Annotated[str | None, typer.Option(
@@ -284,11 +293,47 @@ def _run_images(paths: list[Path], names, cfg, assessor, out: Path, quiet: bool,
 
 
 def _print_picks(table, decisions: dict) -> None:
-    picks = table[table["recommended"]][["image", "method", "predicted_oa"]]
+    """Each image's pick with its predicted accuracy, its interval where the assessor has a
+    calibration, whether a runner-up is inside it, and what a safe default decided."""
+    picks = table[table["recommended"]]
+    shown = picks[["image", "method"]].copy()
+    shown["predicted OA"] = [f"{value:.3f}" for value in picks["predicted_oa"]]
+    levels = {d["interval_level"] for d in decisions.values() if d.get("interval_level")}
+    if levels:
+        shown[f"{max(levels):.0%} interval"] = [
+            "" if low != low else f"[{low:.3f}, {high:.3f}]"  # NaN: no interval for this method
+            for low, high in zip(picks["interval_low"], picks["interval_high"])]
+        shown["winner"] = [_clear_winner(decisions[name]) for name in picks["image"]]
     if any(d["default"] for d in decisions.values()):
-        picks["kept default"] = [decisions[name]["kept_default"] for name in picks["image"]]
-        picks["predicted gain"] = [decisions[name]["predicted_gain"] for name in picks["image"]]
-    console.print(picks.to_string(index=False))
+        shown["kept default"] = [decisions[name]["kept_default"] for name in picks["image"]]
+        shown["predicted gain"] = [_number(decisions[name]["predicted_gain"]) for name in picks["image"]]
+    console.print(shown.to_string(index=False), markup=False, highlight=False)
+    margin_line = _margin_line(decisions)
+    if margin_line:
+        console.print(margin_line, markup=False, highlight=False)
+
+
+def _clear_winner(decision: dict) -> str:
+    """'no clear winner' when the runner-up's predicted accuracy lies inside the pick's interval."""
+    return {True: "no clear winner", False: "clear"}.get(decision.get("no_clear_winner"), "")
+
+
+def _number(value) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def _margin_line(decisions: dict) -> str | None:
+    """The margin the safe default used, said once (one assessor decided every image)."""
+    safe = [d for d in decisions.values() if d["default"]]
+    if not safe:
+        return None
+    default, margin = safe[0]["default"], safe[0].get("margin")
+    if safe[0].get("never_leaves_default"):
+        return f"safe default {default}: this assessor never leaves it"
+    if margin is None:
+        return None
+    return (f"safe default {default}: another method is picked only when predicted to beat it "
+            f"by more than {margin:.3f}")
 
 
 @app.command()
@@ -321,13 +366,13 @@ def demo(
     console.print(f"demo finished in {time.perf_counter() - began:.0f} s; see {out}")
 
 
-@app.command("benchmark")
+@app.command("benchmark", cls=PlainUsageCommand)
 def benchmark(
-    config: Annotated[Path, typer.Argument(help="benchmark YAML, e.g. configs/benchmark_dubai.yaml")],
+    config: Annotated[Path | None, config_option("benchmark YAML, e.g. configs/benchmark_dubai.yaml")] = None,
     output: Annotated[Path | None, typer.Option(help="output folder (overrides the config's)")] = None,
     store: Annotated[Path | None, typer.Option(help="SQED store (overrides the config's), so one "
                                                      "protocol serves several pools")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
+    quiet: QuietOpt = False, legacy_config: LegacyConfigArg = None,
 ) -> None:
     """Fit every assessor and ablation over seeds, test them, and write one HTML report."""
     from dataclasses import replace
@@ -335,7 +380,8 @@ def benchmark(
     from rssqa.benchmark.command import run_benchmark
     from rssqa.benchmark.config import BenchmarkConfig
 
-    settings = BenchmarkConfig.from_yaml(config)
+    settings = BenchmarkConfig.from_yaml(chosen_config(config, legacy_config, "benchmark",
+                                                        "configs/benchmark_dubai.yaml"))
     settings = replace(settings, output=output or settings.output, store=store or settings.store,
                        verbose=settings.verbose and not quiet)
     console.print(f"report: {run_benchmark(settings)}")
@@ -347,8 +393,8 @@ def _mount_optional_commands() -> None:
     from rssqa.serve.command import serve
 
     app.command("serve")(serve)
-    app.command("pretrain-clip")(pretrain_clip)
-    app.command("train-clip")(train_clip)
+    app.command("pretrain-clip", cls=PlainUsageCommand)(pretrain_clip)
+    app.command("train-clip", cls=PlainUsageCommand)(train_clip)
 
 
 _mount_optional_commands()

@@ -1,4 +1,4 @@
-"""The work behind ``rssqa benchmark CONFIG`` (its options live in ``rssqa.cli``): every assessor
+"""The work behind ``rssqa benchmark --config CONFIG`` (its options live in ``rssqa.cli``): every assessor
 and ablation over seeds, statistics, one HTML report.
 
 Outputs under the config's ``output`` folder: ``report.html`` (self-contained), ``report.md`` (the

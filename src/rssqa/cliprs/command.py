@@ -10,22 +10,24 @@ from typing import Annotated, Optional
 import typer
 
 from rssqa.cliprs.stages import STAGES
+from rssqa.command_options import LegacyConfigArg, QuietOpt, chosen_config, config_option
 
 
 def pretrain_clip(
-    config: Annotated[Path, typer.Argument(help="Pipeline YAML, e.g. configs/cliprs_dubai.yaml")],
-    resume: Annotated[bool, typer.Option(help="Reuse finished stages and resume training from its last "
+    config: Annotated[Optional[Path], config_option("pipeline YAML, e.g. configs/cliprs_dubai.yaml")] = None,
+    resume: Annotated[bool, typer.Option(help="reuse finished stages and resume training from its last "
                                               "checkpoint; --no-resume discards the run's stages first")] = True,
-    until: Annotated[Optional[str], typer.Option(help=f"Stop after this stage: {', '.join(STAGES)}")] = None,
-    nproc_per_node: Annotated[Optional[int], typer.Option(help="Training processes (torchrun); "
+    until: Annotated[Optional[str], typer.Option(help=f"stop after this stage: {', '.join(STAGES)}")] = None,
+    nproc_per_node: Annotated[Optional[int], typer.Option(help="training processes (torchrun); "
                                                                "overrides the config")] = None,
-    quiet: Annotated[bool, typer.Option(help="No progress output")] = False,
+    quiet: QuietOpt = False, legacy_config: LegacyConfigArg = None,
 ) -> None:
     """Pretrain CLIP-RS: mask captions, noisy pool, CLIP_Sem, purification, refinement, continual
     pretraining and evaluation, each stage cached under the config's run_dir."""
     from rssqa.cliprs.pipeline import load_config, run_pipeline
 
-    settings = load_config(config)
+    settings = load_config(chosen_config(config, legacy_config, "pretrain-clip",
+                                       "configs/cliprs_dubai.yaml"))
     if nproc_per_node is not None:
         settings.nproc_per_node = nproc_per_node
     if not resume:
@@ -51,12 +53,16 @@ def _discard_stage(folder: Path) -> None:
 
 
 def train_clip(
-    config: Annotated[Path, typer.Argument(help="Training YAML (rssqa.cliprs.train.ClipTrainConfig fields)")],
+    config: Annotated[Optional[Path], config_option(
+        "training YAML (the fields of rssqa.cliprs.train.ClipTrainConfig)")] = None,
+    quiet: QuietOpt = False, legacy_config: LegacyConfigArg = None,
 ) -> None:
     """Contrastively (continually) pretrain any open_clip model on CSV or webdataset pairs; for many
-    processes run ``torchrun --nproc_per_node N -m rssqa.cliprs.train --config <yaml>``."""
+    processes run: torchrun --nproc_per_node N -m rssqa.cliprs.train --config CONFIG"""
     from rssqa.cliprs.train import config_from_argv
     from rssqa.cliprs.train import train_clip as run_training
 
-    model = run_training(config_from_argv(["--config", str(config)]))
+    path = chosen_config(config, legacy_config, "train-clip",
+                         "configs/cliprs_train_vit_l14.yaml")
+    model = run_training(config_from_argv(["--config", str(path)]), verbose=not quiet)
     typer.echo(f"model: {model}")

@@ -14,11 +14,12 @@ from typing import Annotated
 
 import typer
 
+from rssqa.command_options import config_option
 from rssqa.errors import InputError
 
 
 def serve(
-    config: Annotated[Path, typer.Option("--config", "-c", help="the experiment that trained the pool")],
+    config: Annotated[Path, config_option("the experiment that trained the pool", legacy_argument=False)],
     assessor: Annotated[str | None, typer.Option(
         help="which trained assessor scores the methods (default: the config's)")] = None,
     host: Annotated[str, typer.Option(help="address to bind; 0.0.0.0 exposes the page to your "
@@ -27,6 +28,8 @@ def serve(
     max_upload_mb: Annotated[float, typer.Option(help="largest accepted upload, > 0")] = 50.0,
     max_pixels: Annotated[int, typer.Option(help="largest accepted width x height, >= 1")] = 4096 * 4096,
     workers: Annotated[int, typer.Option(help="images assessed at once (>= 1); the rest queue")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no start-up lines and no log line per "
+                                                              "request; warnings and errors still show")] = False,
 ) -> None:
     """A local web page and JSON API (/api/assess, docs at /docs): score, recommend, segment."""
     from rssqa.serve.settings import ServeSettings
@@ -39,13 +42,16 @@ def serve(
     from rssqa.serve.app import create_app
     from rssqa.serve.engine import load_experiment
 
-    typer.echo(f"loading the experiment of {config} ...")
+    say = (lambda line: None) if quiet else typer.echo
+    say(f"loading the experiment of {config} ...")
     experiment = load_experiment(config, assessor, settings.level)
-    typer.echo(f"{experiment.interval_note}")
+    say(f"{experiment.interval_note}")
     if host not in ("127.0.0.1", "localhost", "::1"):
-        typer.echo(f"warning: binding {host} lets other machines upload images; there is no login")
-    typer.echo(f"open http://{'localhost' if host == '127.0.0.1' else host}:{port}/ (Ctrl+C stops)")
-    uvicorn.run(create_app(experiment, settings), host=host, port=port, log_level="info")
+        typer.echo(f"warning: binding {host} lets other machines upload images; there is no login",
+                   err=True)
+    say(f"open http://{'localhost' if host == '127.0.0.1' else host}:{port}/ (Ctrl+C stops)")
+    uvicorn.run(create_app(experiment, settings), host=host, port=port,
+                log_level="warning" if quiet else "info")
 
 
 def check_address(host: str, port: int) -> None:
