@@ -28,8 +28,9 @@ def serve(
     max_upload_mb: Annotated[float, typer.Option(help="largest accepted upload, > 0")] = 50.0,
     max_pixels: Annotated[int, typer.Option(help="largest accepted width x height, >= 1")] = 4096 * 4096,
     workers: Annotated[int, typer.Option(help="images assessed at once (>= 1); the rest queue")] = 1,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no start-up lines and no log line per "
-                                                              "request; warnings and errors still show")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="no start-up lines and no log line per request; warnings and errors "
+                              "still show")] = False,
 ) -> None:
     """A local web page and JSON API (/api/assess, docs at /docs): score, recommend, segment."""
     from rssqa.serve.settings import ServeSettings
