@@ -1,8 +1,9 @@
 """The workflow the paper promises: score every method on a new image, rank, recommend, segment.
 
-An image of any size is covered by square tiles (the last row and column slide back to the edge
-rather than pad, so every tile is real imagery); each tile is encoded once, segmented by every
-method, and assessed. An image's score for a method is the mean of its tiles' predicted accuracy;
+An image of any size is covered by the cells of one grid, each assessed through a square tile
+that overlaps its neighbours (the last row and column slide back to the edge rather than pad, so
+every tile is real imagery); each tile is encoded once, segmented by every method, and assessed,
+and the tiles' masks are blended across their overlaps as a scene's are. An image's score for a method is the mean of its tiles' predicted accuracy;
 the recommended method is the argmax of the mean of the assessor's selection scores (a safe
 selector keeps its default method unless another is predicted to beat it by its margin), and its
 segmentation of the whole image is written.
@@ -28,7 +29,8 @@ from rssqa.encoders.base import SemanticEncoder
 from rssqa.errors import InputError
 from rssqa.pool.run import run_pool
 from rssqa.progress import progress_bar
-from rssqa.raster.grid import TileGrid
+from rssqa.raster.blend import blend_tiles
+from rssqa.raster.grid import TileGrid, image_grid
 from rssqa.pool.member import PoolMember, TileRef
 from rssqa.files import atomic_write_text, atomic_write_with
 
@@ -125,14 +127,15 @@ class Recommender:
         """:meth:`assess` on the image file at ``path``."""
         return self.assess(read_image(path), name=Path(path).stem, all_masks=all_masks)
 
-    def _tiles(self, image: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
+    def _tiles(self, image: np.ndarray) -> tuple[TileGrid, np.ndarray]:
+        """The image's cell grid (tiles overlapping by the default overlap, slid inside the
+        image at its edges) and its tiles' pixels, in grid order."""
         height, width = image.shape[:2]
         if min(height, width) < self.tile_size:  # too small for one tile: mirror-pad up to it
             pad = ((0, max(0, self.tile_size - height)), (0, max(0, self.tile_size - width)), (0, 0))
             image = np.pad(image, pad, mode="reflect")
-        boxes = TileGrid(image.shape[0], image.shape[1], self.tile_size).covering_tiles()
-        s = self.tile_size
-        return boxes, np.stack([image[y:y + s, x:x + s] for y, x in boxes])
+        grid, s = image_grid(image.shape[0], image.shape[1], self.tile_size), self.tile_size
+        return grid, np.stack([image[y:y + s, x:x + s] for y, x in grid.tile_origins()])
 
     def assess(self, image: np.ndarray, name: str = "image", all_masks: bool = False) -> ImageAssessment:
         """Score, rank and segment one HxWx3 image; ``all_masks`` also keeps every method's
@@ -146,8 +149,8 @@ class Recommender:
                              f"{self.min_pixels} the assessment needs (one {self.tile_size}-px tile)",
                              "give a larger image, or lower the limit with `rssqa recommend "
                              "--min-pixels N` (Python: Recommender(min_pixels=N))")
-        boxes, tiles = self._tiles(image)
-        refs = [TileRef(name, (height, width), x, y, self.tile_size) for y, x in boxes]
+        grid, tiles = self._tiles(image)
+        refs = [TileRef(name, (height, width), x, y, self.tile_size) for y, x in grid.tile_origins()]
         for member in self.pool:
             member.check(refs[0])
         tile_scores, masks = [], []
@@ -160,7 +163,7 @@ class Recommender:
         tile_scores = np.concatenate(tile_scores)
         scores = tile_scores.mean(axis=0)
         best = self.methods[int(np.argmax(self.assessor.selection_scores(tile_scores).mean(axis=0)))]
-        stitched = {method: self._stitch(boxes, [m[method] for m in masks], (height, width))
+        stitched = {method: self._stitch(grid, [m[method] for m in masks], (height, width))
                     for method in (self.methods if all_masks else [best])}
         return ImageAssessment(name, self.methods, tile_scores, scores, best, stitched[best],
                                default=self.assessor.default_method,
@@ -186,14 +189,12 @@ class Recommender:
             sources=[source] * len(batch), signals=segmented.signals)
         return self.assessor.predict(inputs), segmented.masks
 
-    def _stitch(self, boxes: list[tuple[int, int]], batches: list[np.ndarray],
-                shape: tuple[int, int]) -> np.ndarray:
-        """One method's tile masks pasted back in tile order (later tiles overwrite the overlap),
-        cropped to the image."""
-        labels = np.zeros(tuple(max(d, self.tile_size) for d in shape), np.uint8)
-        s = self.tile_size
-        for (y, x), mask in zip(boxes, np.concatenate(batches)):
-            labels[y:y + s, x:x + s] = mask
+    def _stitch(self, grid: TileGrid, batches: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+        """One method's tile masks blended across the tiles' overlaps, as a scene's are (one
+        tiling-and-blending code for both), cropped to the image."""
+        masks = np.concatenate(batches)
+        labels = blend_tiles(grid, self.classmap.num_classes,
+                             lambda row, col: masks[row * grid.cols + col])
         return labels[:shape[0], :shape[1]]
 
     def run(self, paths: list[Path], out_dir: Path, verbose: bool = True,

@@ -19,7 +19,7 @@ from rssqa.data.classmap import ClassMap
 from rssqa.raster.cog import CONTINUOUS, raster_profile, streamed_cog, write_cog
 from rssqa.raster.styles import Category, write_categorical_style, write_ramp_style
 from rssqa.raster.grid import TileGrid
-from rssqa.geo.mosaic import NODATA_LABEL, SeamBlender
+from rssqa.raster.blend import NODATA_LABEL, SeamBlender
 from rssqa.raster.reader import RasterScene
 from rssqa.geo.tiles import BatchStore, batch_starts
 from rssqa.assess.conformal import Intervals

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from rssqa.errors import InputError
 from rssqa.raster.grid import TileGrid
 from rssqa.raster.reader import raster_size
-from rssqa.geo.scene import SceneJob, default_overlap
+from rssqa.geo.scene import SceneJob
+from rssqa.raster.grid import default_overlap
 
 MAX_SCENE_PIXELS = 20000 * 20000  # default limit on a scene's width x height (--max-pixels)
 # Measured: one 256 x 256 tile through one network (FPN on EfficientNet-Lite0) on one CPU core

@@ -23,7 +23,7 @@ import numpy as np
 
 from rssqa.cache import fingerprint, read_record
 from rssqa.errors import InputError
-from rssqa.raster.grid import TileGrid
+from rssqa.raster.grid import TileGrid, default_overlap
 from rssqa.geo.outputs import (SIDECARS, SUFFIXES, TileMaps, class_categories, method_categories,
                                write_mosaic_and_collect, write_tile_maps)
 from rssqa.geo.stac import write_scene_item
@@ -76,10 +76,6 @@ class SceneJob:
         staged = [path.with_name(f".{path.name}{tail}") for path in self.output_paths()
                   if path.suffix == ".tif" for tail in (".staging.tif", ".partial")]
         return [self.out_dir / PARTS_DIR / self.key, *staged, partial_path(self.output_path("cells"))]
-
-
-def default_overlap(tile: int) -> int:
-    return (tile // 8) // 2 * 2
 
 
 def recommend_scene(job: SceneJob, recommender: Recommender, settings: RasterSettings,

@@ -160,14 +160,14 @@ def _tiles_with_data(scene: RasterScene, grid: TileGrid,
                      numbers: range) -> Iterator[tuple[int, np.ndarray]]:
     """(grid number, pixels) of the tiles whose own cell holds any valid pixel. The tiles of a
     batch that share a grid row are read as one strip: one GDAL read instead of one per tile."""
-    cell_rows, cell_cols = grid.cell_slices()
     for row, group in groupby(numbers, key=lambda number: grid.position(number)[0]):
         cols = [grid.position(number)[1] for number in group]
-        pixels, valid = scene.read_bands(grid.strip_window(row, cols[0], cols[-1]))
+        strip = grid.strip_window(row, cols[0], cols[-1])
+        pixels, valid = scene.read_bands(strip)
         for col in cols:
-            x = (col - cols[0]) * grid.step
+            x = grid.tile_origin(row, col)[1] - int(strip.col_off)
             tile_valid = valid[:, x:x + grid.tile]
-            if tile_valid[cell_rows, cell_cols].any():
+            if tile_valid[grid.cell_in_tile(row, col)].any():
                 yield row * grid.cols + col, fill_invalid(pixels[:, :, x:x + grid.tile], tile_valid)[0]
 
 
