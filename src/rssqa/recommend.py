@@ -3,7 +3,8 @@
 An image of any size is covered by the cells of one grid, each assessed through a square tile
 that overlaps its neighbours (the last row and column slide back to the edge rather than pad, so
 every tile is real imagery); each tile is encoded once, segmented by every method, and assessed,
-and the tiles' masks are blended across their overlaps as a scene's are. An image's score for a method is the mean of its tiles' predicted accuracy;
+and the tiles' masks are blended across their overlaps as a scene's are. An image's score for a
+method is the mean of its tiles' predicted accuracy;
 the recommended method is the argmax of the mean of the assessor's selection scores (a safe
 selector keeps its default method unless another is predicted to beat it by its margin), and its
 segmentation of the whole image is written.
@@ -128,8 +129,8 @@ class Recommender:
         return self.assess(read_image(path), name=Path(path).stem, all_masks=all_masks)
 
     def _tiles(self, image: np.ndarray) -> tuple[TileGrid, np.ndarray]:
-        """The image's cell grid (tiles overlapping by the default overlap, slid inside the
-        image at its edges) and its tiles' pixels, in grid order."""
+        """The image's cell grid (tiles overlapping by a quarter tile, slid inside the image at
+        its edges) and its tiles' pixels, in grid order."""
         height, width = image.shape[:2]
         if min(height, width) < self.tile_size:  # too small for one tile: mirror-pad up to it
             pad = ((0, max(0, self.tile_size - height)), (0, max(0, self.tile_size - width)), (0, 0))
