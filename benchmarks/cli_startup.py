@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 RSSQA = Path(sys.executable).with_name("rssqa")
-CASES = {"rssqa --help": ["--help"], "rssqa train missing.yaml (error)": ["train", "missing.yaml"]}
+CASES = {"rssqa --help": ["--help"], "rssqa train -c missing.yaml (error)": ["train", "-c", "missing.yaml"]}
 
 
 def main() -> None:

@@ -57,7 +57,7 @@ def main() -> None:
     for stage in ("clip_sem", "clip_rs"):
         if not (options.cliprs_run / stage / "model" / "open_clip_config.json").is_file():
             raise SystemExit(f"{options.cliprs_run}: no finished {stage} model; run "
-                             "`rssqa pretrain-clip configs/cliprs_dubai.yaml` first")
+                             "`rssqa pretrain-clip -c configs/cliprs_dubai.yaml` first")
     train_pool(experiment)  # once; every encoder's experiment links to it
     shared_pool = experiment.layout.pool
     imagenet_size = experiment.encoder.kwargs.get("input_size", experiment.tile_size)

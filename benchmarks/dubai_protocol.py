@@ -48,9 +48,9 @@ def run_stage(*args: str) -> dict:
 def main(config_path: str = "configs/dubai.yaml") -> None:
     config = load_config(config_path)
     stages = [run_stage("train-pool", config_path, "--quiet"),
-              run_stage("build", config_path, "--quiet"),
-              run_stage("train", config_path, "--quiet"),
-              run_stage("evaluate", config_path)]
+              run_stage("build", "-c", config_path, "--quiet"),
+              run_stage("train", "-c", config_path, "--quiet"),
+              run_stage("evaluate", "-c", config_path)]
     layout = config.layout
     store = SQEDStore.open(layout.sqed)
     pool_meta = store.manifest["pool"]

@@ -2,8 +2,8 @@
 
     python benchmarks/text2seg_dubai.py routes --split test        # per-class IoU, mIoU, s/tile
     python benchmarks/text2seg_dubai.py build                      # the nine-member SQED store
-    rssqa benchmark configs/benchmark_text2seg.yaml                # assessors on nine methods
-    rssqa benchmark configs/benchmark_text2seg.yaml --store runs/dubai_paper8/sqed \
+    rssqa benchmark -c configs/benchmark_text2seg.yaml                # assessors on nine methods
+    rssqa benchmark -c configs/benchmark_text2seg.yaml --store runs/dubai_paper8/sqed \
         --output runs/text2seg_dubai8_selection                    # the same on the eight
     python benchmarks/text2seg_dubai.py summary                    # the zero-shot member's rows
 

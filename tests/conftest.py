@@ -97,7 +97,7 @@ def trained_tiny_experiment(root: Path) -> Path:
     path = root / "tiny.yaml"
     path.write_text(yaml.safe_dump(tiny_config_dict(make_labelled_folder(root / "data"), root / "run")))
     with torch_threads(1):
-        for args in (["build", path, "--quiet"], ["train", path, "--assessors", "prior", "--quiet"]):
+        for args in (["build", "-c", path, "--quiet"], ["train", "-c", path, "--assessors", "prior", "--quiet"]):
             result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
             assert result.exit_code == 0, result.output
     return path

@@ -91,11 +91,11 @@ def trained_assessor(config: ExperimentConfig, assessor: str | None = None) -> s
     otherwise one line naming the stage to run, and the assessors it has trained."""
     layout, name = config.layout, assessor or config.assessor.name
     if not (layout.sqed / "manifest.json").is_file():
-        raise InputError(layout.sqed, "holds no SQED store", "run `rssqa build CONFIG` first")
+        raise InputError(layout.sqed, "holds no SQED store", "run `rssqa build -c CONFIG` first")
     if not (layout.assessors / name).is_dir():
         trained = sorted(p.name for p in layout.assessors.iterdir() if p.is_dir()) \
             if layout.assessors.is_dir() else []
         raise InputError(layout.assessors / name, f"no trained assessor {name!r}",
                          f"trained here: {', '.join(trained)}; run `rssqa train` first" if trained
-                         else "run `rssqa train CONFIG` first")
+                         else "run `rssqa train -c CONFIG` first")
     return name

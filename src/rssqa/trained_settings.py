@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from rssqa.sqed.store import SQEDStore
 
 REBUILD = ("restore the trained setting in the config, or rebuild the experiment with the new one: "
-           "`rssqa build CONFIG`, then `rssqa train CONFIG`")
+           "`rssqa build -c CONFIG`, then `rssqa train -c CONFIG`")
 
 
 def check_trained_settings(config: ExperimentConfig, store: SQEDStore) -> None:
@@ -113,7 +113,7 @@ def _recorded_raster(path: Path) -> RasterSettings:
     except (InputError, TypeError, ValueError):
         pass  # readable JSON, but not raster settings
     raise InputError(path, "is damaged (not the pool's raster settings)",
-                     "run `rssqa build CONFIG` again: it records them anew from the config")
+                     "run `rssqa build -c CONFIG` again: it records them anew from the config")
 
 
 def _differs(setting: str, configured: Any, trained: Any) -> str:

@@ -71,6 +71,6 @@ def test_build_train_evaluate_recommend(tiny_config, tiny_dataset, tmp_path):
 
 
 def test_missing_config_is_one_clear_error(tmp_path):
-    result = runner.invoke(app, ["build", str(tmp_path / "nope.yaml")])
+    result = runner.invoke(app, ["build", "-c", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
     assert "config file not found" in result.output and "Traceback" not in result.output

@@ -125,7 +125,7 @@ def test_a_truncated_selector_member_names_the_file_and_the_training_to_redo(cop
     image = trained / "data" / "images" / "g3_img1.png"
     for name in ("recommend", "serve"):
         one_line_error(invoke(*commands(config, run, image)[name]), 2, str(member), "is damaged",
-                       "rssqa train CONFIG --assessors safe")
+                       "rssqa train -c CONFIG --assessors safe")
     with torch_threads(1):
         assert invoke("train", config, "--assessors", "safe", "--quiet").exit_code == 0
     result = invoke(*commands(config, run, image)["recommend"])
@@ -138,7 +138,7 @@ def test_a_damaged_store_file_names_it_and_a_rebuild_reassembles_the_store(copy,
     damaged = run / "sqed" / name
     damage(damaged, "truncate")
     line = one_line_error(invoke("evaluate", config, "--assessors", "safe", "--n-boot", "10"), 2,
-                          str(damaged), "is damaged", "rssqa build CONFIG")
+                          str(damaged), "is damaged", "rssqa build -c CONFIG")
     assert f"delete {run / 'sqed' / 'manifest.json'}" in line
     (run / "sqed" / "manifest.json").unlink(missing_ok=True)  # as the line says
     with torch_threads(1):

@@ -58,7 +58,7 @@ def test_numbered_images_with_anti_aliased_masks_build(tmp_path, one_thread):
     path = tmp_path / "my.yaml"
     path.write_text(yaml.safe_dump(config))
 
-    result = CliRunner().invoke(app, ["build", str(path), "--quiet"], catch_exceptions=False)
+    result = CliRunner().invoke(app, ["build", "-c", str(path), "--quiet"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
 
     splits = json.loads((tmp_path / "run" / "splits.json").read_text())

@@ -52,7 +52,7 @@ def refused(experiment, changes: dict, command: str, *needles: str) -> str:
     config, run, image = experiment
     before = folder_checksums(run / "pool", run / "sqed", run / "assessors")
     line = one_line_error(run_command(command, config(**changes), image, run.parent / "rec"), 2,
-                          *needles, "rssqa build CONFIG")
+                          *needles, "rssqa build -c CONFIG")
     assert changed_files(before, folder_checksums(run / "pool", run / "sqed", run / "assessors")) == []
     assert not (run / "reports").exists() and not (run.parent / "rec").exists()
     return line
@@ -101,7 +101,7 @@ def test_a_pool_retrained_after_the_store_was_built_is_refused(experiment, one_t
     for command in ("evaluate", "serve"):
         one_line_error(run_command(command, changed, image, run.parent / "rec"), 2,
                        str(run / "pool"), "trained again after the SQED store was built",
-                       "rssqa build CONFIG")
+                       "rssqa build -c CONFIG")
 
 
 def test_an_unchanged_config_opens_the_experiment(experiment, one_thread):

@@ -26,7 +26,7 @@ def retrain_hint(directory: str | Path) -> str:
     outer = Path(directory)
     while (outer.parent / MANIFEST).is_file():
         outer = outer.parent
-    return f"retrain it with `rssqa train CONFIG --assessors {outer.name}`"
+    return f"retrain it with `rssqa train -c CONFIG --assessors {outer.name}`"
 
 
 def read_saved(path: str | Path, load: Callable[[Path], Loaded]) -> Loaded:

@@ -50,7 +50,7 @@ def require_signals(inputs: AssessmentInputs, source: Path | None = None) -> Poo
     if signals is None:
         raise InputError(source, "these inputs carry no pool signals (agreement between methods, "
                          "confidence histograms)", "rebuild the SQED store with this rssqa version "
-                         "(`rssqa build CONFIG` resumes and keeps the trained pool)")
+                         "(`rssqa build -c CONFIG` resumes and keeps the trained pool)")
     if list(signals.methods) != list(inputs.methods):
         raise InputError(source, f"the pool signals cover {', '.join(signals.methods)} but the "
                          f"inputs name {', '.join(inputs.methods)}",

@@ -1,5 +1,5 @@
 """The benchmark: baselines, ablations, seeds, bootstrap statistics, conformal coverage and one
-HTML report, from one YAML protocol (``rssqa benchmark CONFIG``).
+HTML report, from one YAML protocol (``rssqa benchmark -c CONFIG``).
 
 The names below load on first use: the command line imports this package's light config module
 without paying for torch and the assessors.

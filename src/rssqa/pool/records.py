@@ -78,6 +78,6 @@ def load_member(directory: Path) -> PoolMember:
         kind, kwargs, classmap = spec["kind"], dict(spec["kwargs"]), spec["classmap"]
     except (OSError, ValueError, KeyError, TypeError) as error:  # ValueError: also JSON, UTF-8
         raise InputError(path, f"is not a readable pool member record ({type(error).__name__}: "
-                         f"{error})", "run `rssqa build CONFIG` again: it records the member "
+                         f"{error})", "run `rssqa build -c CONFIG` again: it records the member "
                          "anew from pool.methods") from None
     return create_member(kind, kwargs, ClassMap.from_dict(classmap))

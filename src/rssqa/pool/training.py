@@ -75,6 +75,6 @@ def load_pool(directory: Path, methods: list[str] | None = None) -> list[PoolMem
     names = methods or sorted(p.name for p in directory.iterdir()
                               if (p / "meta.json").exists() or (p / MEMBER_FILE).exists())
     if not names:
-        raise InputError(directory, "holds no trained segmentation method", "run `rssqa build CONFIG`")
+        raise InputError(directory, "holds no trained segmentation method", "run `rssqa build -c CONFIG`")
     return [load_member(directory / name) if (directory / name / MEMBER_FILE).exists()
             else load_trained(directory / name) for name in names]

@@ -53,7 +53,7 @@ MANIFEST_KEYS = ("methods", "tile_size", "classmap")
 def damaged(path: Path, problem: str, root: Path) -> InputError:
     """The error for a store file that cannot be read: ``rssqa build`` reassembles the store from
     its finished tiles once the manifest that vouches for it is gone."""
-    return InputError(path, problem, f"delete {Path(root) / MANIFEST} and run `rssqa build CONFIG` "
+    return InputError(path, problem, f"delete {Path(root) / MANIFEST} and run `rssqa build -c CONFIG` "
                       "again: it reassembles the store from its finished tiles")
 
 
@@ -76,7 +76,7 @@ class SQEDStore:
         manifest = self.root / MANIFEST
         if not manifest.exists():
             raise InputError(self.root, "is not a finished SQED store (no manifest.json)",
-                             "build it with `rssqa build CONFIG`; an interrupted build resumes")
+                             "build it with `rssqa build -c CONFIG`; an interrupted build resumes")
         self.manifest: dict = _read_manifest(manifest)
         self.tiles: pd.DataFrame = self._read_table(TILES, TILE_COLUMNS)
         self.records: pd.DataFrame = self._read_table(RECORDS, RECORD_COLUMNS)
