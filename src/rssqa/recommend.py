@@ -60,6 +60,8 @@ class ImageAssessment:
     margin: float | None = None
     intervals: dict[str, tuple[float, float] | None] | None = None
     interval_level: float | None = None
+    # The cell grid the tiles were assessed on: row i of tile_scores is its i-th tile (row-major)
+    grid: TileGrid | None = None
 
     @property
     def no_clear_winner(self) -> bool | None:
@@ -169,7 +171,7 @@ class Recommender:
         return ImageAssessment(name, self.methods, tile_scores, scores, best, stitched[best],
                                default=self.assessor.default_method,
                                method_labels=stitched if all_masks else None,
-                               margin=self.assessor.margin, **self._intervals_of(scores))
+                               margin=self.assessor.margin, grid=grid, **self._intervals_of(scores))
 
     def _intervals_of(self, scores: np.ndarray) -> dict:
         if self.intervals is None:

@@ -8,6 +8,9 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from rasterio.crs import CRS
+from rasterio.io import MemoryFile
+from rasterio.transform import Affine
 
 from tests.conftest import trained_tiny_experiment
 
@@ -49,3 +52,22 @@ def calibrated_experiment(experiment, tmp_path_factory):
     true = np.clip(pred + rng.normal(0, 0.2, pred.shape), 0, 1)
     save_conformal(folder, SplitConformal.calibrate(pred, true), experiment.methods)
     return experiment.with_intervals(*load_intervals(folder, experiment.methods, 0.9))
+
+
+CRS_32640 = CRS.from_epsg(32640)
+# Half-metre pixels in UTM 40N (Dubai): not the identity, so a lost transform shows.
+TRANSFORM = Affine(0.5, 0, 500_000, 0, -0.5, 2_800_000)
+HEIGHT, WIDTH = 76, 100  # not a multiple of the 32-px tile: cells of 24 px, 5 x 4 of them
+
+
+def demo_geotiff() -> bytes:
+    """A corner of a Dubai demo image as an RGB GeoTIFF in UTM 40N."""
+    from rssqa.data.sources.demo import demo_data_root
+
+    image = Image.open(demo_data_root() / "images" / "tile1_image_part_001.jpg").convert("RGB")
+    bands = np.asarray(image)[:HEIGHT, :WIDTH].transpose(2, 0, 1)
+    with MemoryFile() as memory:
+        with memory.open(driver="GTiff", width=WIDTH, height=HEIGHT, count=3, dtype="uint8",
+                         crs=CRS_32640, transform=TRANSFORM) as dataset:
+            dataset.write(bands)
+        return memory.read()

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from matplotlib import colormaps
 from PIL import Image
 
+from rssqa.raster.grid import image_grid
 from rssqa.serve.app import create_app
+from rssqa.serve.results import assessment_payload
 from rssqa.serve.settings import ServeSettings
+from rssqa.serve.upload import decode_upload
 from tests.serve.conftest import image_bytes
 
 
@@ -38,7 +44,7 @@ def test_good_image_gets_scores_and_a_recommendation(client, experiment, fmt):
     body = response.json()
     assert body["image"] == "scene"  # only a label from the file name, never a path
     assert (body["width"], body["height"]) == (64, 48)
-    assert body["tiles"] == 4  # 32-px tiles cover 64 x 48 in 2 x 2
+    assert body["tiles"] == 6  # 32-px tiles overlapping by 8 px: cells of 24 px, 3 x 2 of them
     assert sorted(row["method"] for row in body["methods"]) == sorted(experiment.methods)
     scores = [row["predicted_oa"] for row in body["methods"]]
     assert scores == sorted(scores, reverse=True) and [r["rank"] for r in body["methods"]] == [1, 2]
@@ -59,8 +65,37 @@ def test_pictures_have_the_image_size_and_class_colours(client, experiment):
         colours = {tuple(c) for _, c in mask.convert("RGB").getcolors()}
         assert colours <= {(255, 0, 0), (0, 255, 0), (0, 0, 255)}
     assert decode_uri(pictures["photo"]).size == (64, 48)
-    assert pictures["heatmap"]["tiles"] == 4 and pictures["heatmap"]["method"] == body["recommended"]
+    assert pictures["heatmap"]["tiles"] == 6 and pictures["heatmap"]["method"] == body["recommended"]
     assert pictures["heatmap"]["low"] <= pictures["heatmap"]["high"]
+
+
+def test_tile_rows_lie_on_the_grid_the_image_was_recommended_on(client):
+    body = post(client, image_bytes((100, 76)), images="false").json()  # not a multiple of 32
+    grid = image_grid(76, 100, 32)  # cells of 24 px: 5 x 4 of them, tiles slid inside the image
+    assert body["tiles"] == len(body["tile_scores"]) == len(grid) == 20
+    assert [(row["y"], row["x"]) for row in body["tile_scores"]] == grid.tile_origins()
+    assert [(row["row"], row["col"]) for row in body["tile_scores"]] == [
+        (r, c) for r in range(4) for c in range(5)]
+    assert body["tile_scores"][-1]["cell"] == [96, 72, 100, 76]  # cut at the image's edge
+    assert (body["tile_scores"][-1]["x"], body["tile_scores"][-1]["y"]) == (68, 44)
+
+
+def test_heat_map_paints_each_cell_with_its_own_tiles_score(experiment):
+    pixels = decode_upload(image_bytes((100, 76)), 10**6)
+    result, seconds = experiment.assess(pixels, "x")
+    grid = result.grid
+    column = result.methods.index(result.recommended)
+    scores = result.tile_scores.copy()
+    scores[:, column] = np.linspace(0.05, 0.95, len(grid))  # every tile its own colour
+    body = assessment_payload(experiment, dataclasses.replace(result, tile_scores=scores),
+                              pixels, seconds)
+    heat = np.asarray(decode_uri(body["images"]["heatmap"]["uri"]).convert("RGB")).astype(int)
+    assert heat.shape == (76, 100, 3)
+    for index, row in enumerate(body["tile_scores"]):
+        left, top, right, bottom = row["cell"]
+        colour = np.round(np.asarray(colormaps["viridis"](scores[index, column])[:3]) * 255)
+        for y, x in ((top, left), (bottom - 1, right - 1), ((top + bottom) // 2, (left + right) // 2)):
+            np.testing.assert_allclose(heat[y, x], colour, atol=2, err_msg=f"cell {index} at {(y, x)}")
 
 
 def test_scores_only_on_request(client):

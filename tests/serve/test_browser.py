@@ -142,7 +142,31 @@ def test_upload_shows_recommendation_overlay_and_refuses_a_corrupt_file(browser,
     assert card.find_element(By.CSS_SELECTOR, ".bar-row.recommended").get_attribute("data-method") == recommended
     assert card.find_element(By.CSS_SELECTOR, ".heatmap-block").is_displayed()  # 9 tiles of 32 px
     assert [e.text for e in card.find_elements(By.CSS_SELECTOR, ".legend li")] == ["building", "land", "water"]
+    assert not card.find_element(By.CSS_SELECTOR, ".geo-downloads").is_displayed()  # a PNG: none
     _check_corrupt_file(browser, tmp_path)
+
+
+def test_a_geotiff_upload_lists_its_georeferenced_downloads(browser, server_url, tmp_path):
+    import urllib.request
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.serve.conftest import demo_geotiff
+
+    browser.get(server_url + "/")
+    scene = tmp_path / "dubai.tif"
+    scene.write_bytes(demo_geotiff())
+    _upload(browser, scene)
+    card = WebDriverWait(browser, 120).until(
+        ready.visibility_of_element_located((By.CSS_SELECTOR, ".result-card")))
+    block = card.find_element(By.CSS_SELECTOR, ".geo-downloads")
+    assert block.is_displayed() and "Downloads (georeferenced)" in block.text
+    links = {link.text: link.get_attribute("href") for link in block.find_elements(By.CSS_SELECTOR, "a")}
+    assert {"dubai_segmentation.tif", "dubai_quality.tif", "dubai_cells.gpkg"} <= set(links)
+    with urllib.request.urlopen(links["dubai_cells.gpkg"]) as response:  # a link that works
+        assert response.status == 200 and response.read(16).startswith(b"SQLite format 3")
 
 
 def _save_small_screenshot(browser, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from matplotlib import colormaps
 from PIL import Image
 
+from rssqa.raster.grid import TileGrid
 from rssqa.serve.app import create_app
 from rssqa.serve.rendering import heatmap
 from rssqa.serve.results import assessment_payload
@@ -48,8 +49,9 @@ def test_every_method_has_its_interval_and_overlap_says_no_clear_winner(client):
     assert "No clear winner" in body["decision"] and second["method"] in body["decision"]
     assert f"({100 * best['interval'][0]:.1f}–{100 * best['interval'][1]:.1f}%)" in body["decision"]
     assert "90% split-conformal" in body["interval_note"] and "per tile" in body["interval_note"]
-    assert len(body["tile_scores"]) == body["tiles"] == 4
-    assert {(t["x"], t["y"]) for t in body["tile_scores"]} == {(0, 0), (32, 0), (0, 16), (32, 16)}
+    assert len(body["tile_scores"]) == body["tiles"] == 6  # cells of 24 px: 3 x 2
+    assert {(t["x"], t["y"]) for t in body["tile_scores"]} == {
+        (0, 0), (20, 0), (32, 0), (0, 16), (20, 16), (32, 16)}  # tiles slid inside the image
 
 
 def test_the_safe_default_names_its_margin(calibrated_experiment):
@@ -69,8 +71,8 @@ def test_the_safe_default_names_its_margin(calibrated_experiment):
 
 
 def test_heat_map_is_on_a_fixed_scale_with_a_stretched_option():
-    scores = np.array([0.2, 0.6, 0.9, 0.7])  # 2 x 2 tiles of 32 px on a 64 x 64 image
-    maps = heatmap(scores, (64, 64), 32)
+    scores = np.array([0.2, 0.6, 0.9, 0.7])  # 2 x 2 cells of 32 px on a 64 x 64 image
+    maps = heatmap(scores, TileGrid(64, 64, 32), (64, 64))
     assert (maps["scale_low"], maps["scale_high"], maps["low"], maps["high"]) == (0, 1, 0.2, 0.9)
     fixed, stretched = picture(maps["uri"]), picture(maps["stretched_uri"])
     viridis = lambda v: np.round(np.asarray(colormaps["viridis"](v)[:3]) * 255)

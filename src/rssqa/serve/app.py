@@ -1,4 +1,5 @@
-"""The FastAPI application: the page, ``POST /api/assess`` and ``GET /api/info``.
+"""The FastAPI application: the page, ``POST /api/assess``, ``GET /api/info`` and, for GeoTIFF
+uploads, ``GET /api/download/{token}/{filename}``.
 
 Built around an already loaded :class:`Experiment` so tests and the benchmark can serve any
 experiment, and so loading (tens of seconds) happens once, before the first request.
@@ -10,16 +11,17 @@ import logging
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI, File, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from rssqa.errors import RssqaError
 from rssqa.serve.docs import add_offline_docs
+from rssqa.serve.downloads import DownloadStore, write_scene_downloads
 from rssqa.serve.engine import Experiment
 from rssqa.serve.limits import BodyLimit
-from rssqa.serve.results import assessment_payload
+from rssqa.serve.results import assessed_grid, assessment_payload
 from rssqa.serve.schema import Assessment
 from rssqa.serve.settings import ServeSettings
 from rssqa.serve.upload import (
@@ -27,6 +29,7 @@ from rssqa.serve.upload import (
     UploadError,
     decode_upload,
     display_name,
+    is_georeferenced,
 )
 from rssqa.serve.workers import BoundedWorkers
 
@@ -41,27 +44,34 @@ _PAGE_POLICY = ("default-src 'self'; img-src 'self' data: blob:; script-src 'sel
 def create_app(experiment: Experiment, settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
     workers = BoundedWorkers(settings.workers, settings.max_queue)
+    downloads = DownloadStore()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
-        workers.shutdown()
+        downloads.open()  # the server's own temporary folder, gone with the server
+        try:
+            yield
+        finally:
+            workers.shutdown()
+            downloads.close()
 
     app = FastAPI(title="rssqa", version="1", lifespan=lifespan, summary="Label-free quality "
                   "assessment of remote-sensing segmentation: which model to trust on this image.",
                   docs_url=None, redoc_url=None)  # /docs is served offline by add_offline_docs
     app.state.experiment, app.state.settings, app.state.workers = experiment, settings, workers
+    app.state.downloads = downloads
     app.add_middleware(BodyLimit, max_bytes=settings.max_bytes)
     static = resources.files("rssqa.serve") / "static"
     add_offline_docs(app)  # mounted before /static, which would otherwise take its paths
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     _add_error_handlers(app)
-    _add_routes(app, experiment, settings, workers)
+    _add_routes(app, experiment, settings, workers, downloads)
+    _add_download_route(app, downloads)
     return app
 
 
 def _add_routes(app: FastAPI, experiment: Experiment, settings: ServeSettings,
-                workers: BoundedWorkers) -> None:
+                workers: BoundedWorkers, downloads: DownloadStore) -> None:
     page = Environment(loader=PackageLoader("rssqa.serve", "templates"),
                        autoescape=select_autoescape()).get_template("index.html")
 
@@ -85,15 +95,35 @@ def _add_routes(app: FastAPI, experiment: Experiment, settings: ServeSettings,
                      ) -> dict:
         data = await file.read()
         name = display_name(file.filename)
-        return await workers.run(_assess_bytes, experiment, settings, data, name, images)
+        return await workers.run(_assess_bytes, experiment, settings, downloads, data, name,
+                                 images)
 
 
-def _assess_bytes(experiment: Experiment, settings: ServeSettings, data: bytes, name: str,
-                  images: bool) -> dict:
-    """Decode (on the worker, so a big decode also waits its turn), assess and package."""
+def _add_download_route(app: FastAPI, downloads: DownloadStore) -> None:
+    @app.get("/api/download/{token}/{filename}", summary="A georeferenced file written for a "
+             "GeoTIFF upload (the links are in its answer's `downloads`)",
+             response_class=FileResponse, responses={404: {"description": "no such file"}})
+    def download(token: str, filename: str) -> FileResponse:
+        found = downloads.find(token, filename)
+        if found is None or not found[0].is_file():  # is_file: its folder may have been dropped
+            raise HTTPException(404, "no such file: it was never written, or it belonged to an "
+                                "older upload and was removed; upload the image again")
+        path, record = found
+        return FileResponse(path, media_type=record.media_type, filename=record.name,
+                            headers={"X-Content-Type-Options": "nosniff"})
+
+
+def _assess_bytes(experiment: Experiment, settings: ServeSettings, downloads: DownloadStore,
+                  data: bytes, name: str, images: bool) -> dict:
+    """Decode (on the worker, so a big decode also waits its turn), assess and package; a
+    GeoTIFF's scene outputs are written on the same worker, so they queue with the rest."""
     pixels = decode_upload(data, settings.max_pixels, experiment.raster, name)
     result, seconds = experiment.assess(pixels, name)
-    return assessment_payload(experiment, result, pixels, seconds, images=images)
+    files = None
+    if is_georeferenced(data):
+        files = write_scene_downloads(downloads, experiment.write_scene, data, name,
+                                      assessed_grid(result).overlap)
+    return assessment_payload(experiment, result, pixels, seconds, images=images, downloads=files)
 
 
 def _info(experiment: Experiment, settings: ServeSettings) -> dict:

@@ -18,6 +18,7 @@ import torch
 from rssqa.assess.conformal import Intervals
 from rssqa.data.classmap import ClassMap
 from rssqa.experiment import DEFAULT_LEVEL, open_experiment
+from rssqa.geo.scene import SceneJob, recommend_scene
 from rssqa.raster.settings import RasterSettings
 from rssqa.recommend import ImageAssessment, Recommender
 
@@ -60,6 +61,12 @@ class Experiment:
         with torch.inference_mode():
             result = self.recommender.assess(image, name=name, all_masks=True)
         return result, time.perf_counter() - began
+
+    def write_scene(self, job: SceneJob) -> dict:
+        """``rssqa recommend``'s scene outputs for ``job`` (maps, cells, STAC item), read with
+        the pool's raster settings; returns the scene's summary."""
+        with torch.inference_mode():
+            return recommend_scene(job, self.recommender, self.raster, self.intervals)
 
 
 def load_experiment(config_path: str | Path, assessor: str | None = None,

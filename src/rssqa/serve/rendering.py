@@ -41,36 +41,41 @@ def mask_uri(labels: np.ndarray, classmap: ClassMap) -> str:
     return data_uri(image)
 
 
-def tile_boxes(shape: tuple[int, int], tile_size: int) -> list[tuple[int, int]]:
-    """The tiles' top-left corners, in the order ``Recommender`` scores them."""
-    height, width = (max(d, tile_size) for d in shape)
-    return TileGrid(height, width, tile_size).covering_tiles()
+def cell_canvas(values: np.ndarray, grid: TileGrid, shape: tuple[int, int]) -> np.ndarray:
+    """An image-sized array with each pixel set to the value of the tile whose own cell holds it
+    (``values`` in the grid's row-major tile order): the grid's cells do not overlap, so no
+    tile's value covers another's, unlike the overlapping tiles themselves."""
+    if len(values) != len(grid):
+        raise ValueError(f"{len(values)} tile values for a grid of {len(grid)} tiles")
+    canvas = np.zeros((grid.height, grid.width), np.float32)
+    for index, value in enumerate(values):
+        left, top, right, bottom = grid.cell_bounds(*grid.position(index))
+        canvas[top:bottom, left:right] = value
+    return canvas[:shape[0], :shape[1]]  # a grid padded up to one tile reaches past the image
 
 
-def heatmap_uri(tile_scores: np.ndarray, shape: tuple[int, int], tile_size: int,
+def heatmap_uri(tile_scores: np.ndarray, grid: TileGrid, shape: tuple[int, int],
                 scale: tuple[float, float]) -> str:
-    """Each pixel coloured by its tile's predicted accuracy (later tiles cover overlaps, as in the
-    stitched mask), on viridis from ``scale[0]`` (darkest) to ``scale[1]`` (brightest)."""
+    """Each pixel coloured by the predicted accuracy of the tile assessing its cell, on viridis
+    from ``scale[0]`` (darkest) to ``scale[1]`` (brightest)."""
     from matplotlib import colormaps
 
     low, high = scale
     # An empty range (equal tiles, stretched) sits mid-scale, not at "worst".
     relative = (np.clip((tile_scores - low) / (high - low), 0, 1) if high > low
                 else np.full(len(tile_scores), 0.5))
-    grid = np.zeros(tuple(max(d, tile_size) for d in shape), np.float32)
-    for (y, x), value in zip(tile_boxes(shape, tile_size), relative):
-        grid[y:y + tile_size, x:x + tile_size] = value
-    colours = (colormaps["viridis"](grid[:shape[0], :shape[1]])[..., :3] * 255).astype(np.uint8)
+    colours = (colormaps["viridis"](cell_canvas(relative, grid, shape))[..., :3] * 255).astype(np.uint8)
     image = Image.fromarray(colours)
     image.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE), resample=Image.Resampling.NEAREST)
     return data_uri(image)
 
 
-def heatmap(tile_scores: np.ndarray, shape: tuple[int, int], tile_size: int) -> dict:
-    """The heat map twice: on the fixed 0-1 scale (colours mean the same on every image) and
-    stretched over this image's lowest to highest tile; the range comes back for the legends."""
+def heatmap(tile_scores: np.ndarray, grid: TileGrid, shape: tuple[int, int]) -> dict:
+    """The heat map of ``tile_scores`` (one per tile of ``grid``, the grid the image was assessed
+    on) twice: on the fixed 0-1 scale (colours mean the same on every image) and stretched over
+    this image's lowest to highest tile; the range comes back for the legends."""
     low, high = float(tile_scores.min()), float(tile_scores.max())
-    return {"uri": heatmap_uri(tile_scores, shape, tile_size, FIXED_SCALE),
-            "stretched_uri": heatmap_uri(tile_scores, shape, tile_size, (low, high)),
+    return {"uri": heatmap_uri(tile_scores, grid, shape, FIXED_SCALE),
+            "stretched_uri": heatmap_uri(tile_scores, grid, shape, (low, high)),
             "scale_low": FIXED_SCALE[0], "scale_high": FIXED_SCALE[1],
             "low": low, "high": high, "tiles": len(tile_scores), "colormap": "viridis"}

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from rssqa.raster.grid import TileGrid
 from rssqa.recommend import ImageAssessment
 from rssqa.serve.engine import Experiment
-from rssqa.serve.rendering import heatmap, mask_uri, photo_uri, tile_boxes
+from rssqa.serve.rendering import heatmap, mask_uri, photo_uri
 
 # What the bars' whiskers are, beyond the calibration's own note.
 INTERVAL_MEANING = ("per tile: a tile's true accuracy lies inside its method's interval at the "
@@ -17,7 +18,9 @@ INTERVAL_MEANING = ("per tile: a tile's true accuracy lies inside its method's i
 
 
 def assessment_payload(experiment: Experiment, result: ImageAssessment, pixels: np.ndarray,
-                       seconds: float, images: bool = True) -> dict:
+                       seconds: float, images: bool = True, downloads: list[dict] | None = None
+                       ) -> dict:
+    """``downloads``: the georeferenced files written for a GeoTIFF upload (None for others)."""
     height, width = pixels.shape[:2]
     summary = result.summary()
     payload = {
@@ -31,10 +34,11 @@ def assessment_payload(experiment: Experiment, result: ImageAssessment, pixels: 
         "interval_level": result.interval_level,
         "interval_note": (f"{experiment.interval_note}; {INTERVAL_MEANING}" if result.intervals
                           else experiment.interval_note),
-        "tile_scores": _tile_rows(result, pixels.shape[:2], experiment.tile_size),
+        "tile_scores": _tile_rows(result, pixels.shape[:2]),
         "seconds": round(seconds, 3),
         "classes": [{"name": n, "colour": c} for n, c in
                     zip(experiment.classmap.names, experiment.classmap.colours)],
+        "downloads": downloads,
     }
     if images:
         payload["images"] = _pictures(experiment, result, pixels)
@@ -57,10 +61,27 @@ def _method_rows(result: ImageAssessment) -> list[dict]:
     return rows
 
 
-def _tile_rows(result: ImageAssessment, shape: tuple[int, int], tile_size: int) -> list[dict]:
-    return [{"x": int(x), "y": int(y),
-             "predicted_oa": {m: float(s) for m, s in zip(result.methods, scores)}}
-            for (y, x), scores in zip(tile_boxes(shape, tile_size), result.tile_scores)]
+def assessed_grid(result: ImageAssessment) -> TileGrid:
+    """The grid the recommender assessed the image on: where its tiles and cells lie."""
+    if result.grid is None or len(result.grid) != len(result.tile_scores):
+        raise ValueError(f"the assessment of {result.name} does not say which grid its "
+                         f"{len(result.tile_scores)} tiles lie on")
+    return result.grid
+
+
+def _tile_rows(result: ImageAssessment, shape: tuple[int, int]) -> list[dict]:
+    """Per tile, in the recommender's order: where the tile lies, the cell its score stands for
+    (cut at the image's edge) and every method's score."""
+    grid, (height, width) = assessed_grid(result), shape
+    rows = []
+    for index, ((y, x), scores) in enumerate(zip(grid.tile_origins(), result.tile_scores)):
+        row, col = grid.position(index)
+        left, top, right, bottom = grid.cell_bounds(row, col)
+        rows.append({"x": int(x), "y": int(y), "row": row, "col": col,
+                     "cell": [min(left, width), min(top, height), min(right, width),
+                              min(bottom, height)],
+                     "predicted_oa": {m: float(s) for m, s in zip(result.methods, scores)}})
+    return rows
 
 
 def points(value: float) -> str:
@@ -109,6 +130,6 @@ def _pictures(experiment: Experiment, result: ImageAssessment, pixels: np.ndarra
                 "heatmap": None}
     if len(result.tile_scores) > 1:
         column = result.methods.index(result.recommended)
-        maps = heatmap(result.tile_scores[:, column], pixels.shape[:2], experiment.tile_size)
+        maps = heatmap(result.tile_scores[:, column], assessed_grid(result), pixels.shape[:2])
         pictures["heatmap"] = {"method": result.recommended, **maps}
     return pictures

@@ -27,10 +27,17 @@ class ClassColour(BaseModel):
 
 
 class TileScores(BaseModel):
-    """One assessment tile of the image and every method's predicted accuracy on it."""
+    """One assessment tile of the image and every method's predicted accuracy on it. Tiles
+    overlap their neighbours; each one's score stands for its own cell, which does not."""
 
     x: int = Field(description="left column of the tile, in image pixels")
     y: int = Field(description="top row of the tile, in image pixels")
+    row: int = Field(ge=0, description="the tile's row in the grid of cells")
+    col: int = Field(ge=0, description="the tile's column in the grid of cells")
+    cell: list[int] = Field(min_length=4, max_length=4, description="[left, top, right, "
+                            "bottom] of the tile's own cell in image pixels (right and bottom "
+                            "exclusive), cut at the image's edge: the pixels the heat map paints "
+                            "with this tile's score")
     predicted_oa: dict[str, float] = Field(description="method -> predicted accuracy, 0-1")
 
 
@@ -55,6 +62,19 @@ class Pictures(BaseModel):
     masks: dict[str, str] = Field(description="method -> its segmentation, a palette PNG data: "
                                   "URI at full size in the class colours")
     heatmap: Heatmap | None = Field(description="null for a one-tile image")
+
+
+class Download(BaseModel):
+    """One georeferenced file written for a GeoTIFF upload, as ``rssqa recommend`` writes it
+    for a scene: in the upload's CRS and on its grid."""
+
+    name: str = Field(description="file name, e.g. scene_quality.tif")
+    url: str = Field(description="path on this server (GET); kept for the last few uploads only")
+    media_type: str = Field(description="e.g. image/tiff; application=geotiff; "
+                            "profile=cloud-optimized")
+    kind: str = Field(description="which output: segmentation, quality, recommended, interval, "
+                      "cells, stac, summary, or a map's _style / _categories sidecar")
+    description: str = Field(description="what the file holds, in words")
 
 
 class Assessment(BaseModel):
@@ -86,3 +106,7 @@ class Assessment(BaseModel):
     seconds: float
     classes: list[ClassColour]
     images: Pictures | None = Field(None, description="absent when requested with images=false")
+    downloads: list[Download] | None = Field(
+        None, description="for a GeoTIFF upload (one with a CRS and a transform): the scene's "
+                          "Cloud-Optimised GeoTIFF maps, the GeoPackage of assessment cells and "
+                          "their STAC item, georeferenced like the upload; null for any other")

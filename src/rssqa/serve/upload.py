@@ -8,8 +8,9 @@ saw in training.
 
 The type is decided by content, never by the file name or the client's Content-Type: TIFF by its
 signature, anything else by Pillow's identification; the pixel count is read from the header
-before anything is decoded. The bytes never touch the file system (a TIFF is opened in a rasterio
-MemoryFile).
+before anything is decoded. Decoding never touches the file system (a TIFF is opened in a
+rasterio MemoryFile); only a georeferenced TIFF is later copied to the server's temporary folder,
+for its scene outputs (``rssqa.serve.downloads``).
 """
 
 from __future__ import annotations
@@ -135,6 +136,20 @@ def _unusable(error: InputError) -> str:
     operator can change; the uploader can convert the file."""
     return (f"{error} (the served experiment reads TIFFs this way; convert the file to match, "
             "e.g. gdal_translate -b 1 -b 2 -b 3 -ot Byte -scale)")
+
+
+def is_georeferenced(data: bytes) -> bool:
+    """Whether ``data`` is a TIFF with a CRS and a geotransform: a GeoTIFF whose outputs can be
+    placed on a map (a plain TIFF photo has neither)."""
+    if not data.startswith(_TIFF_SIGNATURES):
+        return False
+    with warnings.catch_warnings(), MemoryFile(data) as memory:
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        try:
+            with memory.open() as dataset:
+                return dataset.crs is not None and not dataset.transform.is_identity
+        except RasterioIOError:
+            return False
 
 
 def display_name(filename: str | None) -> str:

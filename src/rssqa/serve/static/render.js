@@ -106,6 +106,18 @@ function bindOpacity(slider, image) {
   apply();
 }
 
+// Only a GeoTIFF upload's answer has downloads: the scene's maps, cells and STAC item.
+function drawGeoDownloads(card, downloads) {
+  if (!downloads) return;
+  const list = card.querySelector(".geo-list");
+  for (const file of downloads) {
+    const entry = element("li");
+    entry.append(download(file.name, file.url, file.name), element("span", "geo-what", file.description));
+    list.append(entry);
+  }
+  card.querySelector(".geo-downloads").hidden = false;
+}
+
 function scoresDownload(data) {
   const scores = Object.assign({}, data);
   delete scores.images;
@@ -131,5 +143,6 @@ function renderResult(data) {
   card.querySelector(".interval-note").textContent = data.interval_note;
   drawHeatmap(card, data.images.heatmap);
   drawMasks(card.querySelector(".masks"), data);
+  drawGeoDownloads(card, data.downloads);
   return card;
 }
