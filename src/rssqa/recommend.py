@@ -156,17 +156,19 @@ class Recommender:
         refs = [TileRef(name, (height, width), x, y, self.tile_size) for y, x in grid.tile_origins()]
         for member in self.pool:
             member.check(refs[0])
-        tile_scores, masks = [], []
+        tile_scores, masks, confidence = [], [], []
         for first in range(0, len(tiles), self.batch_size):
             batch = tiles[first:first + self.batch_size]
             ids = [f"{name}_{i}" for i in range(first, first + len(batch))]
-            scores, segmented = self.assess_batch(batch, refs[first:first + len(batch)], name, ids)
+            scores, segmented, sure = self.assess_batch(batch, refs[first:first + len(batch)], name, ids)
             tile_scores.append(scores)
             masks.append(segmented)
+            confidence.append(sure)
         tile_scores = np.concatenate(tile_scores)
         scores = tile_scores.mean(axis=0)
         best = self.methods[int(np.argmax(self.assessor.selection_scores(tile_scores).mean(axis=0)))]
-        stitched = {method: self._stitch(grid, [m[method] for m in masks], (height, width))
+        stitched = {method: self._stitch(grid, [m[method] for m in masks],
+                                         [c[method] for c in confidence], (height, width))
                     for method in (self.methods if all_masks else [best])}
         return ImageAssessment(name, self.methods, tile_scores, scores, best, stitched[best],
                                default=self.assessor.default_method,
@@ -179,10 +181,11 @@ class Recommender:
         return {"intervals": {m: self.intervals.bounds(m, float(s)) for m, s in zip(self.methods, scores)},
                 "interval_level": self.intervals.level}
 
-    def assess_batch(self, batch: np.ndarray, refs: list[TileRef], source: str,
-                     tile_ids: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def assess_batch(self, batch: np.ndarray, refs: list[TileRef], source: str, tile_ids: list[str]
+                     ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Encode, segment and assess N x S x S x 3 tiles of one image ``source``: the N x M
-        predicted accuracies and each method's N x S x S masks."""
+        predicted accuracies, each method's N x S x S masks and their confidence per pixel
+        (N x S x S uint8, as the tile blender takes it: ``PoolOutput.pixel_confidence``)."""
         encoded = self.encoder.encode(batch)
         segmented = run_pool(self.pool, batch, refs)
         inputs = AssessmentInputs(
@@ -190,14 +193,16 @@ class Recommender:
             semantic_tokens=encoded.tokens.numpy(), semantic_pooled=encoded.pooled.numpy(),
             seg_features=segmented.features, confidence=segmented.confidence, images=batch,
             sources=[source] * len(batch), signals=segmented.signals)
-        return self.assessor.predict(inputs), segmented.masks
+        return self.assessor.predict(inputs), segmented.masks, segmented.pixel_confidence
 
-    def _stitch(self, grid: TileGrid, batches: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
-        """One method's tile masks blended across the tiles' overlaps, as a scene's are (one
-        tiling-and-blending code for both), cropped to the image."""
-        masks = np.concatenate(batches)
+    def _stitch(self, grid: TileGrid, batches: list[np.ndarray], confidence: list[np.ndarray],
+                shape: tuple[int, int]) -> np.ndarray:
+        """One method's tile masks blended across the tiles' overlaps by their confidence, as a
+        scene's are (one tiling-and-blending code for both), cropped to the image."""
+        masks, sure = np.concatenate(batches), np.concatenate(confidence)
         labels = blend_tiles(grid, self.classmap.num_classes,
-                             lambda row, col: masks[row * grid.cols + col])
+                             lambda row, col: masks[row * grid.cols + col],
+                             lambda row, col: sure[row * grid.cols + col])
         return labels[:shape[0], :shape[1]]
 
     def run(self, paths: list[Path], out_dir: Path, verbose: bool = True,

@@ -19,7 +19,7 @@ from rssqa.geo.scene import SceneJob, recommend_scene
 from rssqa.raster.grid import TileGrid
 from tests.conftest import torch_threads, trained_tiny_experiment
 from tests.geo.conftest import CRS, TRANSFORM, invoke
-from tests.pipeline.test_seamless_images import blocky_image, spurious_change_rate
+from tests.pipeline.test_seamless_images import blocky_image, seam_rates, seams_over_bound
 
 # 485 = 17 * 28 + 9 and 605 = 21 * 28 + 17 px: with 32-px tiles and the default 4-px overlap
 # (28-px cells) the last row and column of cells are partial, where padding used to show.
@@ -130,37 +130,38 @@ def test_a_mirrored_scene_recommends_alike_on_edge_and_interior_cells(experiment
                                       f"than interior ones, bound {Z * error:.3f}: {counts}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "seams: the blend votes with each tile's class labels, so the labels switch from one tile to "
-    "the next at the cell border, 2 px (half the default 4-px overlap) from both tiles' edges, "
-    "where neighbouring tiles disagree: 0.096 and 0.058 of the steady pixel pairs change class "
-    "across tile boundaries against 0.011 and 0.008 inside (rows, columns). Needs the tiles' "
-    "class scores blended (the recommender hands back labels only) or a far larger overlap"))
-def test_a_scene_segmentation_changes_class_no_more_across_tile_boundaries_than_inside(experiment,
-                                                                                      tmp_path):
-    """The mean absolute difference of the predicted class map between neighbouring pixels
-    whose true class does not change (tests.pipeline.test_seamless_images), across the tiles'
-    boundaries against inside them. The boundaries are where a tile's window ends and the cell
-    borders, where the blended labels switch from one tile to the next; the images' test looks
-    at the window ends only. The blocks are the tiny models' classes, so their truth holds."""
+@pytest.fixture(scope="module")
+def blocky_segmentation(experiment, tmp_path_factory):
+    """(predicted class map, true classes, grid) of a HEIGHT x WIDTH scene of class blocks (the
+    tiny models' classes, so their truth holds) on the default grid: 32-px tiles, 4-px overlap."""
     image, truth = blocky_image(HEIGHT, WIDTH)
-    job = SceneJob(write_rgb_scene(tmp_path / "blocky.tif", image), tmp_path / "out", "blocky")
+    folder = tmp_path_factory.mktemp("blocky")
+    job = SceneJob(write_rgb_scene(folder / "blocky.tif", image), folder / "out", "blocky")
     summary = recommend_scene(job, experiment.recommender, experiment.settings, experiment.intervals)
-    grid = TileGrid(HEIGHT, WIDTH, summary["tiles"]["size"], summary["tiles"]["overlap"])
     with rasterio.open(job.output_path("segmentation")) as dataset:
         labels = dataset.read(1)
-    measured = []
-    for axis, length in ((0, HEIGHT), (1, WIDTH)):
-        origins = {origin[axis] for origin in grid.tile_origins()}
-        borders = {index * grid.step for index in range(1, -(-length // grid.step))}
-        # border b lies between pixels b - 1 and b, and rates[b - 1] measures it
-        boundaries = sorted((origins | {o + grid.tile for o in origins} | borders) & set(range(1, length)))
-        rates = spurious_change_rate(labels, truth, axis)
-        inside = np.delete(rates, [b - 1 for b in boundaries])
-        across = rates[[b - 1 for b in boundaries]]
-        # no larger than inside tiles, up to two standard errors of the boundaries' mean
-        measured.append((across.mean(), inside.mean(),
-                         inside.mean() + 2 * inside.std() / np.sqrt(len(boundaries))))
-    assert all(across <= bound for across, _, bound in measured), (
-        "share of steady pairs changing across tile boundaries / inside tiles / bound, per axis: "
-        + ", ".join(f"{across:.4f} / {inside:.4f} / {bound:.4f}" for across, inside, bound in measured))
+    return labels, truth, TileGrid(HEIGHT, WIDTH, summary["tiles"]["size"], summary["tiles"]["overlap"])
+
+
+def test_a_scene_segmentation_changes_class_no_more_across_cell_borders_than_inside(blocky_segmentation):
+    """The mean absolute difference of the predicted class map between neighbouring pixels whose
+    true class does not change (tests.pipeline.test_seamless_images), across the cell borders,
+    where the blend hands over from one tile to the next, against inside the tiles. Votes of
+    labels alone switched there wherever neighbouring tiles disagree (0.22 and 0.13 of the
+    steady pairs across the borders of rows and columns against about 0.01 inside); weighted by
+    the tiles' confidence, the surer tile wins the overlap."""
+    measured = seam_rates(*blocky_segmentation)
+    assert not seams_over_bound(measured, "cell borders"), seams_over_bound(measured, "cell borders")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the tiny models' own tile edges: a tile's mask changes class between neighbouring rows up to "
+    "0.25 of the time in its last rows and 0.11 in its first columns, against about 0.003 mid-tile "
+    "(its max probability falls from 0.90 to 0.61 there). On the default grid (4-px overlap) most "
+    "of that band lies where that tile votes alone, beyond any blend's reach, and the window edges "
+    "2 px off the cell borders fall in it: 0.017 and 0.024 of the steady pairs change class there "
+    "against 0.004 inside (rows, columns). Needs an overlap wider than that band"))
+def test_a_scene_segmentation_changes_class_no_more_across_window_edges_than_inside(blocky_segmentation):
+    """As above, across the lines where a tile's window starts or ends."""
+    measured = seam_rates(*blocky_segmentation)
+    assert not seams_over_bound(measured, "window edges"), seams_over_bound(measured, "window edges")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rssqa.experiment import open_experiment
-from rssqa.raster.grid import image_grid
+from rssqa.raster.grid import TileGrid, image_grid
 from rssqa.recommend import Recommender
 from tests.conftest import CLASSES, trained_tiny_experiment
 
@@ -40,18 +40,49 @@ def spurious_change_rate(labels: np.ndarray, truth: np.ndarray, axis: int) -> np
     return (changed & steady).sum(axis=1 - axis) / np.maximum(1, steady.sum(axis=1 - axis))
 
 
+def boundary_lines(grid: TileGrid, axis: int) -> dict[str, list[int]]:
+    """The tile boundaries across ``axis`` (0: between rows), as lines b between pixels b - 1 and
+    b, by kind: where a tile's window starts or ends (where pasting tiles left block edges) and
+    the cell borders (where the blend hands over from one tile's labels to the next's: where
+    labels blended by the ramp alone switched)."""
+    length, cells = (grid.height, grid.rows) if axis == 0 else (grid.width, grid.cols)
+    origins = {origin[axis] for origin in grid.tile_origins()}
+    inner = set(range(1, length))
+    return {"window edges": sorted((origins | {o + grid.tile for o in origins}) & inner),
+            "cell borders": sorted({index * grid.step for index in range(1, cells)} & inner)}
+
+
+def seam_rates(labels: np.ndarray, truth: np.ndarray,
+               grid: TileGrid) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """(axis, kind of boundary) -> (share of steady pixel pairs changing class across those
+    boundaries, the same inside tiles (off every boundary), the bound: the inside share plus two
+    standard errors of the boundaries' mean)."""
+    measured = {}
+    for axis, name in ((0, "rows"), (1, "columns")):
+        lines, rates = boundary_lines(grid, axis), spurious_change_rate(labels, truth, axis)
+        inside = np.delete(rates, [b - 1 for kind in lines.values() for b in kind])
+        for kind, boundaries in lines.items():
+            across = rates[[b - 1 for b in boundaries]].mean()
+            measured[name, kind] = (float(across), float(inside.mean()),
+                                    float(inside.mean() + 2 * inside.std() / np.sqrt(len(boundaries))))
+    return measured
+
+
+def seams_over_bound(measured: dict, kind: str) -> str:
+    """"" when no ``kind`` boundary changes class more often than its bound, else the numbers."""
+    mine = {axis: value for (axis, of), value in measured.items() if of == kind}
+    if all(across <= bound for across, _, bound in mine.values()):
+        return ""
+    return "steady pairs changing across / inside / bound: " + ", ".join(
+        f"{axis} {across:.4f} / {inside:.4f} / {bound:.4f}" for axis, (across, inside, bound) in mine.items())
+
+
 def test_class_changes_are_no_more_frequent_across_tile_boundaries_than_inside_tiles(recommender):
+    """At the tiles' window edges, where pasting tiles left block edges, and at the cell borders,
+    where the blend hands over from one tile to the next: tiles that disagree must not switch
+    class there (label votes did, at the column borders 0.060 of steady pairs against 0.004)."""
     image, truth = blocky_image(150, 190)
     labels = recommender.assess(image, name="seams").labels
-    grid = image_grid(150, 190, recommender.tile_size)
-    for axis, length in ((0, 150), (1, 190)):
-        origins = {origin[axis] for origin in grid.tile_origins()}
-        # the tiles' edges, where pasting tiles left block edges; border b lies between pixels
-        # b - 1 and b, and rates[b - 1] measures it
-        boundaries = sorted(({o for o in origins} | {o + grid.tile for o in origins})
-                            & set(range(1, length)))
-        rates = spurious_change_rate(labels, truth, axis)
-        inside = np.delete(rates, [b - 1 for b in boundaries])
-        at_boundaries = rates[[b - 1 for b in boundaries]]
-        # no larger than inside tiles, up to two standard errors of the boundaries' mean
-        assert at_boundaries.mean() <= inside.mean() + 2 * inside.std() / np.sqrt(len(boundaries))
+    measured = seam_rates(labels, truth, image_grid(150, 190, recommender.tile_size))
+    for kind in ("window edges", "cell borders"):
+        assert not seams_over_bound(measured, kind), f"{kind}: {seams_over_bound(measured, kind)}"

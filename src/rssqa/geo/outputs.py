@@ -2,8 +2,8 @@
 
 One pass over the batches, in grid order, fills the tile-resolution maps (each method's
 predicted accuracy, the recommended method, the conformal interval width) and streams each
-tile's recommended mask into the blended best-of segmentation, written at the scene's own
-resolution, CRS and transform.
+tile's recommended mask, with its confidence, into the blended best-of segmentation, written at
+the scene's own resolution, CRS and transform.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def write_mosaic_and_collect(scene: RasterScene, grid: TileGrid, store: BatchSto
     """Write the blended best-of segmentation to ``target``; return the tile maps on the way."""
     maps, blender = TileMaps.empty(grid, len(methods)), SeamBlender(grid, classmap.num_classes)
     profile = raster_profile(scene.profile, 1, "uint8", NODATA_LABEL)
-    tags = {"rssqa": "best-of segmentation: each tile by its recommended method, seams blended",
+    tags = {"rssqa": "best-of segmentation: each tile by its recommended method, seams blended "
+                     "by the tiles' confidence",
             "classes": ",".join(classmap.names)}
     with streamed_cog(target, profile, ["class"], class_colours(classmap), tags) as dataset:
         def flush_until(row: int) -> None:
@@ -67,11 +68,11 @@ def write_mosaic_and_collect(scene: RasterScene, grid: TileGrid, store: BatchSto
 
         for start in batch_starts(grid, batch_size):
             batch = store.load(start)
-            for number, scores, pick, mask in zip(batch.indices, batch.scores, batch.picks, batch.masks):
+            for i, number in enumerate(batch.indices):
                 row, col = grid.position(int(number))
                 flush_until(row)
-                maps.scores[row, col], maps.picks[row, col] = scores, pick
-                blender.add(col, mask)
+                maps.scores[row, col], maps.picks[row, col] = batch.scores[i], batch.picks[i]
+                blender.add(col, batch.masks[i], batch.confidence[i])
         flush_until(grid.rows)
     write_categorical_style(target, class_categories(classmap))
     return maps

@@ -23,6 +23,7 @@ import numpy as np
 
 from rssqa.cache import fingerprint, read_record
 from rssqa.errors import InputError
+from rssqa.raster.blend import CONFIDENCE_POWER
 from rssqa.raster.grid import TileGrid, default_overlap
 from rssqa.geo.outputs import (SIDECARS, SUFFIXES, TileMaps, class_categories, method_categories,
                                write_mosaic_and_collect, write_tile_maps)
@@ -31,7 +32,7 @@ from rssqa.geo.cells import partial_path, write_cells
 from rssqa.raster.styles import aux_path, style_path
 from rssqa.raster.reader import NO_VALID_PIXEL, NO_VALID_PIXEL_HINT, RasterScene
 from rssqa.raster.settings import RasterSettings
-from rssqa.geo.tiles import BatchStore, assess_tiles
+from rssqa.geo.tiles import PARTS_FORMAT, BatchStore, assess_tiles
 from rssqa.progress import progress_bar
 from rssqa.recommend import Recommender
 from rssqa.assess.conformal import Intervals
@@ -129,13 +130,15 @@ def _write_outputs(job: SceneJob, scene: RasterScene, grid: TileGrid, recommende
 
 def run_fingerprint(job: SceneJob, scene: RasterScene, grid: TileGrid,
                     recommender: Recommender) -> str:
-    """Changes whenever the scene file, its reading, the grid, the pool or the assessor does."""
+    """Changes whenever the scene file, its reading, the grid, the pool, the assessor, the
+    resume files' layout or the seams' blending does."""
     stat = job.path.stat()
     return fingerprint({
         "scene": [job.path.name, stat.st_size, stat.st_mtime_ns], "settings": scene.settings.to_dict(),
         "grid": [grid.tile, grid.overlap], "methods": recommender.methods,
         "members": [m.meta.get("fingerprint") for m in recommender.pool],
-        "assessor": [type(recommender.assessor).__name__, getattr(recommender.assessor, "meta", None)]})
+        "assessor": [type(recommender.assessor).__name__, getattr(recommender.assessor, "meta", None)],
+        "parts": PARTS_FORMAT, "blend": {"confidence_power": CONFIDENCE_POWER}})
 
 
 def _finished_summary(job: SceneJob, key: str) -> dict | None:

@@ -2,7 +2,8 @@
 
 A batch is ``batch_size`` consecutive tiles of the grid (row-major). Its file holds, per tile
 that has data in its cell, the predicted accuracy of every method, the selector's scores and the
-mask of the method recommended for that tile; tiles whose cell is all nodata are left out. An
+mask of the method recommended for that tile with that method's confidence per pixel (a byte
+each, what the seams are blended by); tiles whose cell is all nodata are left out. An
 interrupted run finds the batches already saved and carries on from the first missing one.
 """
 
@@ -26,7 +27,10 @@ from rssqa.pool.member import TileRef
 from rssqa.files import atomic_save_npz
 
 STATE_FILE = "state.json"
-BATCH_KEYS = ("indices", "scores", "selection", "masks")
+BATCH_KEYS = ("indices", "scores", "selection", "masks", "confidence")
+# The batch files' layout, part of the scene's fingerprint: version 1 had no confidence, and its
+# files are redone (a store of another fingerprint is cleared; a batch lacking a key is damaged).
+PARTS_FORMAT = 2
 # What reading a damaged (truncated, overwritten, half-synced) batch file can raise.
 DAMAGED_BATCH_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
@@ -35,13 +39,15 @@ DAMAGED_BATCH_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipF
 class TileBatch:
     """``indices``: grid numbers of the tiles assessed (K); ``scores`` / ``selection``: K x M
     predicted accuracy and selection scores; ``masks``: K x S x S uint8, each tile's mask by the
-    method its selection scores recommend."""
+    method its selection scores recommend; ``confidence``: K x S x S uint8, that method's
+    confidence per pixel (``rssqa.raster.blend.quantise_confidence``)."""
 
     first: int
     indices: np.ndarray
     scores: np.ndarray
     selection: np.ndarray
     masks: np.ndarray
+    confidence: np.ndarray
 
     @property
     def picks(self) -> np.ndarray:
@@ -80,7 +86,7 @@ class BatchStore:
 
     def save(self, batch: TileBatch) -> None:
         atomic_save_npz(self._path(batch.first), indices=batch.indices, scores=batch.scores,
-                        selection=batch.selection, masks=batch.masks)
+                        selection=batch.selection, masks=batch.masks, confidence=batch.confidence)
 
     def load(self, first: int) -> TileBatch:
         with np.load(self._path(first)) as saved:
@@ -96,6 +102,8 @@ class BatchStore:
             batch = self.load(first)
             if not len(batch.indices) == len(batch.scores) == len(batch.selection) == len(batch.masks):
                 raise ValueError("arrays of different lengths")
+            if batch.confidence.shape != batch.masks.shape or batch.confidence.dtype != np.uint8:
+                raise ValueError("confidence does not match the masks")
         except DAMAGED_BATCH_ERRORS as error:
             warn(f"{self._path(first)}: saved batch is damaged ({type(error).__name__}: {error}); "
                  "discarded and assessed again")
@@ -143,17 +151,16 @@ def _assess_batch(scene: RasterScene, grid: TileGrid, recommender: Recommender, 
         pixels.append(tile)
     methods, size = recommender.methods, grid.tile
     if not kept:
-        empty = np.zeros((0, len(methods)), np.float32)
-        return TileBatch(numbers.start, np.zeros(0, np.int64), empty, empty,
-                         np.zeros((0, size, size), np.uint8))
+        empty, none = np.zeros((0, len(methods)), np.float32), np.zeros((0, size, size), np.uint8)
+        return TileBatch(numbers.start, np.zeros(0, np.int64), empty, empty, none, none)
     refs = [_ref(grid, number, key) for number in kept]
-    scores, masks = recommender.assess_batch(np.stack(pixels), refs, key,
-                                             [f"{key}_{number}" for number in kept])
+    scores, masks, confidence = recommender.assess_batch(np.stack(pixels), refs, key,
+                                                         [f"{key}_{number}" for number in kept])
     selection = np.asarray(recommender.assessor.selection_scores(scores), np.float32)
-    picks = np.argmax(selection, axis=1)
-    picked = np.stack([masks[methods[pick]][i] for i, pick in enumerate(picks)])
+    picks = [methods[pick] for pick in np.argmax(selection, axis=1)]
     return TileBatch(numbers.start, np.asarray(kept, np.int64), np.asarray(scores, np.float32),
-                     selection, picked)
+                     selection, np.stack([masks[pick][i] for i, pick in enumerate(picks)]),
+                     np.stack([confidence[pick][i] for i, pick in enumerate(picks)]))
 
 
 def _tiles_with_data(scene: RasterScene, grid: TileGrid,
