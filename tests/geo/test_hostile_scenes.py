@@ -202,7 +202,7 @@ def test_the_plan_of_a_100000_px_scene_states_hours_and_gigabytes(tmp_path):
     text = plan_text([ScenePlan(job, TileGrid(100_000, 100_000, 256, 32))], methods=2, processes=1)
     assert text.startswith("plan: 1 scene(s), 199,809 tiles of 256 px, each through 2 method(s)")
     assert "about 16.7 h on 1 process(es)" in text  # 199,809 tiles x 3 networks x 0.1 s
-    assert "13.1 GB of resume files" in text and "13.3 GB of outputs" in text
+    assert "26.2 GB of resume files" in text and "13.3 GB of outputs" in text  # mask + confidence bytes
 
 
 def test_raising_the_pixel_limit_lets_a_large_scene_through(geo_experiment, tmp_path):

@@ -79,8 +79,9 @@ def plan_text(plans: list[ScenePlan], methods: int, processes: int | None) -> st
 
 
 def parts_bytes(grid: TileGrid) -> int:
-    """The most a scene's resume files hold: a mask byte per tile pixel, scores aside."""
-    return len(grid) * grid.tile * grid.tile
+    """The most a scene's resume files hold: per tile pixel a mask byte and a confidence byte
+    (the blend's weight), scores aside."""
+    return 2 * len(grid) * grid.tile * grid.tile
 
 
 def output_bytes(grid: TileGrid, methods: int) -> int:
