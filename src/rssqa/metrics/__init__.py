@@ -2,9 +2,17 @@
 what following the recommendations gains (selection measures), and bootstrap uncertainty for all
 of them."""
 
-from rssqa.metrics.bootstrap import Interval, PairedComparison, bootstrap_ci, paired_bootstrap_test
+from rssqa.metrics.bootstrap import (
+    Interval,
+    PairedComparison,
+    bootstrap_ci,
+    bootstrap_cis,
+    paired_bootstrap_test,
+)
 from rssqa.metrics.correlation import (
     MonotoneMapping,
+    correlation_intervals,
+    correlation_resamples,
     correlation_scores,
     fit_logistic4,
     krocc,
@@ -51,8 +59,11 @@ __all__ = [
     "SelectionSummary",
     "best_method_counts",
     "bootstrap_ci",
+    "bootstrap_cis",
     "column_oa",
     "confusion_matrix",
+    "correlation_intervals",
+    "correlation_resamples",
     "correlation_scores",
     "f1_per_class",
     "fit_logistic4",

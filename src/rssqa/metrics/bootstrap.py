@@ -20,6 +20,7 @@ import numpy as np
 from rssqa.errors import InputError
 
 Statistic = Callable[..., float]
+ResampledStatistics = Callable[..., dict[str, np.ndarray]]
 
 _INDICES_PER_BLOCK = 1 << 22  # 32 MiB of int64 row indices
 
@@ -63,6 +64,32 @@ def bootstrap_ci(
     return Interval(estimate, low, high)
 
 
+def bootstrap_cis(
+    statistics: Callable[..., dict[str, float]],
+    resampled: ResampledStatistics,
+    *arrays: np.ndarray,
+    n_boot: int = 1000,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> dict[str, Interval]:
+    """Percentile bootstrap intervals of several statistics, computed a block of resamples at once.
+
+    ``statistics(*arrays)`` gives each estimate by name; ``resampled(*arrays, rows)`` gives the same
+    names, each an array with the statistic on every resample, where ``rows`` is a B x N array of
+    row indices (one resample per row). The resamples are those ``bootstrap_ci`` draws with the
+    same ``n_boot`` and ``seed``, so each interval is the one ``bootstrap_ci`` would give with a
+    per-resample statistic that agrees with ``resampled``.
+    """
+    arrays = _same_rows(arrays)
+    estimates = statistics(*arrays)
+    blocks = [resampled(*arrays, rows) for rows in _row_blocks(len(arrays[0]), n_boot, seed)]
+    resampled_values = {name: np.concatenate([block[name] for block in blocks]) for name in estimates}
+    return {
+        name: Interval(float(estimate), *_percentile_interval(resampled_values[name], alpha))
+        for name, estimate in estimates.items()
+    }
+
+
 def paired_bootstrap_test(
     statistic: Callable[[np.ndarray, np.ndarray], float],
     pred_a: np.ndarray,
@@ -104,18 +131,20 @@ def _same_rows(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
 
 
 def _resampled(statistic: Statistic, arrays: tuple[np.ndarray, ...], n_boot: int, seed: int) -> np.ndarray:
+    blocks = _row_blocks(len(arrays[0]), n_boot, seed)
+    return np.array([statistic(*(a[r] for a in arrays)) for rows in blocks for r in rows], dtype=np.float64)
+
+
+def _row_blocks(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
+    """Row indices of the resamples, one resample per row, a block at a time to bound memory on
+    large N. The draws depend only on (n, n_boot, seed): every statistic bootstrapped with the
+    same seed sees the same resamples, which keeps comparisons across metrics paired."""
     if n_boot < 1:
         raise ValueError(f"n_boot must be positive, got {n_boot}")
-    rows = _resampled_rows(len(arrays[0]), n_boot, seed)
-    return np.array([statistic(*(a[r] for a in arrays)) for r in rows], dtype=np.float64)
-
-
-def _resampled_rows(n: int, n_boot: int, seed: int) -> Iterator[np.ndarray]:
-    """Row indices of each resample, drawn a block at a time to bound memory on large N."""
     rng = np.random.default_rng(seed)
     block = max(1, _INDICES_PER_BLOCK // n)
     for start in range(0, n_boot, block):
-        yield from rng.integers(0, n, size=(min(block, n_boot - start), n))
+        yield rng.integers(0, n, size=(min(block, n_boot - start), n))
 
 
 def _percentile_interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
