@@ -19,7 +19,8 @@ from rssqa.geo.scene import SceneJob, recommend_scene
 from rssqa.raster.grid import TileGrid
 from tests.conftest import torch_threads, trained_tiny_experiment
 from tests.geo.conftest import CRS, TRANSFORM, invoke
-from tests.pipeline.test_seamless_images import blocky_image, seam_rates, seams_over_bound
+from rssqa.raster.seams import seam_rates, seams_over_bound
+from tests.pipeline.test_seamless_images import blocky_image
 
 # 485 = 17 * 28 + 9 and 605 = 21 * 28 + 17 px: with 32-px tiles and the default 4-px overlap
 # (28-px cells) the last row and column of cells are partial, where padding used to show.
