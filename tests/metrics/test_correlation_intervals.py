@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 import rssqa.metrics.bootstrap as bootstrap
-import rssqa.metrics.correlation as correlation
+import rssqa.metrics.correlation_resampled as resampled
 from rssqa.metrics import (bootstrap_ci, bootstrap_cis, correlation_intervals, correlation_resamples,
                            correlation_scores, fit_logistic4, krocc, logistic4, plcc, rmse, srocc)
 
@@ -88,7 +88,7 @@ def test_kendall_past_the_pairwise_limit_counts_per_resample(monkeypatch):
     pred, target = curved_pairs(n=30, seed=5)
     rows = np.random.default_rng(6).integers(0, 30, size=(20, 30))
     pairwise = correlation_resamples(pred, target, rows)["krocc"]
-    monkeypatch.setattr(correlation, "_PAIRWISE_TILES", 10)
+    monkeypatch.setattr(resampled, "_PAIRWISE_TILES", 10)
     np.testing.assert_array_equal(correlation_resamples(pred, target, rows)["krocc"], pairwise)
 
 
@@ -96,7 +96,7 @@ def test_resamples_in_chunks_give_the_same_values(monkeypatch):
     pred, target = curved_pairs(n=30, seed=11)
     rows = np.random.default_rng(12).integers(0, 30, size=(25, 30))
     whole = correlation_resamples(pred, target, rows)
-    monkeypatch.setattr(correlation, "_VALUES_PER_CHUNK", 30 * 4)  # chunks of 4 resamples
+    monkeypatch.setattr(resampled, "_VALUES_PER_CHUNK", 30 * 4)  # chunks of 4 resamples
     chunked = correlation_resamples(pred, target, rows)
     for name in METRICS:
         np.testing.assert_allclose(chunked[name], whole[name], rtol=0, atol=1e-12)

@@ -11,8 +11,6 @@ from rssqa.metrics.bootstrap import (
 )
 from rssqa.metrics.correlation import (
     MonotoneMapping,
-    correlation_intervals,
-    correlation_resamples,
     correlation_scores,
     fit_logistic4,
     krocc,
@@ -21,6 +19,7 @@ from rssqa.metrics.correlation import (
     rmse,
     srocc,
 )
+from rssqa.metrics.correlation_resampled import correlation_intervals, correlation_resamples
 from rssqa.metrics.ranking import best_method_counts, precision_at_1, precision_at_k, recommend
 from rssqa.metrics.selection import (
     MEASURES,
