@@ -30,7 +30,7 @@ from rssqa.encoders.base import SemanticEncoder
 from rssqa.errors import InputError
 from rssqa.pool.run import run_pool
 from rssqa.progress import progress_bar
-from rssqa.raster.blend import blend_tiles
+from rssqa.raster.blend import blend_tiles, quantise_confidence
 from rssqa.raster.grid import TileGrid, image_grid
 from rssqa.pool.member import PoolMember, TileRef
 from rssqa.files import atomic_write_text, atomic_write_with
@@ -185,7 +185,7 @@ class Recommender:
                      ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Encode, segment and assess N x S x S x 3 tiles of one image ``source``: the N x M
         predicted accuracies, each method's N x S x S masks and their confidence per pixel
-        (N x S x S uint8, as the tile blender takes it: ``PoolOutput.pixel_confidence``)."""
+        (N x S x S uint8, as the tile blender takes it: ``quantise_confidence``)."""
         encoded = self.encoder.encode(batch)
         segmented = run_pool(self.pool, batch, refs)
         inputs = AssessmentInputs(
@@ -193,7 +193,8 @@ class Recommender:
             semantic_tokens=encoded.tokens.numpy(), semantic_pooled=encoded.pooled.numpy(),
             seg_features=segmented.features, confidence=segmented.confidence, images=batch,
             sources=[source] * len(batch), signals=segmented.signals)
-        return self.assessor.predict(inputs), segmented.masks, segmented.pixel_confidence
+        confidence = {name: quantise_confidence(p) for name, p in segmented.max_probability.items()}
+        return self.assessor.predict(inputs), segmented.masks, confidence
 
     def _stitch(self, grid: TileGrid, batches: list[np.ndarray], confidence: list[np.ndarray],
                 shape: tuple[int, int]) -> np.ndarray:

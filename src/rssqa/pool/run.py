@@ -19,7 +19,6 @@ import numpy as np
 import torch
 
 from rssqa.pool.member import PoolMember, Segmentation, TileRef
-from rssqa.raster.blend import quantise_confidence
 from rssqa.signals import PoolSignals, pool_signals
 
 
@@ -27,15 +26,14 @@ from rssqa.signals import PoolSignals, pool_signals
 class PoolOutput:
     """Per member name: ``masks`` N x H x W uint8, ``features`` N x D (D = 0 for a member without
     a pre-classifier feature), ``confidence`` N x 2 (mean max-softmax, mean entropy in nats),
-    ``pixel_confidence`` N x H x W uint8 max-softmax per pixel, quantised as the tile blender
-    takes it (``rssqa.raster.blend.quantise_confidence``: 255 for a mask-only member); ``signals``
-    across the pool's members."""
+    ``max_probability`` N x H x W float32 max-softmax per pixel (1 for a mask-only member);
+    ``signals`` across the pool's members."""
 
     masks: dict[str, np.ndarray] = field(default_factory=dict)
     features: dict[str, np.ndarray] = field(default_factory=dict)
     confidence: dict[str, np.ndarray] = field(default_factory=dict)
     signals: PoolSignals | None = None
-    pixel_confidence: dict[str, np.ndarray] = field(default_factory=dict)
+    max_probability: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def confidence_maps(segmentation: Segmentation) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +52,7 @@ def run_pool(pool: list[PoolMember], images: np.ndarray,
              refs: list[TileRef] | None = None) -> PoolOutput:
     """Segment N x H x W x 3 uint8 tiles with every member of the pool; ``refs`` say where each
     tile comes from (members that read saved predictions need them)."""
-    output, max_probabilities, num_classes = PoolOutput(), {}, 0
+    output, num_classes = PoolOutput(), 0
     for member in pool:
         segmentation = member.segment(images, refs)
         max_prob, entropy = confidence_maps(segmentation)
@@ -65,8 +63,8 @@ def run_pool(pool: list[PoolMember], images: np.ndarray,
                                  else np.asarray(segmentation.features, np.float32))
         output.confidence[name] = np.stack([max_prob.mean(axis=(1, 2)), entropy.mean(axis=(1, 2))],
                                            axis=1).astype(np.float32)
-        output.pixel_confidence[name] = quantise_confidence(max_prob)
-        max_probabilities[name] = max_prob
+        output.max_probability[name] = max_prob
         num_classes = max(num_classes, member.num_classes)
-    output.signals = pool_signals(list(output.masks), output.masks, max_probabilities, num_classes)
+    output.signals = pool_signals(list(output.masks), output.masks, output.max_probability,
+                                  num_classes)
     return output
