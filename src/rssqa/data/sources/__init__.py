@@ -27,6 +27,7 @@ from rssqa.data.sources.isprs import PotsdamSource, VaihingenSource
 from rssqa.data.sources.loveda import LoveDASource
 from rssqa.data.sources.openearthmap import OpenEarthMapSource
 from rssqa.data.sources.registry import SOURCES
+from rssqa.data.sources.spacenet import SpaceNetRoadsSource
 from rssqa.data.sources.uavid import UAVidSource
 from rssqa.data.types import Sample
 
@@ -47,4 +48,4 @@ def create_source(kind: str, **kwargs) -> Source:
 
 __all__ = ["DeepGlobeLandCoverSource", "DubaiSource", "FloodNetSource", "FolderSource",
            "LoveDASource", "OpenEarthMapSource", "PotsdamSource", "SOURCES", "Source",
-           "UAVidSource", "VaihingenSource", "create_source"]
+           "SpaceNetRoadsSource", "UAVidSource", "VaihingenSource", "create_source"]
