@@ -173,12 +173,17 @@ class Recommender:
         return ImageAssessment(name, self.methods, tile_scores, scores, best, stitched[best],
                                default=self.assessor.default_method,
                                method_labels=stitched if all_masks else None,
-                               margin=self.assessor.margin, grid=grid, **self._intervals_of(scores))
+                               margin=self.assessor.margin, grid=grid,
+                               **self._intervals_of(tile_scores, scores))
 
-    def _intervals_of(self, scores: np.ndarray) -> dict:
+    def _intervals_of(self, tile_scores: np.ndarray, scores: np.ndarray) -> dict:
+        """Each method's interval around the image's score, as wide as its tiles' intervals are
+        on average (an interval for one tile's accuracy, of the image's typical difficulty)."""
         if self.intervals is None:
             return {}
-        return {"intervals": {m: self.intervals.bounds(m, float(s)) for m, s in zip(self.methods, scores)},
+        half = self.intervals.half_widths(tile_scores).mean(axis=0)
+        return {"intervals": {m: (max(0.0, s - h), min(1.0, s + h)) if np.isfinite(h) else None
+                              for m, s, h in zip(self.methods, map(float, scores), map(float, half))},
                 "interval_level": self.intervals.level}
 
     def assess_batch(self, batch: np.ndarray, refs: list[TileRef], source: str, tile_ids: list[str]

@@ -129,9 +129,11 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
     Picks, P@1/P@3 and the selection measures use each assessor's ``selection_scores``; the
     single best solver (SBS) is the method with the best mean on the train split. Writes
     ``selection.csv`` (per tile) and ``selection_images.csv`` (per source image) beside the
-    summary. Returns (summary table, per-method table, {name: N x M predictions}).
+    summary, and ``interval_coverage.csv`` for the assessors that have a conformal calibration.
+    Returns (summary table, per-method table, {name: N x M predictions}).
     """
     from rssqa.assess.registry import load_assessor
+    from rssqa.report.interval_coverage import coverage_sentence, saved_interval_coverage
     from rssqa.report.evaluation import (evaluate_predictions, per_method_table, references_sentence,
                                 selection_records, selection_table, summary_table)
     from rssqa.metrics import single_best
@@ -143,7 +145,7 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
     test = store.inputs("test", label=config.target)
     sbs = single_best(store.inputs("train", label=config.target).targets)
     test_with_images = None
-    evaluations, predictions, selections = [], {}, {}
+    evaluations, predictions, selections, coverages = [], {}, {}, []
     for name in names:
         assessor = load_assessor(config.layout.assessors / name)
         if assessor.needs_images and test_with_images is None:
@@ -157,6 +159,8 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
                                                 sources=test.sources))
         scatter_predicted_vs_true(pred, test.targets, test.methods, out / f"scatter_{name}.png",
                                   title=f"{name}: predicted vs true OA on {len(test)} test tiles")
+        coverages.append(saved_interval_coverage(config.layout.assessors / name, pred, test,
+                                                 name, config.seed))
     summary, per_method = summary_table(evaluations), per_method_table(evaluations)
     summary.to_csv(out / "summary.csv", index=False)
     per_method.to_csv(out / "per_method.csv", index=False)
@@ -167,6 +171,10 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
         print(summary.attrs["references"])
         print(references_sentence(images))
         print(selection_table(evaluations, "image").to_string(index=False))
+    if any(frame is not None for frame in coverages):
+        coverage = pd.concat(coverages, ignore_index=True)
+        coverage.to_csv(out / "interval_coverage.csv", index=False)
+        print(coverage_sentence(coverage))  # a result, like the tables: printed under --quiet too
     picks = pd.DataFrame({"tile_id": test.tile_ids})
     for name, scores in selections.items():
         picks[f"recommended_by_{name}"] = [test.methods[i] for i in np.argmax(scores, axis=1)]

@@ -44,3 +44,52 @@ def test_bad_inputs_raise_input_errors():
         SplitConformal.calibrate(np.zeros((3, 1)), np.zeros((3, 1)), levels=(90,))
     with pytest.raises(InputError, match="not calibrated"):
         SplitConformal.calibrate(np.zeros((3, 1)), np.zeros((3, 1))).interval(np.zeros((1, 1)), 0.5)
+
+
+def _heteroscedastic(n_images, rng, tiles=20):
+    """Tiles of images; a tile's predicted accuracy says how hard it is: the lower it is, the
+    larger the assessor's error (as on real stores, where dark or mixed tiles are assessed worst)."""
+    pred = rng.uniform(0.4, 0.95, size=(n_images * tiles, 2))
+    scale = 0.01 + 0.3 * (0.95 - pred[:, :1])  # both methods' errors follow the tile's first score
+    true = pred + rng.normal(size=pred.shape) * scale
+    return pred, true, np.repeat(np.arange(n_images), tiles)
+
+
+def test_per_tile_intervals_widen_on_hard_tiles_and_cover_both_kinds():
+    rng = np.random.default_rng(3)
+    pred, true, images = _heteroscedastic(30, rng)
+    per_tile = SplitConformal.calibrate(pred, true, groups=images)
+    per_method = SplitConformal.calibrate(pred, true)
+    new_pred, new_true, _ = _heteroscedastic(100, rng)
+    assert per_tile.per_tile and not per_method.per_tile
+    hard = new_pred[:, 0] < np.median(new_pred[:, 0])
+    low, high = per_tile.interval(new_pred, 0.9)
+    inside = (low <= new_true) & (new_true <= high)
+    assert inside.mean() == pytest.approx(0.9, abs=0.03)
+    # per method, easy tiles are over-covered and hard ones under-covered; per tile, both near 0.9
+    assert inside[hard].mean() == pytest.approx(0.9, abs=0.05)
+    assert inside[~hard].mean() == pytest.approx(0.9, abs=0.05)
+    low, high = per_method.interval(new_pred, 0.9)
+    assert ((low <= new_true) & (new_true <= high))[hard].mean() < 0.85
+    width = per_tile.widths(new_pred, 0.9)
+    assert np.median(width[hard]) > 2 * np.median(width[~hard])
+
+
+def test_a_saved_per_tile_calibration_reads_back_in_the_pools_order(tmp_path):
+    from rssqa.assess.conformal import load_intervals, save_conformal
+
+    rng = np.random.default_rng(4)
+    pred, true, images = _heteroscedastic(10, rng)
+    calibration = SplitConformal.calibrate(pred, true, groups=images)
+    save_conformal(tmp_path, calibration, ["a", "b"])
+    intervals, note = load_intervals(tmp_path, ["b", "a"], 0.9)
+    assert intervals.per_tile and "per tile" in note
+    tiles = rng.uniform(0.4, 0.95, size=(5, 2))
+    np.testing.assert_allclose(intervals.half_widths(tiles[:, ::-1])[:, ::-1],
+                               calibration.widths(tiles, 0.9), rtol=1e-4)  # saved to 6 decimals
+
+
+def test_few_calibration_tiles_fall_back_to_per_method_intervals():
+    rng = np.random.default_rng(5)
+    pred, true, images = _heteroscedastic(3, rng, tiles=5)
+    assert not SplitConformal.calibrate(pred, true, groups=images).per_tile

@@ -37,10 +37,11 @@ def test_conformal_intervals_from_the_assessor_directory(experiment, tmp_path):
     true = pred + rng.normal(0, [0.02, 0.1][:len(methods)], pred.shape)
     save_conformal(tmp_path, SplitConformal.calibrate(pred, true), methods)
     intervals, note = load_intervals(tmp_path, methods, 0.9)
-    assert intervals.level == 0.9 and "40 held-out tiles" in note
-    assert intervals.half_widths[methods[0]] < intervals.half_widths[methods[1]]
-    low, high = intervals.bounds(methods[1], 0.5)
-    assert low == pytest.approx(0.5 - intervals.half_widths[methods[1]]) and high > 0.5
+    assert intervals.level == 0.9 and "calibrated on 40 tiles" in note and "per method" in note
+    half = intervals.half_widths(np.full((1, len(methods)), 0.5))[0]
+    assert half[0] < half[1]
+    low, high = intervals.bounds(np.full((1, len(methods)), 0.5))
+    assert low[0, 1] == pytest.approx(0.5 - half[1]) and high[0, 1] > 0.5
 
     served = experiment.with_intervals(intervals, note)
     pixels = decode_upload(image_bytes(), 10**6)

@@ -48,7 +48,8 @@ def test_every_method_has_its_interval_and_overlap_says_no_clear_winner(client):
     best, second = body["methods"][:2]
     assert "No clear winner" in body["decision"] and second["method"] in body["decision"]
     assert f"({100 * best['interval'][0]:.1f}–{100 * best['interval'][1]:.1f}%)" in body["decision"]
-    assert "90% split-conformal" in body["interval_note"] and "per tile" in body["interval_note"]
+    assert "90% conformal intervals per method" in body["interval_note"]
+    assert "per tile" in body["interval_note"]
     assert len(body["tile_scores"]) == body["tiles"] == 6  # cells of 24 px: 3 x 2
     assert {(t["x"], t["y"]) for t in body["tile_scores"]} == {
         (0, 0), (20, 0), (32, 0), (0, 16), (20, 16), (32, 16)}  # tiles slid inside the image

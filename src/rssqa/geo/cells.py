@@ -39,12 +39,14 @@ def cell_attributes(scores: np.ndarray, picks: np.ndarray, methods: list[str],
                     intervals: Intervals | None, default: str | None) -> dict[str, np.ndarray]:
     """Column -> values for K cells: K x M ``scores``, K recommended method indices."""
     columns: dict[str, np.ndarray] = {}
+    low = high = np.full(scores.shape, np.nan)
+    if intervals is not None and len(scores):
+        low, high = intervals.bounds(scores)
     for index, method in enumerate(methods):
         columns[f"acc_{method}"] = scores[:, index].astype(np.float64)
-        half = math.inf if intervals is None else intervals.half_widths.get(method, math.inf)
-        if math.isfinite(half):  # else the level was unattainable: no interval to state
-            columns[f"low_{method}"] = np.maximum(0.0, scores[:, index] - half).astype(np.float64)
-            columns[f"high_{method}"] = np.minimum(1.0, scores[:, index] + half).astype(np.float64)
+        if intervals is not None and not np.isnan(low[:, index]).any():  # else unattainable
+            columns[f"low_{method}"] = low[:, index]
+            columns[f"high_{method}"] = high[:, index]
     columns["recommended"] = np.array([methods[p] for p in picks], dtype=object)
     if default is not None:
         columns["default"] = np.full(len(picks), default, dtype=object)

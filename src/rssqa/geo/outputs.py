@@ -114,8 +114,9 @@ def write_tile_maps(maps: TileMaps, grid: TileGrid, scene: RasterScene, methods:
         files["interval"] = write_cog(
             Path(f"{stem}{SUFFIXES['interval']}"), interval_widths(maps.scores, methods, intervals),
             raster_profile(base, len(methods), "float32", float("nan")), methods,
-            tags={"rssqa": f"width of the {intervals.level:.0%} split-conformal interval on "
-                           "predicted accuracy, clipped to [0, 1]", **cell},
+            tags={"rssqa": f"width of the {intervals.level:.0%} conformal interval on "
+                           "predicted accuracy, clipped to [0, 1], "
+                           + ("per tile" if intervals.per_tile else "one per method"), **cell},
             units=ACCURACY_UNIT, resampling=CONTINUOUS)
         files["interval_style"] = write_ramp_style(files["interval"], ramp_stops("magma_r"),
                                                    "interval width")[0]
@@ -141,9 +142,9 @@ def method_categories(methods: list[str]) -> list[Category]:
 
 def interval_widths(scores: np.ndarray, methods: list[str], intervals: Intervals) -> np.ndarray:
     """M x rows x cols width of each method's interval around its score (NaN where unknown)."""
-    half = np.array([intervals.half_widths.get(m, np.inf) for m in methods], np.float32)
-    width = np.minimum(1.0, scores + half) - np.maximum(0.0, scores - half)
-    return np.where(np.isfinite(width), width, np.nan).astype(np.float32).transpose(2, 0, 1)
+    rows, cols, _ = scores.shape
+    low, high = intervals.bounds(scores.reshape(rows * cols, len(methods)))
+    return (high - low).reshape(rows, cols, len(methods)).astype(np.float32).transpose(2, 0, 1)
 
 
 def class_colours(classmap: ClassMap) -> dict[int, tuple[int, int, int, int]]:

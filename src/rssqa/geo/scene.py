@@ -180,11 +180,20 @@ def scene_summary(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender
         "tiles_recommending": {m: int((picks == i).sum()) for i, m in enumerate(methods)},
         "best_of_predicted_accuracy": _number(scores[np.arange(len(picks)), picks].mean())
         if len(picks) else None,
-        "interval": None if intervals is None else {
-            "level": intervals.level,
-            "half_widths": {m: _number(w) for m, w in intervals.half_widths.items()}},
+        "interval": None if intervals is None else _interval_record(intervals, scores),
         "files": {kind: Path(path).name for kind, path in files.items()},
     }
+
+
+def _interval_record(intervals: Intervals, scores: np.ndarray) -> dict:
+    """The level and, per method, the half-width's mean and 10th-90th percentiles over the
+    assessed tiles (one value where the calibration is per method)."""
+    half = intervals.half_widths(scores) if len(scores) else np.full((1, len(intervals.methods)), np.nan)
+    return {"level": intervals.level, "per_tile": intervals.per_tile,
+            "half_widths": {m: {"mean": _number(half[:, j].mean()),
+                                "p10": _number(np.percentile(half[:, j], 10)),
+                                "p90": _number(np.percentile(half[:, j], 90))}
+                            for j, m in enumerate(intervals.methods)}}
 
 
 def _stretch_record(scene: RasterScene) -> dict | None:

@@ -13,8 +13,7 @@ from rssqa.serve.rendering import heatmap, mask_uri, photo_uri
 
 # What the bars' whiskers are, beyond the calibration's own note.
 INTERVAL_MEANING = ("per tile: a tile's true accuracy lies inside its method's interval at the "
-                    "stated rate; the width is the method's calibration, the same on every image, "
-                    "until per-tile intervals come")
+                    "stated rate; an image's interval is as wide as its tiles' are on average")
 
 
 def assessment_payload(experiment: Experiment, result: ImageAssessment, pixels: np.ndarray,

@@ -15,8 +15,9 @@ class MethodScore(BaseModel):
     rank: int = Field(ge=1, description="1 = highest predicted accuracy")
     interval: list[float] | None = Field(
         None, min_length=2, max_length=2,
-        description="[low, high] split-conformal interval at `interval_level` around "
-                    "predicted_oa, 0-1; null without a calibration")
+        description="[low, high] conformal interval at `interval_level` around "
+                    "predicted_oa, as wide as the image's tiles' intervals on average, 0-1; "
+                    "null without a calibration")
     recommended: bool = Field(description="the method the page and `rssqa recommend` pick")
     default: bool = Field(description="the safe selector's default method")
 

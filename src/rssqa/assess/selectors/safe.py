@@ -10,9 +10,10 @@ ties, which is the safer). The base is then refitted on the whole training split
 
 The wrapper predicts what its base predicts; only its ``selection_scores`` differ, by the margin
 added to the SBS's column, so the pick of a whole image (the argmax of its tiles' mean scores)
-follows the same rule. The same held-out predictions calibrate split-conformal intervals, saved as
-``conformal.json`` beside the selector (slightly wide: each came from a base fitted on four fifths
-of the data, the final base sees it all).
+follows the same rule. The same held-out predictions calibrate per-tile conformal intervals, saved
+as ``conformal.json`` beside the selector: normalised by each tile's difficulty, learnt from the
+held-out residuals of the other source images (``rssqa.assess.conformal``); slightly wide, since
+each came from a base fitted on four fifths of the data and the final base sees it all.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class SafeSelector(Assessor):
             held_out[predict_index] = base.predict(train.subset(predict_index))
         default = int(np.argmax(targets.mean(axis=0)))
         self.margin, self.cross_fit = choose_margin(held_out, targets, default)
-        self.conformal = SplitConformal.calibrate(held_out, targets)
+        self.conformal = SplitConformal.calibrate(held_out, targets, groups=units)
         self.methods, self.default = list(train.methods), train.methods[default]
         self.base = self._new_base().fit(train)
         self.source = None
