@@ -116,10 +116,23 @@ def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str]
             train_with_images = store.inputs("train", with_images=True, label=config.target)
         assessor.fit(train_with_images if assessor.needs_images
                      else store.inputs("train", label=config.target))
+        if len(getattr(assessor, "choice", [])) > 1:  # a result: printed under --quiet too
+            print(choice_sentence(name, assessor.choice))
         directory = config.layout.assessors / name
         assessor.save(directory)
         saved[name] = directory
     return saved
+
+
+def choice_sentence(name: str, choice: list[dict]) -> str:
+    """The table a selector chose its base from, and the rule, as ``rssqa train`` prints it."""
+    from rssqa.assess.selectors.safe import TIE, choice_table
+
+    table = choice_table(choice)[["chosen", "base", "gap_closed", "accuracy_of_picks", "margin",
+                                  "switched_share"]]
+    return (f"{name}: base chosen by cross-fitting over the training split's source images (largest "
+            f"held-out gap closed; within {TIE} of it, the simpler):\n"
+            + table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
 def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str], n_boot: int = 1000,

@@ -24,6 +24,7 @@ def _load_builtin_assessors() -> None:
     # Importing these modules runs their @register_assessor decorators, once.
     import rssqa.assess.baselines  # noqa: F401
     import rssqa.assess.paper_rssqa  # noqa: F401
+    import rssqa.assess.stacked  # noqa: F401
     import rssqa.assess.selectors  # noqa: F401
 
 

@@ -8,6 +8,14 @@ assessor is fitted on all but one fold of source images and predicts the held-ou
 margin that maximises the accuracy of the resulting picks over all folds is kept (the larger one on
 ties, which is the safer). The base is then refitted on the whole training split.
 
+With ``base="auto"`` the base itself is chosen the same way, per experiment: every candidate
+(:data:`CANDIDATES`, simplest first: the label-free estimators, the listwise and pairwise
+selectors, the stack of the listwise selector and the label-free estimators) is cross-fitted over
+the same folds and given its own margin, and the candidate whose picks close the largest share of
+the held-out gap between the default and the per-tile oracle wins; one within :data:`TIE` of the
+best counts as a tie, and ties go to the simpler. The table it chose from is kept with the
+selector (``choice.csv``) and printed by ``rssqa train``.
+
 The wrapper predicts what its base predicts; only its ``selection_scores`` differ, by the margin
 added to the SBS's column, so the pick of a whole image (the argmax of its tiles' mean scores)
 follows the same rule. The same held-out predictions calibrate per-tile conformal intervals, saved
@@ -22,18 +30,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
+import pandas as pd
 
 from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.checkpoint import read_manifest, write_manifest
 from rssqa.assess.checks import require_methods, require_targets
 from rssqa.assess.conformal import SplitConformal, save_conformal
+from rssqa.assess.cross_fit import held_out_predictions, source_folds, source_units
 from rssqa.assess.registry import (create_assessor, load_assessor, register_assessor,
                                    seeded_kwargs)
-from rssqa.errors import InputError
+from rssqa.assess.stacked import StackedAssessor, stacked_held_out
+from rssqa.files import atomic_write_text
 
 KIND = "safe"
 BASE_DIR = "base"
+CHOICE_FILE = "choice.csv"
+AUTO = "auto"  # the base chosen per experiment, among CANDIDATES
+CANDIDATES = ("agreement", "atc", "doc", "confidence-maxprob", "listwise", "pairwise", "stacked")
+# A candidate must close this much more of the held-out gap than a simpler one to be preferred:
+# about the spread of the gap closed between selector seeds on Dubai-8.
+TIE = 0.02
 
 
 def choose_margin(predictions: np.ndarray, targets: np.ndarray, default: int) -> tuple[float, dict]:
@@ -50,10 +66,19 @@ def choose_margin(predictions: np.ndarray, targets: np.ndarray, default: int) ->
     best = np.flatnonzero(accuracy >= accuracy.max() - 1e-12)[-1]  # the safest of the best
     margin = float(candidates[best])
     switched = advantage > margin
+    of_default, of_oracle = float(targets[:, default].mean()), float(targets.max(axis=1).mean())
+    headroom = of_oracle - of_default
     return margin, {"accuracy_of_picks": float(accuracy[best]),
-                    "accuracy_of_default": float(targets[:, default].mean()),
-                    "accuracy_of_oracle": float(targets.max(axis=1).mean()),
+                    "accuracy_of_default": of_default, "accuracy_of_oracle": of_oracle,
+                    "gap_closed": float((accuracy[best] - of_default) / headroom) if headroom > 0 else 0.0,
                     "switched_share": float(switched.mean())}
+
+
+def choose_base(rows: list[dict]) -> dict:
+    """The row (candidates simplest first, each with its held-out ``gap_closed``) that wins: the
+    simplest within TIE of the largest gap closed."""
+    best = max(row["gap_closed"] for row in rows)
+    return next(row for row in rows if row["gap_closed"] >= best - TIE)
 
 
 def _picked(predictions: np.ndarray, targets: np.ndarray, default: int, margin: float) -> np.ndarray:
@@ -64,15 +89,20 @@ def _picked(predictions: np.ndarray, targets: np.ndarray, default: int, margin: 
 
 @register_assessor(KIND)
 class SafeSelector(Assessor):
-    """``SafeSelector(base="listwise")``: the base assessor's predictions, the SBS kept by default."""
+    """``SafeSelector(base="listwise")``: the base assessor's predictions, the SBS kept by default.
+    ``base="auto"``: the base chosen among ``candidates`` (``base_kwargs``: name -> settings)."""
 
     name = KIND
 
     def __init__(self, base: str = "listwise", base_kwargs: dict[str, Any] | None = None,
-                 folds: int = 5, seed: int = 0):
+                 folds: int = 5, seed: int = 0, candidates: list[str] | tuple[str, ...] = CANDIDATES):
         self.base_name, self.base_kwargs = base, dict(base_kwargs or {})
         self.folds, self.seed = folds, seed
-        self._new_base()  # an unknown base or a misspelt base setting is refused now, not at fit
+        self.candidates = list(candidates) if base == AUTO else [base]
+        for name in self.candidates:  # an unknown base or a misspelt setting is refused now
+            self._new(name)
+        self.chosen: str = base
+        self.choice: list[dict] = []  # per candidate: its margin and what it gave held out
         self.base: Assessor | None = None
         self.methods: list[str] = []
         self.default: str | None = None  # the SBS of the training split
@@ -81,28 +111,52 @@ class SafeSelector(Assessor):
         self.conformal: SplitConformal | None = None  # from the held-out folds' residuals
         self.source: Path | None = None
 
-    def _new_base(self) -> Assessor:
-        return create_assessor(self.base_name,
-                               **seeded_kwargs(self.base_name, self.base_kwargs, self.seed))
+    def _kwargs(self, name: str) -> dict[str, Any]:
+        return dict(self.base_kwargs.get(name, {}) if self.base_name == AUTO else self.base_kwargs)
+
+    def _new(self, name: str) -> Assessor:
+        if name == StackedAssessor.name:
+            kwargs = self._kwargs(name)
+            if self.base_name == AUTO:  # the stack's learned member is the listwise candidate
+                kwargs.setdefault("learned_kwargs", self._kwargs("listwise"))
+            return StackedAssessor(**{"folds": self.folds, **kwargs, "seed": self.seed})
+        return create_assessor(name, **seeded_kwargs(name, self._kwargs(name), self.seed))
 
     def fit(self, train: AssessmentInputs) -> SafeSelector:
         targets = require_targets(train)
-        units = train.sources or train.groups or train.tile_ids
-        if len(set(units)) < 2:
-            raise InputError(None, "the training split comes from one source image, so no margin "
-                             "can be chosen on held-out images", "build the SQED from more images")
-        held_out = np.zeros_like(targets)
-        splitter = GroupKFold(n_splits=min(self.folds, len(set(units))))
-        for fit_index, predict_index in splitter.split(targets, groups=units):
-            base = self._new_base().fit(train.subset(fit_index))
-            held_out[predict_index] = base.predict(train.subset(predict_index))
+        folds = source_folds(train, self.folds)
+        held_out = self._held_out(train, folds)
         default = int(np.argmax(targets.mean(axis=0)))
-        self.margin, self.cross_fit = choose_margin(held_out, targets, default)
-        self.conformal = SplitConformal.calibrate(held_out, targets, groups=units)
+        self.choice = []
+        for name in self.candidates:
+            margin, summary = choose_margin(held_out[name], targets, default)
+            self.choice.append({"base": name, "margin": margin, **summary})
+        chosen = choose_base(self.choice)
+        self.chosen, self.margin = chosen["base"], chosen["margin"]
+        self.cross_fit = {k: v for k, v in chosen.items() if k not in ("base", "margin")}
+        self.conformal = SplitConformal.calibrate(held_out[self.chosen], targets,
+                                                  groups=source_units(train))
         self.methods, self.default = list(train.methods), train.methods[default]
-        self.base = self._new_base().fit(train)
+        base = self._new(self.chosen)
+        self.base = (base.fit(train, held_out=held_out) if isinstance(base, StackedAssessor)
+                     else base.fit(train))
         self.source = None
         return self
+
+    def _held_out(self, train: AssessmentInputs, folds) -> dict[str, np.ndarray]:
+        """Each candidate's cross-fitted predictions; a stack reuses its members' (cross-fitted
+        once, for the candidates and the stack alike) and cross-fits only its weights."""
+        stacked = StackedAssessor.name
+        stack = self._new(stacked) if stacked in self.candidates else None
+        members = stack.member_names if stack is not None else []
+        held_out = {}
+        for name in dict.fromkeys([n for n in self.candidates if n != stacked] + members):
+            new = (lambda name=name: stack.new_member(name)) if name in members else (
+                lambda name=name: self._new(name))
+            held_out[name] = held_out_predictions(new, train, folds)
+        if stack is not None:
+            held_out[stacked] = stacked_held_out(held_out, members, require_targets(train), folds)
+        return held_out
 
     def predict(self, inputs: AssessmentInputs) -> np.ndarray:
         self._require_fitted()
@@ -129,16 +183,21 @@ class SafeSelector(Assessor):
         self.base.save(directory / BASE_DIR)
         if self.conformal is not None:
             save_conformal(directory, self.conformal, self.methods)
+        if self.choice:
+            atomic_write_text(directory / CHOICE_FILE, choice_table(self.choice).to_csv(index=False))
         write_manifest(directory, KIND, {
             "base": self.base_name, "base_kwargs": self.base_kwargs, "folds": self.folds,
-            "seed": self.seed, "default": self.default, "methods": self.methods,
+            "seed": self.seed, "candidates": self.candidates, "chosen": self.chosen,
+            "default": self.default, "methods": self.methods,
             "margin": None if np.isinf(self.margin) else self.margin, "cross_fit": self.cross_fit})
 
     @classmethod
     def load(cls, directory: str | Path) -> SafeSelector:
         directory = Path(directory)
         manifest = read_manifest(directory, KIND)
-        selector = cls(manifest["base"], manifest["base_kwargs"], manifest["folds"], manifest["seed"])
+        selector = cls(manifest["base"], manifest["base_kwargs"], manifest["folds"], manifest["seed"],
+                       manifest.get("candidates", CANDIDATES))
+        selector.chosen = manifest.get("chosen", manifest["base"])
         selector.base = load_assessor(directory / BASE_DIR)
         selector.default = manifest["default"]
         selector.methods = list(manifest["methods"])
@@ -146,3 +205,12 @@ class SafeSelector(Assessor):
         selector.cross_fit = manifest["cross_fit"]
         selector.source = directory
         return selector
+
+
+def choice_table(choice: list[dict]) -> pd.DataFrame:
+    """The candidates as ``rssqa train`` prints them: held-out gap closed, accuracy of the picks,
+    the margin and how often it leaves the default; the chosen one marked."""
+    table = pd.DataFrame(choice)
+    chosen = choose_base(choice)["base"]
+    table.insert(0, "chosen", np.where(table["base"] == chosen, "*", ""))
+    return table

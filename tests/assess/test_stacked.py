@@ -1,0 +1,49 @@
+"""The stacked predictor and the safe selector's per-experiment choice of base."""
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from rssqa.assess.registry import create_assessor, load_assessor
+from rssqa.assess.selectors.safe import CANDIDATES, CHOICE_FILE, TIE
+from rssqa.assess.stacked import LABEL_FREE
+from tests.assess.test_selectors import FAST
+
+
+def mean_srocc(pred, targets):
+    return float(np.mean([spearmanr(pred[:, j], targets[:, j])[0] for j in range(targets.shape[1])]))
+
+
+def test_a_stack_whose_learned_member_is_noise_ranks_tiles_as_the_signals_do(pool_inputs, tmp_path):
+    train, test = pool_inputs(200, seed=1), pool_inputs(200, seed=2)
+    stack = create_assessor("stacked", learned="random").fit(train)
+    weights = dict(zip(stack.member_names, stack.weights))
+    assert weights["random"] < 0.05 and max(weights[name] for name in LABEL_FREE) > 0.5
+    agreement = create_assessor("agreement").fit(train).predict(test)
+    assert mean_srocc(stack.predict(test), test.targets) >= mean_srocc(agreement, test.targets) - 0.02
+    stack.save(tmp_path / "stack")
+    np.testing.assert_allclose(load_assessor(tmp_path / "stack").predict(test), stack.predict(test))
+
+
+def test_the_safe_selector_chooses_its_base_on_held_out_images_and_keeps_the_table(
+        pool_inputs, tmp_path, single_thread):
+    train, test = pool_inputs(240, seed=1), pool_inputs(100, seed=2)
+    safe = create_assessor("safe", base="auto", base_kwargs=FAST).fit(train)
+    gaps = {row["base"]: row["gap_closed"] for row in safe.choice}
+    assert list(gaps) == list(CANDIDATES)
+    best = max(gaps.values())
+    simpler = CANDIDATES[:CANDIDATES.index(safe.chosen)]
+    assert gaps[safe.chosen] >= best - TIE and all(gaps[name] < best - TIE for name in simpler)
+    safe.save(tmp_path / "safe")
+    loaded = load_assessor(tmp_path / "safe")
+    assert loaded.chosen == safe.chosen and (tmp_path / "safe" / CHOICE_FILE).is_file()
+    np.testing.assert_allclose(loaded.predict(test), safe.predict(test))
+    np.testing.assert_allclose(loaded.selection_scores(safe.predict(test)),
+                               safe.selection_scores(safe.predict(test)))
+
+
+def test_an_unknown_candidate_is_refused_before_any_fitting():
+    from rssqa.errors import InputError
+
+    with pytest.raises(InputError):
+        create_assessor("safe", base="auto", candidates=["agreement", "no-such-assessor"])
