@@ -59,7 +59,7 @@ WorkersOpt = Annotated[int | None, typer.Option(
          "CPU count; 1: this process)")]
 OverlapOpt = Annotated[int | None, typer.Option(
     help="GeoTIFF scenes: pixels by which neighbouring tiles overlap, blended at the seams "
-         "(even; default: an eighth of the tile)")]
+         "(even; default: a quarter of the tile)")]
 
 
 def _config(path: Path):

@@ -22,8 +22,8 @@ from tests.geo.conftest import CRS, TRANSFORM, invoke
 from rssqa.raster.seams import seam_rates, seams_over_bound
 from tests.pipeline.test_seamless_images import blocky_image
 
-# 485 = 17 * 28 + 9 and 605 = 21 * 28 + 17 px: with 32-px tiles and the default 4-px overlap
-# (28-px cells) the last row and column of cells are partial, where padding used to show.
+# 485 = 20 * 24 + 5 and 605 = 25 * 24 + 5 px: with 32-px tiles and the default 8-px overlap
+# (24-px cells) the last row and column of cells are partial, where padding used to show.
 HEIGHT, WIDTH = 485, 605
 # A demo image whose interior picks are steady (about 2 % off the scene's pick) but not constant.
 IMAGE = "tile8_image_part_001.jpg"
@@ -131,17 +131,30 @@ def test_a_mirrored_scene_recommends_alike_on_edge_and_interior_cells(experiment
                                       f"than interior ones, bound {Z * error:.3f}: {counts}")
 
 
-@pytest.fixture(scope="module")
-def blocky_segmentation(experiment, tmp_path_factory):
+# The tiny models' masks are noisy in a band about 8 px deep along their tiles' edges (a mask
+# changes class between neighbouring rows up to 0.25 of the time in its last rows, 0.003 mid-tile).
+# Where the overlap is narrower than two such bands, no tile is sure there and no blend can hide
+# it: on the default grid of their 32-px tiles (8-px overlap) 0.009 of the steady pairs change
+# class along the rows' window edges against 0.002 inside. Real models' bands are narrower than
+# a quarter of their tiles (benchmarks/seams.py: no seam on the demo's models); for these, 16 px.
+WIDE_OVERLAP = 16
+
+
+def blocky_scene_labels(experiment, folder, overlap=None):
     """(predicted class map, true classes, grid) of a HEIGHT x WIDTH scene of class blocks (the
-    tiny models' classes, so their truth holds) on the default grid: 32-px tiles, 4-px overlap."""
+    tiny models' classes, so their truth holds), on the default grid or with ``overlap``."""
     image, truth = blocky_image(HEIGHT, WIDTH)
-    folder = tmp_path_factory.mktemp("blocky")
-    job = SceneJob(write_rgb_scene(folder / "blocky.tif", image), folder / "out", "blocky")
+    job = SceneJob(write_rgb_scene(folder / "blocky.tif", image), folder / "out", "blocky",
+                   overlap=overlap)
     summary = recommend_scene(job, experiment.recommender, experiment.settings, experiment.intervals)
     with rasterio.open(job.output_path("segmentation")) as dataset:
         labels = dataset.read(1)
     return labels, truth, TileGrid(HEIGHT, WIDTH, summary["tiles"]["size"], summary["tiles"]["overlap"])
+
+
+@pytest.fixture(scope="module")
+def blocky_segmentation(experiment, tmp_path_factory):
+    return blocky_scene_labels(experiment, tmp_path_factory.mktemp("blocky"))
 
 
 def test_a_scene_segmentation_changes_class_no_more_across_cell_borders_than_inside(blocky_segmentation):
@@ -155,14 +168,11 @@ def test_a_scene_segmentation_changes_class_no_more_across_cell_borders_than_ins
     assert not seams_over_bound(measured, "cell borders"), seams_over_bound(measured, "cell borders")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the tiny models' own tile edges: a tile's mask changes class between neighbouring rows up to "
-    "0.25 of the time in its last rows and 0.11 in its first columns, against about 0.003 mid-tile "
-    "(its max probability falls from 0.90 to 0.61 there). On the default grid (4-px overlap) most "
-    "of that band lies where that tile votes alone, beyond any blend's reach, and the window edges "
-    "2 px off the cell borders fall in it: 0.017 and 0.024 of the steady pairs change class there "
-    "against 0.004 inside (rows, columns). Needs an overlap wider than that band"))
-def test_a_scene_segmentation_changes_class_no_more_across_window_edges_than_inside(blocky_segmentation):
-    """As above, across the lines where a tile's window starts or ends."""
-    measured = seam_rates(*blocky_segmentation)
-    assert not seams_over_bound(measured, "window edges"), seams_over_bound(measured, "window edges")
+def test_with_an_overlap_wider_than_the_models_unsure_band_no_tile_boundary_shows(
+        experiment, tmp_path_factory):
+    """Across window edges and cell borders alike, no more class changes than inside tiles,
+    once the overlap is wider than the band where the tiny models are unsure (WIDE_OVERLAP)."""
+    measured = seam_rates(*blocky_scene_labels(experiment, tmp_path_factory.mktemp("wide"),
+                                               overlap=WIDE_OVERLAP))
+    for kind in ("window edges", "cell borders"):
+        assert not seams_over_bound(measured, kind), f"{kind}: {seams_over_bound(measured, kind)}"

@@ -43,7 +43,7 @@ def _check_overlap(overlap: int, tile_size: int | None) -> None:
     if overlap < 0 or overlap % 2 or not below_tile:
         limit = f" and less than the tile size {tile_size}" if tile_size is not None else ""
         raise InputError(None, f"--overlap {overlap} must be even, at least 0{limit}",
-                         "e.g. --overlap 32 for 256-px tiles, or leave it out for an eighth of the tile")
+                         "e.g. --overlap 64 for 256-px tiles, or leave it out for a quarter of the tile")
 
 
 def _check_scheduler(address: str) -> None:

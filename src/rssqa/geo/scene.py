@@ -48,7 +48,7 @@ SUMMARY_SUFFIX = "_summary.json"
 @dataclass(frozen=True)
 class SceneJob:
     """What to do with one scene: where it is, the output stem, and the grid's tile overlap
-    (None: an eighth of the tile, rounded down to an even number)."""
+    (None: a quarter of the tile, rounded down to an even number)."""
 
     path: Path
     out_dir: Path
