@@ -4,7 +4,8 @@ For each size n, ``repeats`` random draws of n source images from the store's tr
 images: their tiles travel together, as a user's labelled images would) train each assessor as
 ``rssqa train`` does on them; its picks on the untouched test split are scored against the
 single best method *of those n images* (the SBS the user could know) and the per-tile oracle:
-gap closed, regret, the OA gained over that SBS, and the mean per-method SROCC. The spread over
+gap closed, regret, the OA gained over that SBS, the mean per-method SROCC, and, for assessors
+with conformal intervals, their coverage at 90 % on the test tiles and mean width. The spread over
 draws is the point: with few images it is the risk a user runs.
 
     OMP_NUM_THREADS=1 python benchmarks/learning_curve.py runs/dubai_paper8/sqed \
@@ -29,8 +30,10 @@ from rssqa.metrics import gap_closed, single_best, srocc
 from rssqa.metrics.selection import column_oa, picks_oa, regret
 from rssqa.sqed.store import SQEDStore
 
-ASSESSORS = {"Safe (listwise) – rssqa default": ("safe", {"base": "listwise"}),
+ASSESSORS = {"Safe (auto base) – rssqa default": ("safe", {"base": "auto"}),
+             "Safe (listwise)": ("safe", {"base": "listwise"}),
              "Agreement (consensus; fits nothing on labels)": ("agreement", {})}
+LEVEL = 0.9
 
 
 def draw_sources(sources: list[str], size: int, seed: int) -> list[str]:
@@ -47,7 +50,13 @@ def one_draw(name: str, kwargs: dict, train, test, chosen: list[str], seed: int)
     predictions = assessor.predict(test)
     scores = assessor.selection_scores(predictions)
     sbs = single_best(labelled.targets)
+    conformal = getattr(assessor, "conformal", None)
+    low, high = conformal.interval(predictions, LEVEL) if conformal else (np.nan, np.nan)
     return {"images": len(chosen), "tiles": len(rows), "sbs": test.methods[sbs],
+            "base": getattr(assessor, "chosen", name),
+            "coverage 90%": float(np.mean((low <= test.targets) & (test.targets <= high)))
+            if conformal else np.nan,
+            "width 90%": float(np.mean(np.minimum(1, high) - np.maximum(0, low))) if conformal else np.nan,
             "gap closed": gap_closed(scores, test.targets, sbs),
             "regret": regret(scores, test.targets),
             "gain over SBS": picks_oa(scores, test.targets) - column_oa(test.targets, sbs),
@@ -75,18 +84,20 @@ def learning_curve(store: SQEDStore, sizes: list[int], repeats: int) -> pd.DataF
 
 
 def summary_table(draws: pd.DataFrame) -> pd.DataFrame:
-    measures = ["gap closed", "regret", "gain over SBS", "SROCC"]
+    measures = ["gap closed", "regret", "gain over SBS", "SROCC", "coverage 90%", "width 90%"]
     fitted = draws.dropna(subset=["gap closed"])
     grouped = fitted.groupby(["assessor", "images"], sort=False)
     table = grouped[measures].agg(["mean", "std", "min"])
     cells = pd.DataFrame(index=table.index)
     for measure in measures:
         mean, sd, low = (table[(measure, s)] for s in ("mean", "std", "min"))
-        cells[measure] = [f"{m:.3f} ± {0 if np.isnan(s) else s:.3f} (min {lo:.3f})"
+        cells[measure] = ["–" if np.isnan(m) else f"{m:.3f} ± {0 if np.isnan(s) else s:.3f} (min {lo:.3f})"
                           for m, s, lo in zip(mean, sd, low)]
     cells["draws"] = grouped.size()
     cells["lost to SBS"] = grouped["gain over SBS"].apply(lambda g: int((g < 0).sum()))
     cells["tiles (mean)"] = grouped["tiles"].mean().round().astype(int)
+    cells["bases chosen"] = grouped["base"].apply(lambda b: ", ".join(
+        f"{name} {count}" for name, count in b.value_counts().items()))
     return cells.reset_index()
 
 
@@ -95,9 +106,11 @@ def plot(draws: pd.DataFrame, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    figure, axes = plt.subplots(1, 3, figsize=(15, 3.8))
     for label, group in draws.dropna(subset=["gap closed"]).groupby("assessor", sort=False):
-        for axis, measure in zip(axes, ("gap closed", "SROCC")):
+        for axis, measure in zip(axes, ("gap closed", "SROCC", "coverage 90%")):
+            if group[measure].isna().all():
+                continue
             stats = group.groupby("images")[measure].agg(["mean", "min", "max"])
             axis.plot(stats.index, stats["mean"], marker="o", label=label)
             axis.fill_between(stats.index, stats["min"], stats["max"], alpha=0.2)
@@ -106,6 +119,8 @@ def plot(draws: pd.DataFrame, path: Path) -> None:
     axes[0].axhline(0, color="grey", lw=0.8)
     axes[0].set_title("share of the SBS-to-oracle gap closed (band: min-max over draws)")
     axes[1].set_title("mean per-method SROCC on the test tiles")
+    axes[2].axhline(LEVEL, color="grey", lw=0.8)
+    axes[2].set_title("coverage of the 90 % intervals on the test tiles")
     axes[0].legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
