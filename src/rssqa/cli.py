@@ -181,6 +181,8 @@ def evaluate(config: ExperimentConfigOpt = None, assessors: AssessorsOpt = "",
             verbose=not quiet)
     console.print(per_method.to_string(index=False))
     console.print(summary.to_string(index=False))
+    if cfg.target != "oa":  # the tables' "OA" is the experiment's accuracy, whatever it measures
+        console.print(f"accuracy measured by {cfg.target}: every OA in these tables is {cfg.target}")
     console.print(f"tables and plots in {cfg.layout.reports}")
 
 
