@@ -128,10 +128,11 @@ def choice_sentence(name: str, choice: list[dict]) -> str:
     """The table a selector chose its base from, and the rule, as ``rssqa train`` prints it."""
     from rssqa.assess.selectors.safe import TIE, choice_table
 
-    table = choice_table(choice)[["chosen", "base", "gap_closed", "accuracy_of_picks", "margin",
-                                  "switched_share"]]
-    return (f"{name}: base chosen by cross-fitting over the training split's source images (largest "
-            f"held-out gap closed; within {TIE} of it, the simpler):\n"
+    table = choice_table(choice)[["chosen", "base", "srocc", "gap_closed", "accuracy_of_picks",
+                                  "margin", "switched_share"]]
+    return (f"{name}: base chosen by cross-fitting over the training split's source images (among "
+            f"those within {TIE} of the best held-out SROCC, the largest held-out gap closed; within "
+            f"{TIE} of it, the simpler):\n"
             + table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 

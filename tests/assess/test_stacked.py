@@ -30,10 +30,13 @@ def test_the_safe_selector_chooses_its_base_on_held_out_images_and_keeps_the_tab
     train, test = pool_inputs(240, seed=1), pool_inputs(100, seed=2)
     safe = create_assessor("safe", base="auto", base_kwargs=FAST).fit(train)
     gaps = {row["base"]: row["gap_closed"] for row in safe.choice}
+    ranking = {row["base"]: row["srocc"] for row in safe.choice}
     assert list(gaps) == list(CANDIDATES)
-    best = max(gaps.values())
-    simpler = CANDIDATES[:CANDIDATES.index(safe.chosen)]
-    assert gaps[safe.chosen] >= best - TIE and all(gaps[name] < best - TIE for name in simpler)
+    eligible = [name for name in CANDIDATES if ranking[name] >= max(ranking.values()) - TIE]
+    best = max(gaps[name] for name in eligible)
+    simpler = [name for name in eligible[:eligible.index(safe.chosen)]]
+    assert safe.chosen in eligible and gaps[safe.chosen] >= best - TIE
+    assert all(gaps[name] < best - TIE for name in simpler)
     safe.save(tmp_path / "safe")
     loaded = load_assessor(tmp_path / "safe")
     assert loaded.chosen == safe.chosen and (tmp_path / "safe" / CHOICE_FILE).is_file()
@@ -47,3 +50,14 @@ def test_an_unknown_candidate_is_refused_before_any_fitting():
 
     with pytest.raises(InputError):
         create_assessor("safe", base="auto", candidates=["agreement", "no-such-assessor"])
+
+
+def test_a_base_that_ranks_tiles_badly_is_not_chosen_for_its_picks():
+    from rssqa.assess.selectors.safe import choose_base
+
+    rows = [{"base": "agreement", "gap_closed": 0.30, "srocc": 0.80},
+            {"base": "listwise", "gap_closed": 0.50, "srocc": 0.70},  # better picks, worse ranking
+            {"base": "stacked", "gap_closed": 0.45, "srocc": 0.79}]
+    assert choose_base(rows)["base"] == "stacked"
+    rows[2]["gap_closed"] = 0.31  # within TIE of the simpler agreement: a tie, the simpler wins
+    assert choose_base(rows)["base"] == "agreement"
