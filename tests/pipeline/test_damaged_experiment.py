@@ -32,7 +32,7 @@ EXPERIMENT_FILES = [
         "signal_confidence_histograms", "signal_class_shares", "signal_structure",
         "seg_fpn", "seg_deeplabv3plus", "pred_fpn", "pred_deeplabv3plus")),
     "sqed/shards/*/*.npz",
-    "assessors/safe/assessor.json", "assessors/safe/conformal.json",
+    "assessors/safe/assessor.json", "assessors/safe/conformal.json", "assessors/safe/choice.csv",
     "assessors/safe/base/assessor.json", "assessors/safe/base/features.safetensors",
     "assessors/safe/base/member-00.safetensors",
 ]
