@@ -6,7 +6,10 @@ above that, so this wrapper keeps the SBS unless another method's predicted adva
 exceeds a margin. The margin is chosen on the training split alone, by cross-fitting: the base
 assessor is fitted on all but one fold of source images and predicts the held-out fold, and the
 margin that maximises the accuracy of the resulting picks over all folds is kept (the larger one on
-ties, which is the safer). The base is then refitted on the whole training split.
+ties, which is the safer), but only if it pays on images it was not chosen on: the picks, each
+fold's with the margin chosen on the other folds, must gain over the default by more than one
+standard error (over source images), or the default is kept everywhere. The base is then refitted on the
+whole training split.
 
 With ``base="auto"`` the base itself is chosen the same way, per experiment: every candidate
 (:data:`CANDIDATES`, simplest first: the label-free estimators, the listwise selector, the stack of
@@ -38,7 +41,7 @@ from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.checkpoint import read_manifest, write_manifest
 from rssqa.assess.checks import require_methods, require_targets
 from rssqa.assess.conformal import SplitConformal, save_conformal
-from rssqa.assess.cross_fit import held_out_predictions, source_folds, source_units
+from rssqa.assess.cross_fit import Folds, held_out_predictions, source_folds, source_units
 from rssqa.assess.registry import (create_assessor, load_assessor, register_assessor,
                                    seeded_kwargs)
 from rssqa.assess.stacked import StackedAssessor, stacked_held_out
@@ -59,26 +62,57 @@ CANDIDATES = ("agreement", "atc", "doc", "confidence-maxprob", "listwise", "stac
 TIE = 0.02
 
 
-def choose_margin(predictions: np.ndarray, targets: np.ndarray, default: int) -> tuple[float, dict]:
+def best_margin(predictions: np.ndarray, targets: np.ndarray, default: int) -> float:
     """The margin over the default's predicted score that maximises the mean target of the picks.
 
     Candidates: 0 and every predicted advantage seen, so each distinct decision rule is tried once;
-    no margin at all (always the default) is the largest candidate. Returns the margin and a
-    summary of what it gives on these (held-out) predictions.
+    no margin at all (always the default) is the largest candidate, and the largest of equals wins.
     """
-    advantage = predictions.max(axis=1) - predictions[:, default]
+    advantage = _advantage(predictions, default)
     candidates = np.unique(np.concatenate([[0.0], advantage[advantage > 0], [np.inf]]))
     accuracy = np.array([_picked(predictions, targets, default, margin).mean()
                          for margin in candidates])
-    best = np.flatnonzero(accuracy >= accuracy.max() - 1e-12)[-1]  # the safest of the best
-    margin = float(candidates[best])
-    switched = advantage > margin
+    return float(candidates[np.flatnonzero(accuracy >= accuracy.max() - 1e-12)[-1]])
+
+
+def choose_margin(predictions: np.ndarray, targets: np.ndarray, default: int, folds: Folds,
+                  units: list[str]) -> tuple[float, dict]:
+    """The margin for these held-out predictions, and what it gives on images it was not chosen on.
+
+    A margin that maximises the picks' accuracy on the tiles it is then scored on looks better than
+    it is (with a small gap, noise alone passes for a gain), so its gain is measured honestly: each
+    fold's tiles are picked with the margin chosen on the other folds. Unless that honest gain per
+    source image exceeds one standard error (the one-standard-error rule of model selection), no
+    margin is kept: the default always. Returns the margin and a summary of the honest picks.
+    """
+    honest, switched = np.empty(len(targets)), np.zeros(len(targets), dtype=bool)
+    for fit_index, held_index in folds:
+        margin = best_margin(predictions[fit_index], targets[fit_index], default)
+        honest[held_index] = _picked(predictions[held_index], targets[held_index], default, margin)
+        switched[held_index] = _advantage(predictions[held_index], default) > margin
+    if not _gain_exceeds_its_error(honest - targets[:, default], units):
+        honest, switched, margin = targets[:, default], np.zeros(len(targets), dtype=bool), np.inf
+    else:
+        margin = best_margin(predictions, targets, default)
     of_default, of_oracle = float(targets[:, default].mean()), float(targets.max(axis=1).mean())
     headroom = of_oracle - of_default
-    return margin, {"accuracy_of_picks": float(accuracy[best]),
+    return margin, {"accuracy_of_picks": float(honest.mean()),
                     "accuracy_of_default": of_default, "accuracy_of_oracle": of_oracle,
-                    "gap_closed": float((accuracy[best] - of_default) / headroom) if headroom > 0 else 0.0,
+                    "gap_closed": float((honest.mean() - of_default) / headroom) if headroom > 0 else 0.0,
                     "switched_share": float(switched.mean())}
+
+
+def _gain_exceeds_its_error(gain: np.ndarray, units: list[str]) -> bool:
+    """Whether the mean gain over source images exceeds its standard error (images, not tiles,
+    are the independent draws)."""
+    per_unit = pd.Series(gain).groupby(np.asarray(units)).mean().to_numpy()
+    if len(per_unit) < 2:
+        return False
+    return bool(per_unit.mean() > per_unit.std(ddof=1) / np.sqrt(len(per_unit)))
+
+
+def _advantage(predictions: np.ndarray, default: int) -> np.ndarray:
+    return predictions.max(axis=1) - predictions[:, default]
 
 
 def choose_base(rows: list[dict]) -> dict:
@@ -147,16 +181,16 @@ class SafeSelector(Assessor):
         folds = source_folds(train, self.folds)
         held_out = self._held_out(train, folds)
         default = int(np.argmax(targets.mean(axis=0)))
+        units = source_units(train)
         self.choice = []
         for name in self.candidates:
-            margin, summary = choose_margin(held_out[name], targets, default)
+            margin, summary = choose_margin(held_out[name], targets, default, folds, units)
             self.choice.append({"base": name, "margin": margin, **summary,
                                 "srocc": mean_srocc(held_out[name], targets)})
         chosen = choose_base(self.choice)
         self.chosen, self.margin = chosen["base"], chosen["margin"]
         self.cross_fit = {k: v for k, v in chosen.items() if k not in ("base", "margin")}
-        self.conformal = SplitConformal.calibrate(held_out[self.chosen], targets,
-                                                  groups=source_units(train))
+        self.conformal = SplitConformal.calibrate(held_out[self.chosen], targets, groups=units)
         self.methods, self.default = list(train.methods), train.methods[default]
         base = self._new(self.chosen)
         self.base = (base.fit(train, held_out=held_out) if isinstance(base, StackedAssessor)
