@@ -132,7 +132,8 @@ def choice_sentence(name: str, choice: list[dict]) -> str:
                                   "margin", "switched_share"]]
     return (f"{name}: base chosen by cross-fitting over the training split's source images (among "
             f"those within {TIE} of the best held-out SROCC, the largest held-out gap closed; within "
-            f"{TIE} of it, the simpler):\n"
+            f"{TIE} of it, the simpler; a margin kept only where its gain on images it was not "
+            f"chosen on exceeds one standard error):\n"
             + table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 
