@@ -190,11 +190,16 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
         coverage = pd.concat(coverages, ignore_index=True)
         coverage.to_csv(out / "interval_coverage.csv", index=False)
         print(coverage_sentence(coverage))  # a result, like the tables: printed under --quiet too
+    recommendations_table(test, selections).to_csv(out / "recommendations.csv", index=False)
+    return summary, per_method, predictions
+
+
+def recommendations_table(test, selections: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per test tile: each assessor's pick, the true best method and every method's accuracy."""
     picks = pd.DataFrame({"tile_id": test.tile_ids})
     for name, scores in selections.items():
         picks[f"recommended_by_{name}"] = [test.methods[i] for i in np.argmax(scores, axis=1)]
     picks["true_best"] = [test.methods[i] for i in np.argmax(test.targets, axis=1)]
     for j, method in enumerate(test.methods):
         picks[f"true_oa_{method}"] = test.targets[:, j]
-    picks.to_csv(out / "recommendations.csv", index=False)
-    return summary, per_method, predictions
+    return picks
