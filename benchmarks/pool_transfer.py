@@ -28,6 +28,7 @@ from rssqa.data.assignment import pool_samples, sqed_samples
 from rssqa.data.labelled import load_source
 from rssqa.data.tiling import iter_tile_data
 from rssqa.data.types import TileData
+from rssqa.metrics.segmentation import confusion_matrix, iou_per_class
 from rssqa.pool.training import load_pool
 
 
@@ -58,12 +59,6 @@ def colour_matched(images: np.ndarray, reference: np.ndarray) -> np.ndarray:
         np.uint8).reshape(images.shape)
 
 
-def class_iou(predicted: np.ndarray, truth: np.ndarray, index: int) -> float:
-    inter = np.sum((predicted == index) & (truth == index))
-    union = np.sum((predicted == index) | (truth == index))
-    return float(inter / union) if union else float("nan")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config")
@@ -78,8 +73,8 @@ def main() -> None:
     config = read_config(args.config)
     samples, classmap = load_source(config)
     index = classmap.names.index(args.class_name)
-    draw = dict(images=args.images, tiles=args.tiles, tile_size=config.tile_size,
-                classmap=classmap, seed=args.seed)
+    draw = {"images": args.images, "tiles": args.tiles, "tile_size": config.tile_size,
+            "classmap": classmap, "seed": args.seed}
     home = draw_tiles(pool_samples(samples, config.split_rule), **draw)
     sides = {"pool images": home}
     for zoom in args.zoom:
@@ -93,12 +88,10 @@ def main() -> None:
         for side, (images, truth) in sides.items():
             with torch.inference_mode():
                 predicted = member.segment(images, None).masks
+            matrix = confusion_matrix(predicted, truth, len(classmap.names), classmap.ignore_index)
             rows.append({"method": member.name, "tiles": side,
-                         f"{args.class_name} share (true)": float(np.mean(truth == index)),
-                         f"{args.class_name} share (predicted)": float(np.mean(predicted == index)),
-                         f"{args.class_name} IoU": class_iou(predicted, truth, index)})
-    table = pd.DataFrame(rows).pivot(index="method", columns="tiles",
-                                     values=f"{args.class_name} IoU")
+                         "iou": float(iou_per_class(matrix)[index])})
+    table = pd.DataFrame(rows).pivot(index="method", columns="tiles", values="iou")
     print(f"{args.class_name} IoU per method ({args.tiles} tiles of {args.images} random images "
           f"per side):")
     print(table.round(3).to_markdown())
