@@ -118,6 +118,10 @@ def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str]
                      else store.inputs("train", label=config.target))
         if len(getattr(assessor, "choice", [])) > 1:  # a result: printed under --quiet too
             print(choice_sentence(name, assessor.choice))
+        if getattr(assessor, "margin", None) == np.inf:  # a safe selector keeping its default
+            print(f"{name}: recommends {assessor.default_method} everywhere: no other method's "
+                  "predicted gain paid on held-out training images (its accuracy predictions "
+                  "and intervals are still reported)")
         directory = config.layout.assessors / name
         assessor.save(directory)
         saved[name] = directory

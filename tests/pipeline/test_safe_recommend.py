@@ -25,10 +25,12 @@ def test_safe_recommendation_reports_default_and_predicted_gain(tiny_dataset, tm
     path = tmp_path / "safe.yaml"
     path.write_text(yaml.safe_dump(config))
     invoke("build", path, "--quiet")
-    invoke("train", path, "--assessors", "safe,prior", "--quiet")
+    trained = invoke("train", path, "--assessors", "safe,prior", "--quiet")
     saved = json.loads((tmp_path / "run" / "assessors" / "safe" / "assessor.json").read_text())
     prior = json.loads((tmp_path / "run" / "assessors" / "prior" / "assessor.json").read_text())
     assert saved["default"] == max(prior["means"], key=prior["means"].get)  # the train split's SBS
+    # Told at training time when no margin paid held out, so the default is kept on every tile.
+    assert (f"recommends {saved['default']} everywhere" in trained) == (saved["margin"] is None)
 
     output = invoke("recommend", tiny_dataset / "images" / "g3_img1.png", "--config", path,
                     "--out", tmp_path / "rec", "--quiet")
