@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from rssqa.pool.records import is_external
 from rssqa.pool.training import train_pool
 from rssqa.sqed.store import SQEDStore
 from rssqa.trained_settings import check_trained_settings
+
+if TYPE_CHECKING:
+    from rssqa.assess.base import AssessmentInputs
 
 
 def build_store(config: ExperimentConfig, verbose: bool = True) -> SQEDStore:
@@ -198,7 +202,7 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
     return summary, per_method, predictions
 
 
-def recommendations_table(test, selections: dict[str, np.ndarray]) -> pd.DataFrame:
+def recommendations_table(test: AssessmentInputs, selections: dict[str, np.ndarray]) -> pd.DataFrame:
     """Per test tile: each assessor's pick, the true best method and every method's accuracy."""
     picks = pd.DataFrame({"tile_id": test.tile_ids})
     for name, scores in selections.items():
