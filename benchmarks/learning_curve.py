@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from rssqa.assess.base import AssessmentInputs
 from rssqa.assess.registry import create_assessor, seeded_kwargs
 from rssqa.metrics import gap_closed, single_best, srocc
 from rssqa.metrics.selection import column_oa, picks_oa, regret
@@ -68,8 +69,8 @@ def one_draw(name: str, kwargs: dict, train, test, chosen: list[str], seed: int)
             "seconds": time.perf_counter() - began}
 
 
-def learning_curve(store: SQEDStore, sizes: list[int], repeats: int, target: str = "oa") -> pd.DataFrame:
-    train, test = store.inputs("train", label=target), store.inputs("test", label=target)
+def learning_curve(train: AssessmentInputs, test: AssessmentInputs, sizes: list[int],
+                   repeats: int) -> pd.DataFrame:
     rows = []
     for size in sizes:
         for repeat in range(repeats if size < len(set(train.sources)) else 1):
@@ -147,17 +148,18 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     store = SQEDStore.open(args.store)
-    available = len(set(store.inputs("train").sources))
+    train, test = (store.inputs(split, label=args.target) for split in ("train", "test"))
+    available = len(set(train.sources))
     sizes = sorted({available if s == "all" else min(int(s), available) for s in args.sizes})
     began = time.perf_counter()
-    draws = learning_curve(store, sizes, args.repeats, args.target)
+    draws = learning_curve(train, test, sizes, args.repeats)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     draws.to_csv(output.with_suffix(".csv"), index=False)
     plot(draws, output.with_suffix(".png"))
     table = summary_table(draws).to_markdown(index=False)
     header = (f"# Learning curve: {args.store} ({args.target})\n\n{available} train source images, "
-              f"{len(store.inputs('test'))} test tiles; sizes {sizes}, {args.repeats} draws each "
+              f"{len(test)} test tiles; sizes {sizes}, {args.repeats} draws each "
               f"(one at the full split). Cells: mean ± sd (min) over draws. Wall time "
               f"{time.perf_counter() - began:.0f} s.\n\n")
     output.with_suffix(".md").write_text(header + table + "\n")

@@ -122,7 +122,7 @@ def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str]
                      else store.inputs("train", label=config.target))
         if len(getattr(assessor, "choice", [])) > 1:  # a result: printed under --quiet too
             print(choice_sentence(name, assessor.choice))
-        if getattr(assessor, "margin", None) == np.inf:  # a safe selector keeping its default
+        if assessor.margin == np.inf:  # a safe selector that keeps its default everywhere
             print(f"{name}: recommends {assessor.default_method} everywhere: no other method's "
                   "predicted gain paid on held-out training images (its accuracy predictions "
                   "and intervals are still reported)")
