@@ -4,7 +4,9 @@ beyond the floor (one encoder forward plus one forward per method)?
 Start-up is timed in a fresh process per run, as a user meets it, phase by phase: importing
 rssqa's recommender, opening the trained experiment (config, store manifest, pool weights,
 encoder, assessor, intervals) and assessing the first image, and from the process's launch to
-its first image (the interpreter included, its exit not). The per-tile cost compares, on the
+its first image (the interpreter included, its exit not). The command line is timed too:
+``rssqa recommend`` on a folder of one demo image, from launch until that image's segmentation
+file appears (its files are written whole, by renaming). The per-tile cost compares, on the
 same batches of tiles, ``Recommender.assess_batch`` (encoder, pool, signals, assessor) with the
 floor it cannot go below: the encoder's forward and each method's forward alone.
 
@@ -16,10 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 CONFIG = "src/rssqa/configs/demo.yaml"
 
@@ -54,6 +60,32 @@ def startup(runs: int) -> dict[str, float]:
         for phase, seconds in phases.items():
             times.setdefault(phase, []).append(seconds)
     return {phase: statistics.median(values) for phase, values in times.items()}
+
+
+def command_line(runs: int) -> float:
+    """Median seconds from launching ``rssqa recommend`` to its first image's segmentation file."""
+    from rssqa.data import demo_data_root
+
+    seconds = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as work:
+            folder, out = Path(work) / "images", Path(work) / "out"
+            folder.mkdir()
+            shutil.copy(sorted((demo_data_root() / "images").glob("*.jpg"))[0], folder)
+            began = time.perf_counter()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "rssqa.cli", "recommend", str(folder), "-c", CONFIG,
+                 "--out", str(out), "--quiet"], stdout=subprocess.DEVNULL,
+                )
+            first = None
+            while first is None and process.poll() is None:
+                if out.is_dir() and any(out.glob("*_segmentation.png")):
+                    first = time.perf_counter() - began
+                time.sleep(0.005)
+            if process.wait() != 0 or first is None:
+                raise SystemExit(f"rssqa recommend failed (exit {process.returncode})")
+            seconds.append(first)
+    return statistics.median(seconds)
 
 
 def tile_cost(batches: int = 5, batch_size: int = 16) -> tuple[float, float]:
@@ -91,6 +123,8 @@ def main() -> None:
     print(f"| phase (median of {args.runs} fresh processes) | s |\n|---|---:|")
     for phase, seconds in startup(args.runs).items():
         print(f"| {phase} | {seconds:.2f} |")
+    print(f"| `rssqa recommend`, launch to the first image's segmentation file | "
+          f"{command_line(args.runs):.2f} |")
     full, floor = tile_cost()
     print(f"\nper tile: assess_batch {1000 * full:.1f} ms, floor (encoder + each method's forward) "
           f"{1000 * floor:.1f} ms, ratio {full / floor:.2f}")

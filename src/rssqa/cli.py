@@ -209,7 +209,7 @@ def recommend(
 ) -> None:
     """Score every method on each image, rank, recommend, and write the recommended segmentation.
     GeoTIFF scenes (.tif, .tiff) get georeferenced quality maps and a best-of mosaic instead."""
-    from rssqa.geo.command import check_scene_options
+    from rssqa.geo.options import check_scene_options
     from rssqa.owned_outputs import OwnedFolder
     from rssqa.recommend_command import check_plan, collect_inputs, output_folder, planned_outputs
 

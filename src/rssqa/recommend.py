@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from PIL import Image
 
 from rssqa.assess.base import AssessmentInputs, Assessor
@@ -36,6 +35,8 @@ from rssqa.pool.member import PoolMember, TileRef
 from rssqa.files import atomic_write_text, atomic_write_with
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from rssqa.experiment import TrainedExperiment
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
@@ -85,6 +86,8 @@ class ImageAssessment:
         return None if self.default is None else self.recommended == self.default
 
     def ranking(self) -> pd.DataFrame:
+        import pandas as pd  # here, not at start-up: it is needed only once an image is assessed
+
         order = np.argsort(-self.scores, kind="stable")
         bounds = [(self.intervals or {}).get(self.methods[i]) or (np.nan, np.nan) for i in order]
         return pd.DataFrame({"image": self.name, "method": [self.methods[i] for i in order],
@@ -240,6 +243,8 @@ class Recommender:
                 picks[label] = {**result.summary(), "input": str(path),
                                 "outputs": [p.name for p in written[-2:]]}
                 progress.advance(task)
+        import pandas as pd
+
         table = pd.concat(rankings, ignore_index=True) if rankings else pd.DataFrame()
         if rankings:
             written += self._write_tables(table, picks, skipped, out_dir)

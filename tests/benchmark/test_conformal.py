@@ -93,3 +93,21 @@ def test_few_calibration_tiles_fall_back_to_per_method_intervals():
     rng = np.random.default_rng(5)
     pred, true, images = _heteroscedastic(3, rng, tiles=5)
     assert not SplitConformal.calibrate(pred, true, groups=images).per_tile
+
+
+def test_tile_difficulty_is_crepes_knn_difficulty_estimator():
+    """The per-tile difficulty is computed without scikit-learn (start-up), so it must stay the
+    estimator it replaces: crepes' kNN DifficultyEstimator on residuals with its scaler."""
+    from crepes.extras import DifficultyEstimator
+
+    from rssqa.assess.conformal import TileDifficulty
+
+    rng = np.random.default_rng(3)
+    features = rng.uniform(0.3, 0.9, size=(150, 4))
+    residuals = np.abs(rng.normal(0, 0.05, size=(150, 4))) * (1 + 3 * features)
+    new = rng.uniform(0.2, 1.0, size=(40, 4))  # some outside the calibration range: clipped
+    ours = TileDifficulty(features, residuals, k=10)(new)
+    for method in range(4):
+        reference = DifficultyEstimator().fit(X=features, residuals=residuals[:, method], k=10,
+                                              scaler=True)
+        np.testing.assert_allclose(ours[:, method], reference.apply(new), rtol=1e-12, atol=1e-12)

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from rssqa.cli import app
 from rssqa.errors import InputError
-from rssqa.geo.command import check_scene_options, print_outcome, recommend_scene_files
+from rssqa.geo.command import print_outcome, recommend_scene_files
+from rssqa.geo.options import check_scene_options
 from rssqa.raster.grid import TileGrid
 from rssqa.geo.plan import MAX_SCENE_PIXELS, ScenePlan, plan_text
 from rssqa.geo.scaleout import SceneOutcome

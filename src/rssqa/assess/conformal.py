@@ -37,24 +37,49 @@ MIN_TILES_FOR_DIFFICULTY = 4 * DIFFICULTY_NEIGHBOURS
 
 class TileDifficulty:
     """How hard a tile is to assess, per method: the mean absolute residual of that method on the
-    ``k`` calibration tiles whose predicted accuracies (every method's, standardised) are nearest,
-    min-max scaled to [0.01, 1] (``crepes.extras.DifficultyEstimator``). Kept as the calibration
-    rows it was fitted on, so that a saved calibration is plain numbers, refitted on load."""
+    ``k`` calibration tiles whose predicted accuracies (every method's, min-max scaled) are
+    nearest, min-max scaled over the calibration tiles' own difficulties (each left out of its
+    neighbours) to [0, 1], plus 0.01 so that no interval collapses.
+
+    This is crepes' k-nearest-neighbour ``DifficultyEstimator`` (residuals, ``scaler=True``),
+    computed with scipy's KD-tree because crepes imports scikit-learn, about a second of
+    ``rssqa recommend``'s start-up; ``tests/benchmark/test_conformal.py`` checks that the two agree.
+    Kept as the calibration rows it was fitted on, so that a saved calibration is plain numbers,
+    refitted on load."""
+
+    FLOOR = 0.01
 
     def __init__(self, features: np.ndarray, residuals: np.ndarray, k: int = DIFFICULTY_NEIGHBOURS):
-        from crepes.extras import DifficultyEstimator
+        from scipy.spatial import cKDTree
 
         self.features = np.asarray(features, np.float64)
         self.residuals = np.abs(np.asarray(residuals, np.float64))
         self.k = int(min(k, len(self.features) - 1))
-        self._estimators = [DifficultyEstimator().fit(X=self.features, residuals=self.residuals[:, m],
-                                                      k=self.k, scaler=True)
-                            for m in range(self.residuals.shape[1])]
+        self._low, self._span = _min_and_span(self.features)
+        self._tree = cKDTree(self._scaled(self.features))
+        self._sigma_low, self._sigma_span = _min_and_span(self._calibration_sigmas())
 
     def __call__(self, pred: np.ndarray) -> np.ndarray:
         """N x M difficulties of tiles with N x M predicted accuracies."""
         pred = np.atleast_2d(np.asarray(pred, np.float64))
-        return np.stack([estimator.apply(pred) for estimator in self._estimators], axis=1)
+        _, neighbours = self._tree.query(self._scaled(pred), k=self.k)
+        return self._rescaled(self.residuals[neighbours.reshape(len(pred), self.k)].mean(axis=1))
+
+    def _calibration_sigmas(self) -> np.ndarray:
+        """Each calibration tile's mean residual over its k nearest others (as scikit-learn's
+        ``kneighbors()`` leaves a tile out: itself if found, else the first neighbour)."""
+        n = len(self.features)
+        _, neighbours = self._tree.query(self._scaled(self.features), k=self.k + 1)
+        neighbours = neighbours.reshape(n, self.k + 1)
+        keep = neighbours != np.arange(n)[:, None]
+        keep[keep.all(axis=1), 0] = False
+        return self.residuals[neighbours[keep].reshape(n, self.k)].mean(axis=1)
+
+    def _scaled(self, features: np.ndarray) -> np.ndarray:
+        return np.clip((features - self._low) / self._span, 0.0, 1.0)
+
+    def _rescaled(self, sigmas: np.ndarray) -> np.ndarray:
+        return np.clip((sigmas - self._sigma_low) / self._sigma_span, 0.0, 1.0) + self.FLOOR
 
     def to_dict(self) -> dict:
         return {"k": self.k, "features": self.features.round(6).tolist(),
@@ -64,6 +89,13 @@ class TileDifficulty:
     def from_dict(cls, state: dict) -> TileDifficulty:
         return cls(np.asarray(state["features"], float), np.asarray(state["residuals"], float),
                    int(state["k"]))
+
+
+def _min_and_span(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the minimum and the range (1 where constant), as min-max scaling needs."""
+    low = columns.min(axis=0)
+    span = columns.max(axis=0) - low
+    return low, np.where(span > 0, span, 1.0)
 
 
 @dataclass(frozen=True)

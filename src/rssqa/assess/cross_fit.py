@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
 
 from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.errors import InputError
@@ -26,6 +25,8 @@ def source_folds(train: AssessmentInputs, folds: int) -> Folds:
     if len(set(units)) < 2:
         raise InputError(None, "the training split comes from one source image, so nothing can be "
                          "chosen on held-out images", "build the SQED from more images")
+    from sklearn.model_selection import GroupKFold  # here: scikit-learn is slow to import
+
     splitter = GroupKFold(n_splits=min(folds, len(set(units))))
     return list(splitter.split(np.zeros(len(units)), groups=units))
 

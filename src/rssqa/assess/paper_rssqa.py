@@ -23,7 +23,6 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
-from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 from torch.optim.lr_scheduler import LinearLR, LRScheduler, SequentialLR, StepLR
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -289,6 +288,8 @@ def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
 
 def _validation_split(inputs: AssessmentInputs, fraction: float,
                       seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit  # slow to import
+
     everything = np.arange(len(inputs))
     if fraction == 0:
         return everything, everything[:0]

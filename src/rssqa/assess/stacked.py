@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LinearRegression
 
 from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.checkpoint import read_manifest, write_manifest
@@ -32,6 +31,8 @@ LABEL_FREE = ("agreement", "atc", "doc", "confidence-maxprob")
 def fit_weights(member_predictions: list[np.ndarray], targets: np.ndarray) -> tuple[np.ndarray, float]:
     """Non-negative weights (one per member) and an intercept minimising the squared error of
     the weighted sum of N x M member predictions against N x M targets, over every (tile, method)."""
+    from sklearn.linear_model import LinearRegression  # here: scikit-learn is slow to import
+
     features = np.stack([p.ravel() for p in member_predictions], axis=1)
     line = LinearRegression(positive=True).fit(features, np.asarray(targets).ravel())
     return line.coef_.astype(np.float64), float(line.intercept_)

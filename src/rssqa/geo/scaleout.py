@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 from rssqa.errors import InputError
 from rssqa.geo.experiment import ExperimentRef, cached_experiment
+from rssqa.geo.options import SCHEDULER_TIMEOUT_S
 from rssqa.geo.scene import SceneJob, recommend_scene
 from rssqa.progress import progress_bar
-
-SCHEDULER_TIMEOUT_S = 5  # seconds to wait for a --scheduler to answer
 
 
 @dataclass

@@ -14,6 +14,10 @@ instead of raising, so that a bootstrap or a per-method table carries on; RMSE s
 
 Their bootstrap intervals for ``rssqa evaluate`` come from ``rssqa.metrics.correlation_resampled``,
 which computes all four for every resample at once.
+
+scipy.stats and scipy.optimize are imported by the functions that use them: together they are
+about half a second, which opening a trained experiment (whose selector imports ``srocc`` for
+training) should not pay.
 """
 
 from __future__ import annotations
@@ -23,8 +27,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
-from scipy.optimize import OptimizeWarning, curve_fit
 from scipy.special import expit
 
 from rssqa.errors import InputError
@@ -70,6 +72,8 @@ def fit_logistic4(pred: np.ndarray, target: np.ndarray) -> MonotoneMapping:
     ``LOGISTIC_MAXFEV`` evaluations, a non-finite result, or a fit worse than that line (the
     logistic family contains near-linear curves, so a worse fit is a stuck optimiser).
     """
+    from scipy.optimize import OptimizeWarning, curve_fit
+
     pred, target = _validated(pred, target)
     line = _fit_line(pred, target)
     if pred.size < 5 or np.ptp(pred) == 0:
@@ -110,6 +114,8 @@ def rmse(pred: np.ndarray, target: np.ndarray) -> float:
 
 def srocc(pred: np.ndarray, target: np.ndarray) -> float:
     """Spearman rank-order correlation (NaN if either side is constant)."""
+    from scipy import stats
+
     pred, target = _validated(pred, target)
     if _degenerate(pred, target):
         return float("nan")
@@ -118,6 +124,8 @@ def srocc(pred: np.ndarray, target: np.ndarray) -> float:
 
 def krocc(pred: np.ndarray, target: np.ndarray) -> float:
     """Kendall rank-order correlation, tau-b (NaN if either side is constant)."""
+    from scipy import stats
+
     pred, target = _validated(pred, target)
     if _degenerate(pred, target):
         return float("nan")
@@ -169,6 +177,8 @@ def _degenerate(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _signed_pearson(mapping: MonotoneMapping, pred: np.ndarray, target: np.ndarray) -> float:
+    from scipy import stats
+
     mapped = mapping(pred)
     if mapping.direction == 0 or _degenerate(mapped, target):
         return float("nan")

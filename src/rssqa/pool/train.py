@@ -27,7 +27,7 @@ from rssqa.backbones.pretrained import to_model_input
 from rssqa.segzoo.base import FeatureTap, SegMethod, get_method
 from rssqa.pool.distributed import data_parallel, shard, to_device
 from rssqa.pool.member import Segmentation, TileRef
-from rssqa.torch_setup import seed_everything
+from rssqa.torch_setup import seed_everything, weights_to_be_loaded
 
 IGNORE_INDEX = 255
 WEIGHTS_FILE = "model.safetensors"
@@ -229,7 +229,8 @@ def load_trained(directory: Path) -> TrainedMethod:
     try:
         meta = json.loads(meta_path.read_text())
         method = get_method(meta["method"])
-        model = method.create(meta["num_classes"], pretrained=False, **meta["kwargs"])
+        with weights_to_be_loaded():  # every tensor: load_state_dict below is strict
+            model = method.create(meta["num_classes"], pretrained=False, **meta["kwargs"])
     except (ValueError, KeyError, TypeError) as error:  # ValueError: also JSON and UTF-8 errors
         raise CheckpointError(meta_path, f"is not a readable training record "
                               f"({type(error).__name__}: {error})", retrain) from None

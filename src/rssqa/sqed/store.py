@@ -29,16 +29,20 @@ Rows of every array follow ``tiles.parquet``'s order.
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from rssqa.assess.base import AssessmentInputs
 from rssqa.cache import unreadable
 from rssqa.errors import InputError
 from rssqa.signals import PoolSignals
 from rssqa.structure import mask_structure
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MANIFEST = "manifest.json"
 TILES = "tiles.parquet"
@@ -78,12 +82,22 @@ class SQEDStore:
             raise InputError(self.root, "is not a finished SQED store (no manifest.json)",
                              "build it with `rssqa build -c CONFIG`; an interrupted build resumes")
         self.manifest: dict = _read_manifest(manifest)
-        self.tiles: pd.DataFrame = self._read_table(TILES, TILE_COLUMNS)
-        self.records: pd.DataFrame = self._read_table(RECORDS, RECORD_COLUMNS)
         self.methods: list[str] = list(self.manifest["methods"])
         self._structure: np.ndarray | None = None
 
+    # The tables are read when first used: assessing new images needs only the manifest, and
+    # pandas with pyarrow is a few tenths of a second of `rssqa recommend`'s start-up.
+    @cached_property
+    def tiles(self) -> pd.DataFrame:
+        return self._read_table(TILES, TILE_COLUMNS)
+
+    @cached_property
+    def records(self) -> pd.DataFrame:
+        return self._read_table(RECORDS, RECORD_COLUMNS)
+
     def _read_table(self, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+        import pandas as pd
+
         path = self.root / name
         try:
             table = pd.read_parquet(path)

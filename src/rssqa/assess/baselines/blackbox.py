@@ -20,15 +20,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightgbm
 import numpy as np
 from safetensors.numpy import load_file as load_arrays
 from safetensors.numpy import save_file as save_arrays
 
 from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.baselines.agreement import agreement_signal
-from rssqa.assess.boosting import lightgbm_params
+from rssqa.assess.boosting import lightgbm_params, load_booster, train_booster
 from rssqa.assess.checkpoint import restore_configured, write_manifest
 from rssqa.assess.checks import require_same_methods, require_signals, require_targets
 from rssqa.assess.registry import register_assessor
@@ -36,6 +36,9 @@ from rssqa.assess.scaling import PrincipalComponents
 from rssqa.errors import InputError
 from rssqa.signals import with_relative
 from rssqa.typed_config import as_config
+
+if TYPE_CHECKING:
+    import lightgbm
 
 KIND = "blackbox"
 _CONFIDENT_BIN = 45  # of the 50 max-probability bins: pixels at 0.9 or above
@@ -100,9 +103,8 @@ class BlackBoxAssessor(Assessor):
         self.semantic = PrincipalComponents.fit(np.asarray(train.semantic_pooled, np.float32),
                                                self.config.semantic_components)
         rows = self.rows(train)
-        data = lightgbm.Dataset(rows, targets.reshape(-1), categorical_feature=[rows.shape[1] - 1])
-        self.booster = lightgbm.train(self.config.lightgbm_params(), data,
-                                      num_boost_round=self.config.rounds)
+        self.booster = train_booster(self.config.lightgbm_params(), rows, targets.reshape(-1),
+                                     self.config.rounds, categorical=[rows.shape[1] - 1])
         self.source = None
         return self
 
@@ -124,6 +126,6 @@ class BlackBoxAssessor(Assessor):
         assessor, _ = restore_configured(cls, directory, KIND)
         state = load_arrays(directory / "semantic.safetensors")
         assessor.semantic = PrincipalComponents.from_state(state, "")
-        assessor.booster = lightgbm.Booster(model_file=str(directory / "model.txt"))
+        assessor.booster = load_booster(directory / "model.txt")
         assessor.source = directory
         return assessor

@@ -16,16 +16,11 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import timm
 import torch
-from sklearn.compose import TransformedTargetRegressor
-from sklearn.impute import SimpleImputer
-from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVR
 from torch import nn
 
 from rssqa.assess.base import AssessmentInputs, Assessor
@@ -34,6 +29,9 @@ from rssqa.errors import InputError
 from rssqa.progress import progress_bar
 from rssqa.backbones.pretrained import to_model_input
 from rssqa.backbones.pretrained import load_efficientnet_lite0
+
+if TYPE_CHECKING:  # scikit-learn is imported where a regressor is fitted: it is slow to import
+    from sklearn.compose import TransformedTargetRegressor
 
 
 def require_images(inputs: AssessmentInputs) -> np.ndarray:
@@ -56,6 +54,8 @@ def luminance(images: np.ndarray) -> np.ndarray:
 def cross_validation_folds(groups: list[str], folds: int, seed: int):
     """Group k-fold when the inputs name enough groups (overlapping tiles never straddle a
     fold), shuffled k-fold otherwise."""
+    from sklearn.model_selection import GroupKFold, KFold
+
     if groups and len(set(groups)) >= folds:
         return GroupKFold(n_splits=folds)
     return KFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -96,6 +96,13 @@ class ImageFeatureRegressor(Assessor):
         return np.concatenate(chunks)
 
     def fit(self, train: AssessmentInputs) -> ImageFeatureRegressor:
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.impute import SimpleImputer
+        from sklearn.model_selection import GridSearchCV
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        from sklearn.svm import SVR
+
         targets = require_targets(train)
         features = self.features(require_images(train))
         folds = min(self.folds, len(train))

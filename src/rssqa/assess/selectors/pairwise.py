@@ -15,17 +15,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightgbm
 import numpy as np
 
 from rssqa.assess.base import AssessmentInputs, Assessor
-from rssqa.assess.boosting import lightgbm_params
+from rssqa.assess.boosting import lightgbm_params, load_booster, train_booster
 from rssqa.assess.checkpoint import read_saved, restore_configured, write_manifest
 from rssqa.assess.checks import require_methods, require_same_methods, require_targets
 from rssqa.assess.registry import register_assessor
 from rssqa.assess.selectors.features import SelectorFeatures
 from rssqa.typed_config import as_config
+
+if TYPE_CHECKING:
+    import lightgbm
 
 KIND = "pairwise"
 
@@ -74,10 +77,9 @@ class PairwiseSelector(Assessor):
             if len(np.unique(wins[decided])) < 2:
                 self.judges[(a, b)] = float(wins[decided].mean()) if decided.any() else 0.5
                 continue
-            data = lightgbm.Dataset(_pair(rows, a, b)[decided], wins[decided],
-                                    weight=stake[decided] / stake[decided].mean())
-            self.judges[(a, b)] = lightgbm.train(self.config.lightgbm_params(), data,
-                                                 num_boost_round=self.config.rounds)
+            self.judges[(a, b)] = train_booster(
+                self.config.lightgbm_params(), _pair(rows, a, b)[decided], wins[decided],
+                self.config.rounds, weight=stake[decided] / stake[decided].mean())
         self.source = None
         return self
 
@@ -119,13 +121,9 @@ class PairwiseSelector(Assessor):
         for pair, judge in manifest["judges"].items():
             a, b = (int(i) for i in pair.split("-"))
             selector.judges[(a, b)] = (float(judge) if isinstance(judge, (int, float))
-                                       else read_saved(directory / judge, _booster))
+                                       else read_saved(directory / judge, load_booster))
         selector.source = directory
         return selector
-
-
-def _booster(path: Path):
-    return lightgbm.Booster(model_file=str(path))
 
 
 def _pair(rows: np.ndarray, a: int, b: int) -> np.ndarray:

@@ -32,10 +32,9 @@ each came from a base fitted on four fifths of the data and the final base sees 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.checkpoint import read_manifest, write_manifest
@@ -47,6 +46,9 @@ from rssqa.assess.registry import (create_assessor, load_assessor, register_asse
 from rssqa.assess.stacked import StackedAssessor, stacked_held_out
 from rssqa.files import atomic_write_text
 from rssqa.metrics import srocc
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KIND = "safe"
 BASE_DIR = "base"
@@ -105,7 +107,8 @@ def choose_margin(predictions: np.ndarray, targets: np.ndarray, default: int, fo
 def _gain_exceeds_its_error(gain: np.ndarray, units: list[str]) -> bool:
     """Whether the mean gain over source images exceeds its standard error (images, not tiles,
     are the independent draws)."""
-    per_unit = pd.Series(gain).groupby(np.asarray(units)).mean().to_numpy()
+    _, unit = np.unique(np.asarray(units), return_inverse=True)
+    per_unit = np.bincount(unit, weights=gain) / np.bincount(unit)
     if len(per_unit) < 2:
         return False
     return bool(per_unit.mean() > per_unit.std(ddof=1) / np.sqrt(len(per_unit)))
@@ -265,6 +268,8 @@ class SafeSelector(Assessor):
 def choice_table(choice: list[dict]) -> pd.DataFrame:
     """The candidates as ``rssqa train`` prints them: held-out gap closed, accuracy of the picks,
     the margin and how often it leaves the default; the chosen one marked."""
+    import pandas as pd  # here: opening an experiment to recommend never needs it
+
     table = pd.DataFrame(choice)
     chosen = choose_base(choice)["base"]
     table.insert(0, "chosen", np.where(table["base"] == chosen, "*", ""))
