@@ -7,6 +7,7 @@ from rssqa.assess.registry import create_assessor, load_assessor
 from rssqa.errors import CheckpointError
 
 FAST = {"listwise": {"config": {"epochs": 150, "members": 2}},
+        "listwise-soft": {"config": {"epochs": 150, "members": 2}},
         "pairwise": {"config": {"rounds": 40}}}
 
 

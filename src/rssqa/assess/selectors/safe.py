@@ -12,8 +12,8 @@ standard error (over source images), or the default is kept everywhere. The base
 whole training split.
 
 With ``base="auto"`` the base itself is chosen the same way, per experiment: every candidate
-(:data:`CANDIDATES`, simplest first: the label-free estimators, the listwise selector, the stack of
-the listwise selector and the label-free estimators) is cross-fitted over the same folds and given
+(:data:`CANDIDATES`, simplest first: the label-free estimators, the listwise selector, the same
+with a softer listwise target, the stack of the listwise selector and the label-free estimators) is cross-fitted over the same folds and given
 its own margin. The base's predictions are also the accuracy the selector reports, so only
 candidates that rank tiles about as well as the best one does held out (mean SROCC within
 :data:`TIE`) are eligible; among them the one whose picks close the largest share of the held-out
@@ -57,7 +57,8 @@ AUTO = "auto"  # the base chosen per experiment, among CANDIDATES
 # Accuracy predictors only: the pairwise selector's scores are vote shares, not accuracies (it
 # stays available as a fixed base). On Dubai-8 with 4 to 16 labelled images, choosing it by gap
 # alone left the reported accuracy ranking tiles at SROCC 0.15-0.5.
-CANDIDATES = ("agreement", "atc", "doc", "confidence-maxprob", "listwise", "stacked")
+CANDIDATES = ("agreement", "atc", "doc", "confidence-maxprob", "listwise", "listwise-soft",
+              "stacked")
 # A candidate must close this much more of the held-out gap than a simpler one to be preferred
 # (about the spread of the gap closed between selector seeds on Dubai-8), and rank tiles no more
 # than this much worse than the best candidate (mean SROCC) to be eligible at all.
