@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -75,8 +74,7 @@ def command_line(runs: int) -> float:
             began = time.perf_counter()
             process = subprocess.Popen(
                 [sys.executable, "-m", "rssqa.cli", "recommend", str(folder), "-c", CONFIG,
-                 "--out", str(out), "--quiet"], stdout=subprocess.DEVNULL,
-                )
+                 "--out", str(out), "--quiet"], stdout=subprocess.DEVNULL)
             first = None
             while first is None and process.poll() is None:
                 if out.is_dir() and any(out.glob("*_segmentation.png")):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from rssqa.errors import InputError
 from rssqa.geo.experiment import ExperimentRef
 from rssqa.geo.plan import MAX_SCENE_PIXELS, plan_scenes, plan_text
 from rssqa.geo.scaleout import SceneOutcome, local_processes, recommend_scenes
