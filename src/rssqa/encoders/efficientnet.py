@@ -8,17 +8,13 @@ CLIP checkpoints the user holds plug in through the same interface.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import numpy as np
-import timm
 import torch
 
 from rssqa.encoders.base import EncoderOutput, SemanticEncoder
 from rssqa.errors import InputError
 from rssqa.backbones.pretrained import to_model_input
-from rssqa.backbones.pretrained import load_efficientnet_lite0
-from rssqa.torch_setup import weights_to_be_loaded
+from rssqa.backbones.pretrained import efficientnet_lite0_features
 
 
 class EfficientNetLiteEncoder(SemanticEncoder):
@@ -29,12 +25,7 @@ class EfficientNetLiteEncoder(SemanticEncoder):
         if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 32:
             raise InputError(None, f"encoder input_size must be a whole number of pixels of at "
                              f"least 32, got {input_size!r}", "use e.g. input_size: 256")
-        # With the ImageNet weights, every tensor is loaded (strictly): none is drawn at random first.
-        with weights_to_be_loaded() if pretrained else nullcontext():
-            self.backbone = timm.create_model("tf_efficientnet_lite0", features_only=True,
-                                              out_indices=(4,), pretrained=False)
-        if pretrained:
-            load_efficientnet_lite0(self.backbone)
+        self.backbone = efficientnet_lite0_features(out_indices=(4,), pretrained=pretrained)
         self.backbone.eval().requires_grad_(False)
         self.input_size = input_size
         self.token_dim = self.pooled_dim = self.backbone.feature_info.channels()[-1]

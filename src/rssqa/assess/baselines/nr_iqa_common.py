@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
-import timm
 import torch
 from torch import nn
 
@@ -28,7 +27,7 @@ from rssqa.assess.checks import require_methods, require_targets
 from rssqa.errors import InputError
 from rssqa.progress import progress_bar
 from rssqa.backbones.pretrained import to_model_input
-from rssqa.backbones.pretrained import load_efficientnet_lite0
+from rssqa.backbones.pretrained import efficientnet_lite0_features
 
 if TYPE_CHECKING:  # scikit-learn is imported where a regressor is fitted: it is slow to import
     from sklearn.compose import TransformedTargetRegressor
@@ -142,10 +141,7 @@ class FrozenLiteBackbone:
                  batch_size: int = 32, pretrained: bool = True):
         self.input_size = input_size
         self.batch_size = batch_size
-        self.network = timm.create_model("tf_efficientnet_lite0", features_only=True,
-                                         out_indices=out_indices, pretrained=False)
-        if pretrained:
-            load_efficientnet_lite0(self.network)
+        self.network = efficientnet_lite0_features(out_indices, pretrained)
         self.network.eval().requires_grad_(False)
         self.channels: list[int] = list(self.network.feature_info.channels())
         self._memo: dict[str, tuple[torch.Tensor, ...]] = {}
