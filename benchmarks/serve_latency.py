@@ -1,14 +1,16 @@
 """Benchmark: `rssqa serve` on the demo experiment, upload-to-result time and a bounded load test.
 
-    python benchmarks/serve_latency.py [--config CONFIG] [--assessor NAME] [--requests 20]
+    python benchmarks/serve_latency.py [--config CONFIG] [--assessor NAME] [--requests 20] [--geotiff]
 
 Starts `rssqa serve` as its own process on a free 127.0.0.1 port, then (1) posts one 512 x 512
 image (a demo assessment image resized to 512 x 512) to /api/assess several times and reports the
 wall time from starting the upload to having the full answer (scores and every picture), first
 call and median of the rest; (2) posts ``--requests`` images at once from as many client threads
 and counts the answers by status (targets: all answered, none 5xx) and reads the server's peak
-resident memory (VmHWM from /proc; target under 3 GB). Needs a trained demo experiment: run
-`rssqa demo` first. Writes benchmarks/results/serve_latency.md.
+resident memory (VmHWM from /proc; target under 3 GB). With ``--geotiff`` the image is uploaded
+as a georeferenced GeoTIFF (UTM 40N), whose answer also lists the scene's files to download.
+Needs a trained demo experiment: run `rssqa demo` first. Writes
+benchmarks/results/serve_latency.md (serve_latency_geotiff.md with ``--geotiff``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +44,14 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--assessor", default=None, help="default: the config's")
     parser.add_argument("--requests", type=int, default=20, help="concurrent requests in the load test")
     parser.add_argument("--repeats", type=int, default=4, help="sequential single-image uploads")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/serve_latency.md")
-    return parser.parse_args()
+    parser.add_argument("--geotiff", action="store_true",
+                        help="upload a georeferenced GeoTIFF (answered with scene downloads too)")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    if args.out is None:
+        name = "serve_latency_geotiff.md" if args.geotiff else "serve_latency.md"
+        args.out = ROOT / "benchmarks/results" / name
+    return args
 
 
 def check_trained(config: Path, assessor: str | None) -> None:
@@ -54,10 +63,23 @@ def check_trained(config: Path, assessor: str | None) -> None:
         sys.exit(f"{folder} is missing: run the demo first (`.venv/bin/rssqa demo`), then this script")
 
 
-def test_image() -> bytes:
-    buffer = io.BytesIO()
-    Image.open(DEMO_IMAGE).convert("RGB").resize((512, 512), Image.Resampling.BICUBIC).save(buffer, "PNG")
-    return buffer.getvalue()
+def test_image(geotiff: bool) -> tuple[str, bytes, str]:
+    """(file name, bytes, media type) of the upload."""
+    image = Image.open(DEMO_IMAGE).convert("RGB").resize((512, 512), Image.Resampling.BICUBIC)
+    if not geotiff:
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        return "bench.png", buffer.getvalue(), "image/png"
+    from rasterio.crs import CRS
+    from rasterio.io import MemoryFile
+    from rasterio.transform import Affine
+
+    with MemoryFile() as memory:
+        with memory.open(driver="GTiff", width=512, height=512, count=3, dtype="uint8",
+                         crs=CRS.from_epsg(32640),
+                         transform=Affine(0.5, 0, 500_000, 0, -0.5, 2_800_000)) as dataset:
+            dataset.write(np.asarray(image).transpose(2, 0, 1))
+        return "bench.tif", memory.read(), "image/tiff"
 
 
 def free_port() -> int:
@@ -90,13 +112,13 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def post(url: str, data: bytes) -> tuple[int, float]:
+def post(url: str, upload: tuple[str, bytes, str]) -> tuple[int, float]:
     began = time.perf_counter()
-    response = httpx.post(url, files={"file": ("bench.png", data, "image/png")}, timeout=600)
+    response = httpx.post(url, files={"file": upload}, timeout=600)
     return response.status_code, time.perf_counter() - began
 
 
-def single_uploads(url: str, data: bytes, repeats: int) -> list[float]:
+def single_uploads(url: str, data: tuple[str, bytes, str], repeats: int) -> list[float]:
     times = []
     for _ in range(repeats):
         status, seconds = post(url, data)
@@ -106,7 +128,7 @@ def single_uploads(url: str, data: bytes, repeats: int) -> list[float]:
     return times
 
 
-def load_test(url: str, data: bytes, requests: int) -> tuple[Counter, list[float], float]:
+def load_test(url: str, data: tuple[str, bytes, str], requests: int) -> tuple[Counter, list[float], float]:
     began = time.perf_counter()
     with ThreadPoolExecutor(requests) as pool:
         answers = list(pool.map(lambda _: post(url, data), range(requests)))
@@ -118,10 +140,12 @@ def report(args, times, statuses, latencies, wall, rss_mb) -> str:
     lines = [
         "# rssqa serve: latency and load (benchmarks/serve_latency.py)", "",
         f"- command: `python benchmarks/serve_latency.py --config {os.path.relpath(args.config, ROOT)}"
-        f"{' --assessor ' + args.assessor if args.assessor else ''} --requests {args.requests}`",
+        f"{' --assessor ' + args.assessor if args.assessor else ''} --requests {args.requests}"
+        f"{' --geotiff' if args.geotiff else ''}`",
         f"- machine: {os.cpu_count()} CPU cores visible, torch threads default; "
         f"date {datetime.date.today().isoformat()}",
-        "- image: a demo assessment image resized to 512 x 512 PNG", "",
+        "- image: a demo assessment image resized to 512 x 512 "
+        + ("GeoTIFF in UTM 40N (answered with the scene's downloads)" if args.geotiff else "PNG"), "",
         "| measure | value | target |", "|---|---|---|",
         f"| upload to result, first call | {times[0]:.2f} s | |",
         f"| upload to result, median of next {len(times) - 1} | {statistics.median(times[1:]):.2f} s | < 5 s |",
@@ -136,7 +160,7 @@ def report(args, times, statuses, latencies, wall, rss_mb) -> str:
 def main() -> None:
     args = parse()
     check_trained(args.config, args.assessor)
-    data, port = test_image(), free_port()
+    data, port = test_image(args.geotiff), free_port()
     server = start_server(args, port)
     try:
         url = f"http://127.0.0.1:{port}/api/assess"

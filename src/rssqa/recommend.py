@@ -43,6 +43,23 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 
 
 @dataclass
+class TilePicks:
+    """Per tile, in grid order: the assessor's selection scores (T x M float32), and the mask of
+    the method they pick with that method's confidence per pixel (T x S x S uint8 each): what a
+    scene keeps of each tile (``rssqa.geo.tiles``), so a scene assessed as an image is written
+    from that assessment instead of being assessed again."""
+
+    selection: np.ndarray
+    masks: np.ndarray
+    confidence: np.ndarray
+
+    @classmethod
+    def concatenate(cls, parts: list[TilePicks]) -> TilePicks:
+        return cls(*(np.concatenate([getattr(p, key) for p in parts])
+                     for key in ("selection", "masks", "confidence")))
+
+
+@dataclass
 class ImageAssessment:
     """One image's result: per-tile scores (T x M), per-method image scores (M), the pick and its
     mask; with a safe selector, its default method, the margin another method must clear and the
@@ -63,6 +80,8 @@ class ImageAssessment:
     interval_level: float | None = None
     # The cell grid the tiles were assessed on: row i of tile_scores is its i-th tile (row-major)
     grid: TileGrid | None = None
+    # Each tile's pick and its mask, only when assess(..., tile_picks=True)
+    tile_picks: TilePicks | None = None
 
     @property
     def no_clear_winner(self) -> bool | None:
@@ -143,9 +162,12 @@ class Recommender:
         grid, s = image_grid(image.shape[0], image.shape[1], self.tile_size), self.tile_size
         return grid, np.stack([image[y:y + s, x:x + s] for y, x in grid.tile_origins()])
 
-    def assess(self, image: np.ndarray, name: str = "image", all_masks: bool = False) -> ImageAssessment:
+    def assess(self, image: np.ndarray, name: str = "image", all_masks: bool = False,
+               tile_picks: bool = False) -> ImageAssessment:
         """Score, rank and segment one HxWx3 image; ``all_masks`` also keeps every method's
-        stitched mask (for showing them side by side), at one HxW uint8 array per method.
+        stitched mask (for showing them side by side), at one HxW uint8 array per method;
+        ``tile_picks`` keeps each tile's pick and mask (:class:`TilePicks`), from which the image
+        is written as a scene without assessing it again (``rssqa.geo.scene.recommend_scene``).
 
         ``name`` is also the file stem under which pool members of saved predictions look for
         this image's prediction; one they cannot use raises ``InputError`` naming the file."""
@@ -159,7 +181,7 @@ class Recommender:
         refs = [TileRef(name, (height, width), x, y, self.tile_size) for y, x in grid.tile_origins()]
         for member in self.pool:
             member.check(refs[0])
-        tile_scores, masks, confidence = [], [], []
+        tile_scores, masks, confidence, picks = [], [], [], []
         for first in range(0, len(tiles), self.batch_size):
             batch = tiles[first:first + self.batch_size]
             ids = [f"{name}_{i}" for i in range(first, first + len(batch))]
@@ -167,6 +189,8 @@ class Recommender:
             tile_scores.append(scores)
             masks.append(segmented)
             confidence.append(sure)
+            if tile_picks:
+                picks.append(self.pick_tiles(scores, segmented, sure))
         tile_scores = np.concatenate(tile_scores)
         scores = tile_scores.mean(axis=0)
         best = self.methods[int(np.argmax(self.assessor.selection_scores(tile_scores).mean(axis=0)))]
@@ -177,6 +201,7 @@ class Recommender:
                                default=self.assessor.default_method,
                                method_labels=stitched if all_masks else None,
                                margin=self.assessor.margin, grid=grid,
+                               tile_picks=TilePicks.concatenate(picks) if tile_picks else None,
                                **self._intervals_of(tile_scores, scores))
 
     def _intervals_of(self, tile_scores: np.ndarray, scores: np.ndarray) -> dict:
@@ -203,6 +228,15 @@ class Recommender:
             sources=[source] * len(batch), signals=segmented.signals)
         confidence = {name: quantise_confidence(p) for name, p in segmented.max_probability.items()}
         return self.assessor.predict(inputs), segmented.masks, confidence
+
+    def pick_tiles(self, scores: np.ndarray, masks: dict[str, np.ndarray],
+                   confidence: dict[str, np.ndarray]) -> TilePicks:
+        """Each tile's pick by the assessor's selection scores, with its mask and confidence,
+        from :meth:`assess_batch`'s outputs."""
+        selection = np.asarray(self.assessor.selection_scores(scores), np.float32)
+        picked = [self.methods[pick] for pick in np.argmax(selection, axis=1)]
+        return TilePicks(selection, np.stack([masks[m][i] for i, m in enumerate(picked)]),
+                         np.stack([confidence[m][i] for i, m in enumerate(picked)]))
 
     def _stitch(self, grid: TileGrid, batches: list[np.ndarray], confidence: list[np.ndarray],
                 shape: tuple[int, int]) -> np.ndarray:

@@ -60,14 +60,17 @@ TRANSFORM = Affine(0.5, 0, 500_000, 0, -0.5, 2_800_000)
 HEIGHT, WIDTH = 76, 100  # not a multiple of the 32-px tile: cells of 24 px, 5 x 4 of them
 
 
-def demo_geotiff() -> bytes:
-    """A corner of a Dubai demo image as an RGB GeoTIFF in UTM 40N."""
+def demo_geotiff(nodata_rows: int = 0) -> bytes:
+    """A corner of a Dubai demo image as an RGB GeoTIFF in UTM 40N; its first ``nodata_rows``
+    rows are nodata (0, declared in the file)."""
     from rssqa.data.sources.demo import demo_data_root
 
     image = Image.open(demo_data_root() / "images" / "tile1_image_part_001.jpg").convert("RGB")
-    bands = np.asarray(image)[:HEIGHT, :WIDTH].transpose(2, 0, 1)
+    bands = np.array(image)[:HEIGHT, :WIDTH].transpose(2, 0, 1)
+    bands[bands == 0] = 1  # 0 is nodata
+    bands[:, :nodata_rows] = 0
     with MemoryFile() as memory:
         with memory.open(driver="GTiff", width=WIDTH, height=HEIGHT, count=3, dtype="uint8",
-                         crs=CRS_32640, transform=TRANSFORM) as dataset:
+                         crs=CRS_32640, transform=TRANSFORM, nodata=0) as dataset:
             dataset.write(bands)
         return memory.read()

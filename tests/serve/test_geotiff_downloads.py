@@ -155,3 +155,44 @@ def test_the_servers_temporary_folder_is_removed_at_shutdown(experiment):
         root = app.state.downloads.root
         assert root.is_dir()
     assert not root.exists()
+
+
+def _tile_counter(monkeypatch, recommender) -> list[int]:
+    """Counts the tiles ``recommender`` encodes and segments, batch by batch."""
+    counted, assess_batch = [], recommender.assess_batch
+
+    def counting(batch, *args, **kwargs):
+        counted.append(len(batch))
+        return assess_batch(batch, *args, **kwargs)
+
+    monkeypatch.setattr(recommender, "assess_batch", counting)
+    return counted
+
+
+def _read(path):
+    with rasterio.open(path) as dataset:
+        return dataset.read(masked=True)
+
+
+@pytest.mark.parametrize("nodata_rows", [0, 40])
+def test_the_downloads_are_what_rssqa_recommend_writes_for_the_same_file(
+        client, experiment, tmp_path, monkeypatch, nodata_rows):
+    from rssqa.geo.scene import SceneJob, recommend_scene
+
+    data = demo_geotiff(nodata_rows)
+    counted = _tile_counter(monkeypatch, experiment.recommender)
+    answer = client.post("/api/assess", files={"file": ("dubai.tif", data, "image/tiff")},
+                         params={"images": "false"}).json()
+    if not nodata_rows:  # the page's assessment is the scene's: each tile is assessed once
+        assert sum(counted) == len(image_grid(HEIGHT, WIDTH, 32))
+    (tmp_path / "dubai.tif").write_bytes(data)
+    recommend_scene(SceneJob(tmp_path / "dubai.tif", tmp_path / "cli", "dubai"),
+                    experiment.recommender, experiment.raster, experiment.intervals)
+    for suffix in ("_quality.tif", "_recommended.tif", "_segmentation.tif"):
+        downloaded = tmp_path / f"downloaded{suffix}"
+        downloaded.write_bytes(fetch(client, answer, suffix)[1].content)
+        written, served = _read(tmp_path / "cli" / f"dubai{suffix}"), _read(downloaded)
+        assert np.array_equal(served.mask, written.mask), suffix
+        assert np.array_equal(served.filled(0), written.filled(0)), suffix
+    if nodata_rows:  # cells without data stay empty, as on the command line
+        assert _read(tmp_path / "downloaded_quality.tif").mask[:, 0].all()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from rasterio.windows import Window
 
 from rssqa.cache import fingerprint, read_record
 from rssqa.errors import InputError
@@ -32,9 +33,9 @@ from rssqa.geo.cells import partial_path, write_cells
 from rssqa.raster.styles import aux_path, style_path
 from rssqa.raster.reader import NO_VALID_PIXEL, NO_VALID_PIXEL_HINT, RasterScene
 from rssqa.raster.settings import RasterSettings
-from rssqa.geo.tiles import PARTS_FORMAT, BatchStore, assess_tiles
+from rssqa.geo.tiles import PARTS_FORMAT, BatchStore, assess_tiles, save_assessed
 from rssqa.progress import progress_bar
-from rssqa.recommend import Recommender
+from rssqa.recommend import ImageAssessment, Recommender
 from rssqa.assess.conformal import Intervals
 from rssqa.files import atomic_write_text
 
@@ -81,10 +82,13 @@ class SceneJob:
 
 def recommend_scene(job: SceneJob, recommender: Recommender, settings: RasterSettings,
                     intervals: Intervals | None = None, progress=None, overwrite: bool = False,
-                    warn: Callable[[str], None] = lambda message: None) -> dict:
+                    warn: Callable[[str], None] = lambda message: None,
+                    assessed: ImageAssessment | None = None) -> dict:
     """Assess ``job``'s scene and write its files; returns the summary (also written as JSON).
     ``progress``: a rich Progress to show the scene's tiles on (None: silent); ``warn``: told
-    of what was recovered on the way (a damaged resume file). A scene without a valid pixel
+    of what was recovered on the way (a damaged resume file); ``assessed``: this scene's pixels
+    already assessed as an image with ``tile_picks``, used instead of assessing them again where
+    that gives the same tiles (same grid, no nodata pixel). A scene without a valid pixel
     writes nothing and raises InputError: empty maps would read as results."""
     job.out_dir.mkdir(parents=True, exist_ok=True)
     with RasterScene(job.path, settings) as scene:
@@ -95,17 +99,28 @@ def recommend_scene(job: SceneJob, recommender: Recommender, settings: RasterSet
         if done is not None and not overwrite:
             return done
         store = BatchStore(job.out_dir / PARTS_DIR / job.key, key)
+        if assessed is not None and _same_tiles(assessed, scene, grid):
+            save_assessed(store, grid, recommender.batch_size, assessed)
         with nullcontext(progress) if progress is not None else progress_bar(False) as bars:
             task = bars.add_task(f"{job.key}: tiles", total=len(grid))
-            assessed = assess_tiles(scene, grid, recommender, store, job.key,
-                                    lambda n: bars.advance(task, n), warn)
+            with_data = assess_tiles(scene, grid, recommender, store, job.key,
+                                     lambda n: bars.advance(task, n), warn)
             bars.update(task, visible=False)
-        if not assessed:
+        if not with_data:
             store.remove()
             raise InputError(job.path, NO_VALID_PIXEL, NO_VALID_PIXEL_HINT)
         summary = _write_outputs(job, scene, grid, recommender, intervals, store, key)
     store.remove()
     return summary
+
+
+def _same_tiles(assessed: ImageAssessment, scene: RasterScene, grid: TileGrid) -> bool:
+    """Whether the image assessment holds exactly the tiles the scene would assess: its picks
+    kept, on this grid (not mirror-padded), and no nodata pixel, so that every cell is assessed
+    and no tile was filled differently."""
+    if assessed.tile_picks is None or assessed.grid != grid:
+        return False
+    return bool(scene.valid(Window(0, 0, grid.width, grid.height)).all())
 
 
 def _write_outputs(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender: Recommender,

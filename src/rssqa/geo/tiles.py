@@ -22,7 +22,7 @@ from rssqa.cache import is_current, write_record
 from rssqa.errors import InputError
 from rssqa.raster.grid import TileGrid
 from rssqa.raster.reader import RasterScene, fill_invalid
-from rssqa.recommend import Recommender
+from rssqa.recommend import ImageAssessment, Recommender
 from rssqa.pool.member import TileRef
 from rssqa.files import atomic_save_npz
 
@@ -156,11 +156,22 @@ def _assess_batch(scene: RasterScene, grid: TileGrid, recommender: Recommender, 
     refs = [_ref(grid, number, key) for number in kept]
     scores, masks, confidence = recommender.assess_batch(np.stack(pixels), refs, key,
                                                          [f"{key}_{number}" for number in kept])
-    selection = np.asarray(recommender.assessor.selection_scores(scores), np.float32)
-    picks = [methods[pick] for pick in np.argmax(selection, axis=1)]
+    picks = recommender.pick_tiles(scores, masks, confidence)
     return TileBatch(numbers.start, np.asarray(kept, np.int64), np.asarray(scores, np.float32),
-                     selection, np.stack([masks[pick][i] for i, pick in enumerate(picks)]),
-                     np.stack([confidence[pick][i] for i, pick in enumerate(picks)]))
+                     picks.selection, picks.masks, picks.confidence)
+
+
+def save_assessed(store: BatchStore, grid: TileGrid, batch_size: int, assessed: ImageAssessment
+                  ) -> None:
+    """Save an assessment of the whole scene as an image (``Recommender.assess(...,
+    tile_picks=True)`` on ``grid``, every cell holding data) as the batches :func:`assess_tiles`
+    would have saved, so that it finds them all done."""
+    picks = assessed.tile_picks
+    for first in batch_starts(grid, batch_size):
+        part = slice(first, min(first + batch_size, len(grid)))
+        store.save(TileBatch(first, np.arange(part.start, part.stop, dtype=np.int64),
+                             np.asarray(assessed.tile_scores[part], np.float32),
+                             picks.selection[part], picks.masks[part], picks.confidence[part]))
 
 
 def _tiles_with_data(scene: RasterScene, grid: TileGrid,

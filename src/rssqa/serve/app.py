@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib import resources
 
 from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
@@ -118,11 +119,12 @@ def _assess_bytes(experiment: Experiment, settings: ServeSettings, downloads: Do
     """Decode (on the worker, so a big decode also waits its turn), assess and package; a
     GeoTIFF's scene outputs are written on the same worker, so they queue with the rest."""
     pixels = decode_upload(data, settings.max_pixels, experiment.raster, name)
-    result, seconds = experiment.assess(pixels, name)
+    georeferenced = is_georeferenced(data)
+    result, seconds = experiment.assess(pixels, name, tile_picks=georeferenced)
     files = None
-    if is_georeferenced(data):
-        files = write_scene_downloads(downloads, experiment.write_scene, data, name,
-                                      assessed_grid(result).overlap)
+    if georeferenced:  # the scene files are written from this assessment, not a second one
+        files = write_scene_downloads(downloads, partial(experiment.write_scene, assessed=result),
+                                      data, name, assessed_grid(result).overlap)
     return assessment_payload(experiment, result, pixels, seconds, images=images, downloads=files)
 
 

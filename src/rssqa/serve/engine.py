@@ -55,18 +55,23 @@ class Experiment:
     def tile_size(self) -> int:
         return self.recommender.tile_size
 
-    def assess(self, image: np.ndarray, name: str) -> tuple[ImageAssessment, float]:
-        """The assessment with every method's mask, and the seconds it took."""
+    def assess(self, image: np.ndarray, name: str, tile_picks: bool = False
+               ) -> tuple[ImageAssessment, float]:
+        """The assessment with every method's mask (and with ``tile_picks``, what a scene keeps
+        of each tile), and the seconds it took."""
         began = time.perf_counter()
         with torch.inference_mode():
-            result = self.recommender.assess(image, name=name, all_masks=True)
+            result = self.recommender.assess(image, name=name, all_masks=True,
+                                             tile_picks=tile_picks)
         return result, time.perf_counter() - began
 
-    def write_scene(self, job: SceneJob) -> dict:
+    def write_scene(self, job: SceneJob, assessed: ImageAssessment | None = None) -> dict:
         """``rssqa recommend``'s scene outputs for ``job`` (maps, cells, STAC item), read with
-        the pool's raster settings; returns the scene's summary."""
+        the pool's raster settings; returns the scene's summary. ``assessed``: the upload's own
+        assessment, which the scene reuses where it holds the same tiles (no nodata)."""
         with torch.inference_mode():
-            return recommend_scene(job, self.recommender, self.raster, self.intervals)
+            return recommend_scene(job, self.recommender, self.raster, self.intervals,
+                                   assessed=assessed)
 
 
 def load_experiment(config_path: str | Path, assessor: str | None = None,
