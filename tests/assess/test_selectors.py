@@ -8,6 +8,7 @@ from rssqa.errors import CheckpointError
 
 FAST = {"listwise": {"config": {"epochs": 150, "members": 2}},
         "listwise-soft": {"config": {"epochs": 150, "members": 2}},
+        "listwise-compact": {"config": {"epochs": 150, "members": 2}},
         "pairwise": {"config": {"rounds": 40}}}
 
 
@@ -35,13 +36,17 @@ def test_listwise_scores_are_accuracy_predictions(pool_inputs, single_thread):
     assert np.sqrt(np.mean((predicted - test.targets) ** 2)) < 0.05
 
 
-@pytest.mark.parametrize("name", ["listwise", "pairwise"])
+@pytest.mark.parametrize("name", ["listwise", "listwise-soft", "listwise-compact", "pairwise"])
 def test_selectors_reload_to_the_same_scores(name, pool_inputs, tmp_path, single_thread):
     train, test = pool_inputs(120, seed=1), pool_inputs(30, seed=2)
     selector = create_assessor(name, **FAST[name]).fit(train)
     selector.save(tmp_path / name)
-    np.testing.assert_allclose(load_assessor(tmp_path / name).predict(test), selector.predict(test),
-                               rtol=1e-5)
+    loaded = load_assessor(tmp_path / name)
+    np.testing.assert_allclose(loaded.predict(test), selector.predict(test), rtol=1e-5)
+    if name.startswith("listwise"):  # a preset keeps its settings beside those given
+        assert loaded.config == selector.config and loaded.config.epochs == 150
+        assert (loaded.config.tau, loaded.config.seg_components) == {
+            "listwise": (0.05, 4), "listwise-soft": (0.1, 4), "listwise-compact": (0.1, 2)}[name]
 
 
 def test_safe_selector_keeps_the_best_single_method_when_signals_are_noise(

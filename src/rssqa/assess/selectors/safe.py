@@ -13,8 +13,9 @@ whole training split.
 
 With ``base="auto"`` the base itself is chosen the same way, per experiment: every candidate
 (:data:`CANDIDATES`, simplest first: the label-free estimators, the listwise selector, the same
-with a softer listwise target, the stack of the listwise selector and the label-free estimators) is cross-fitted over the same folds and given
-its own margin. The base's predictions are also the accuracy the selector reports, so only
+with a softer listwise target, and with fewer feature components too, the stack of the listwise
+selector and the label-free estimators) is cross-fitted over the same folds and given its own
+margin. The base's predictions are also the accuracy the selector reports, so only
 candidates that rank tiles about as well as the best one does held out (mean SROCC within
 :data:`TIE`) are eligible; among them the one whose picks close the largest share of the held-out
 gap between the default and the per-tile oracle wins, one within :data:`TIE` of it counting as a
@@ -58,7 +59,7 @@ AUTO = "auto"  # the base chosen per experiment, among CANDIDATES
 # stays available as a fixed base). On Dubai-8 with 4 to 16 labelled images, choosing it by gap
 # alone left the reported accuracy ranking tiles at SROCC 0.15-0.5.
 CANDIDATES = ("agreement", "atc", "doc", "confidence-maxprob", "listwise", "listwise-soft",
-              "stacked")
+              "listwise-compact", "stacked")
 # A candidate must close this much more of the held-out gap than a simpler one to be preferred
 # (about the spread of the gap closed between selector seeds on Dubai-8), and rank tiles no more
 # than this much worse than the best candidate (mean SROCC) to be eligible at all.
