@@ -113,7 +113,7 @@ def main() -> None:
         f"- encoder: efficientnet-lite0 at {args.size} px (ImageNet weights, offline)",
         f"- **build_store: {seconds:.1f} s** for {len(store.tiles)} tiles "
         f"({1000 * seconds / len(store.tiles):.0f} ms per tile)",
-        f"- mean OA per member: " + ", ".join(f"{m} {v:.3f}" for m, v in zip(store.methods, oa)),
+        "- mean OA per member: " + ", ".join(f"{m} {v:.3f}" for m, v in zip(store.methods, oa)),
     ]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("\n".join(lines) + "\n")

@@ -18,7 +18,6 @@ import os
 from pathlib import Path
 
 from rssqa.config import ComponentConfig, load_config
-from rssqa.config import Layout
 from rssqa.stages import build_store, evaluate_assessors, train_assessors
 from rssqa.pool.training import train_pool
 

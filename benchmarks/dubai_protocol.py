@@ -25,7 +25,6 @@ import pandas as pd
 
 from rssqa.config import load_config
 from rssqa.sqed.store import SQEDStore
-from rssqa.config import Layout
 
 # Peak RSS of one child process, measured by a wrapper so every stage is measured on its own.
 _MEASURE = ("import json, resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "

@@ -33,7 +33,6 @@ from rssqa.metrics.segmentation import (
     iou_per_class,
     segmentation_scores,
 )
-from rssqa.config import Layout
 from rssqa.encoders import build_encoder
 from rssqa.data.labelled import load_source, load_tiles
 from rssqa.data.assignment import sqed_split

@@ -9,7 +9,6 @@ Polygons end at the scene's edge, as the cells do.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
