@@ -106,8 +106,25 @@ def test_tile_difficulty_is_crepes_knn_difficulty_estimator():
     features = rng.uniform(0.3, 0.9, size=(150, 4))
     residuals = np.abs(rng.normal(0, 0.05, size=(150, 4))) * (1 + 3 * features)
     new = rng.uniform(0.2, 1.0, size=(40, 4))  # some outside the calibration range: clipped
-    ours = TileDifficulty(features, residuals, k=10)(new)
+    difficulty = TileDifficulty(features, residuals, k=10)
+    ours = difficulty(new)
     for method in range(4):
         reference = DifficultyEstimator().fit(X=features, residuals=residuals[:, method], k=10,
-                                              scaler=True)
+                                              scaler=True, beta=difficulty.floor)
         np.testing.assert_allclose(ours[:, method], reference.apply(new), rtol=1e-12, atol=1e-12)
+
+
+def test_a_calibration_saved_before_the_floor_was_saved_reads_as_it_was_made():
+    """Calibrations written by earlier versions hold no floor: their quantiles were taken with
+    0.01, so they must keep it, or every interval read from them would be wrong."""
+    from rssqa.assess.conformal import TileDifficulty
+
+    rng = np.random.default_rng(4)
+    features, residuals = rng.uniform(0.3, 0.9, (60, 2)), np.abs(rng.normal(0, 0.05, (60, 2)))
+    earlier = TileDifficulty(features, residuals, k=10, floor=0.01)
+    state = {key: value for key, value in earlier.to_dict().items() if key != "floor"}
+    new = rng.uniform(0.3, 0.9, (20, 2))
+    saved = TileDifficulty.from_dict(earlier.to_dict())
+    assert saved.floor == 0.01
+    np.testing.assert_array_equal(TileDifficulty.from_dict(state)(new), saved(new))
+    assert TileDifficulty(features, residuals).floor == 0.1  # today's calibrations
