@@ -11,6 +11,9 @@ as every output shows it; its 10th-90th percentile range says how much it varies
 
     OMP_NUM_THREADS=1 python benchmarks/interval_coverage.py runs/dubai_paper8/sqed \
         --output benchmarks/results/interval_coverage_dubai_paper8.md
+
+``--floor`` and ``--neighbours`` take several values to compare the per-tile difficulty's
+settings on the same held-out predictions (how its floor of 0.1 was chosen).
 """
 
 from __future__ import annotations
@@ -23,22 +26,25 @@ import numpy as np
 import pandas as pd
 import torch
 
-from rssqa.assess.conformal import LEVELS, SplitConformal
+from rssqa.assess.conformal import (DIFFICULTY_FLOOR, DIFFICULTY_NEIGHBOURS, LEVELS,
+                                    SplitConformal)
 from rssqa.assess.cross_fit import held_out_predictions, source_folds, source_units
 from rssqa.assess.registry import create_assessor, seeded_kwargs
 from rssqa.sqed.store import SQEDStore
 
 
-def nested_coverage(pred: np.ndarray, true: np.ndarray, images: np.ndarray,
-                    per_tile: bool) -> pd.DataFrame:
+def nested_coverage(pred: np.ndarray, true: np.ndarray, images: np.ndarray, per_tile: bool,
+                    neighbours: int = DIFFICULTY_NEIGHBOURS,
+                    floor: float = DIFFICULTY_FLOOR) -> pd.DataFrame:
     """Per level: coverage and widths over every tile, each checked by a calibration made
-    without its image's fold."""
+    without its image's fold (per tile: with the difficulty's ``neighbours`` and ``floor``)."""
     inside = {level: np.zeros(pred.shape, bool) for level in LEVELS}
     width = {level: np.zeros(pred.shape) for level in LEVELS}
     folds = source_folds_of(images)
     for fit, held in folds:
         calibration = SplitConformal.calibrate(pred[fit], true[fit], LEVELS,
-                                               groups=images[fit] if per_tile else None)
+                                               groups=images[fit] if per_tile else None,
+                                               neighbours=neighbours, floor=floor)
         for level in LEVELS:
             low, high = calibration.interval(pred[held], level)
             inside[level][held] = (low <= true[held]) & (true[held] <= high)
@@ -46,7 +52,9 @@ def nested_coverage(pred: np.ndarray, true: np.ndarray, images: np.ndarray,
     rows = []
     for level in LEVELS:
         per_image = pd.Series(inside[level].mean(axis=1)).groupby(images).mean()
-        rows.append({"intervals": "per tile" if per_tile else "per method", "level": level,
+        rows.append({"intervals": "per tile" if per_tile else "per method",
+                     "neighbours": neighbours if per_tile else "", "floor": floor if per_tile else "",
+                     "level": level,
                      "coverage": inside[level].mean(),
                      "images under level - 0.1": int((per_image < level - 0.1).sum()),
                      "mean width": width[level].mean(),
@@ -67,6 +75,10 @@ def main() -> None:
     parser.add_argument("--base", default="listwise", help="the assessor whose residuals are calibrated")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--label", default="oa")
+    parser.add_argument("--floor", type=float, nargs="+", default=[DIFFICULTY_FLOOR],
+                        help="the per-tile difficulty's floor(s)")
+    parser.add_argument("--neighbours", type=int, nargs="+", default=[DIFFICULTY_NEIGHBOURS],
+                        help="the per-tile difficulty's neighbours")
     parser.add_argument("--output", required=True)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -75,8 +87,10 @@ def main() -> None:
     new_base = lambda: create_assessor(args.base, **seeded_kwargs(args.base, {}, args.seed))  # noqa: E731
     held_out = held_out_predictions(new_base, train, source_folds(train, 5))
     images = np.asarray(source_units(train))
-    table = pd.concat([nested_coverage(held_out, train.targets, images, per_tile)
-                       for per_tile in (True, False)], ignore_index=True)
+    per_tile = [nested_coverage(held_out, train.targets, images, True, k, floor)
+                for k in args.neighbours for floor in args.floor]
+    per_method = nested_coverage(held_out, train.targets, images, False)
+    table = pd.concat([*per_tile, per_method], ignore_index=True)
     text = (f"# Conformal coverage on held-out training source images: {args.store}\n\n"
             f"Base {args.base} (seed {args.seed}), target {args.label}; {len(train)} tiles of "
             f"{len(set(images))} source images, each image's tiles checked by a calibration made "

@@ -17,6 +17,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +40,9 @@ DIFFICULTY_NEIGHBOURS = 10
 DIFFICULTY_FLOOR = 0.1
 # What calibrations saved before the floor was saved with them were made with.
 _EARLIER_FLOOR = 0.01
-# Below this many calibration tiles a neighbourhood is mostly noise: intervals stay per method.
-MIN_TILES_FOR_DIFFICULTY = 4 * DIFFICULTY_NEIGHBOURS
+# With fewer calibration tiles than this per neighbour, a neighbourhood is mostly noise:
+# intervals stay per method.
+MIN_TILES_PER_NEIGHBOUR = 4
 
 
 class TileDifficulty:
@@ -118,17 +120,20 @@ class SplitConformal:
 
     @classmethod
     def calibrate(cls, pred: np.ndarray, true: np.ndarray, levels: Sequence[float] = LEVELS,
-                  groups: Sequence | None = None) -> SplitConformal:
+                  groups: Sequence | None = None, neighbours: int = DIFFICULTY_NEIGHBOURS,
+                  floor: float = DIFFICULTY_FLOOR) -> SplitConformal:
         """Fit from N x M predictions and true accuracies of calibration tiles. With ``groups``
-        (each tile's source image), per tile: each tile's difficulty comes from the other
-        images' tiles only, as a new image's will, so the quantile is not flattered by
-        neighbours from the tile's own image."""
+        (each tile's source image), per tile: each tile's difficulty (``TileDifficulty`` with
+        ``neighbours`` and ``floor``) comes from the other images' tiles only, as a new image's
+        will, so the quantile is not flattered by neighbours from the tile's own image."""
         pred, true = _tables(pred, true)
         residuals = np.abs(true - pred)
         difficulty, scores = None, residuals
-        if groups is not None and len(pred) >= MIN_TILES_FOR_DIFFICULTY and len(set(groups)) >= 2:
-            scores = residuals / _held_out_difficulty(pred, residuals, np.asarray(groups))
-            difficulty = TileDifficulty(pred, residuals)
+        if (groups is not None and len(pred) >= MIN_TILES_PER_NEIGHBOUR * neighbours
+                and len(set(groups)) >= 2):
+            new = partial(TileDifficulty, k=neighbours, floor=floor)
+            scores = residuals / _held_out_difficulty(pred, residuals, np.asarray(groups), new)
+            difficulty = new(pred, residuals)
         return cls(_quantiles(np.sort(scores, axis=0), levels), len(pred), difficulty)
 
     @property
@@ -188,13 +193,15 @@ def _quantiles(sorted_scores: np.ndarray, levels: Sequence[float]) -> dict[float
     return quantiles
 
 
-def _held_out_difficulty(pred: np.ndarray, residuals: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Each calibration tile's difficulty from the tiles of the other source images (5 folds)."""
+def _held_out_difficulty(pred: np.ndarray, residuals: np.ndarray, groups: np.ndarray,
+                         new_difficulty) -> np.ndarray:
+    """Each calibration tile's difficulty from the tiles of the other source images (5 folds);
+    ``new_difficulty(features, residuals)`` builds the estimator."""
     from sklearn.model_selection import GroupKFold
 
     difficulty = np.ones_like(pred)
     for fit, held in GroupKFold(n_splits=min(5, len(set(groups)))).split(pred, groups=groups):
-        difficulty[held] = TileDifficulty(pred[fit], residuals[fit])(pred[held])
+        difficulty[held] = new_difficulty(pred[fit], residuals[fit])(pred[held])
     return difficulty
 
 
