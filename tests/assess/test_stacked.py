@@ -61,3 +61,20 @@ def test_a_base_that_ranks_tiles_badly_is_not_chosen_for_its_picks():
     assert choose_base(rows)["base"] == "stacked"
     rows[2]["gap_closed"] = 0.31  # within TIE of the simpler agreement: a tie, the simpler wins
     assert choose_base(rows)["base"] == "agreement"
+
+
+def test_the_papers_rssqa_can_be_weighed_as_a_candidate_base(pool_inputs, small_config, tmp_path,
+                                                            single_thread):
+    """Opt-in, since it cross-fits one network per method and fold: named in ``candidates``, the
+    per-method RS-SQA is cross-fitted, calibrated and saved like any candidate."""
+    from dataclasses import asdict, replace
+
+    train, test = pool_inputs(120, seed=1), pool_inputs(40, seed=2)
+    quick = {"config": asdict(replace(small_config, epochs=3)), "verbose": False}
+    safe = create_assessor("safe", base="auto", candidates=["rssqa"],
+                           base_kwargs={"rssqa": quick}).fit(train)
+    assert safe.chosen == "rssqa" and np.isfinite(safe.choice[0]["srocc"])
+    assert safe.conformal is not None
+    safe.save(tmp_path / "safe")
+    loaded = load_assessor(tmp_path / "safe")
+    np.testing.assert_allclose(loaded.predict(test), safe.predict(test), rtol=1e-5)
