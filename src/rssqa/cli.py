@@ -282,7 +282,10 @@ def _run_images(paths: list[Path], names, cfg, assessor, out: Path, quiet: bool,
     from rssqa.experiment import open_experiment
     from rssqa.recommend import Recommender
 
-    recommender = Recommender.of(open_experiment(cfg, assessor), min_pixels=min_pixels)
+    experiment = open_experiment(cfg, assessor)
+    if experiment.interval_warning:
+        _warn(f"warning: {experiment.interval_warning}")
+    recommender = Recommender.of(experiment, min_pixels=min_pixels)
     table = recommender.run(paths, out, verbose=not quiet, names=names)
     written += recommender.written
     if quiet:  # run() lists the skipped images itself when not quiet

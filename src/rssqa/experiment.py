@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rssqa.assess.base import Assessor
-from rssqa.assess.conformal import Intervals, load_intervals
+from rssqa.assess.conformal import CONFORMAL_FILE, Intervals, load_intervals
 from rssqa.assess.registry import load_assessor
 from rssqa.config import ExperimentConfig, Layout
 from rssqa.config_check import read_config
@@ -58,6 +58,13 @@ class TrainedExperiment:
     @property
     def layout(self) -> Layout:
         return self.config.layout
+
+    @property
+    def interval_warning(self) -> str | None:
+        """Why the assessor's saved calibration gives no intervals (damaged, or made for other
+        methods): worth telling even a quiet run, unlike an assessor that never had one."""
+        saved = self.layout.assessors / self.assessor_name / CONFORMAL_FILE
+        return self.interval_note if self.intervals is None and saved.is_file() else None
 
     @property
     def methods(self) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import platform
 import sys
@@ -15,7 +16,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder and rename: a kill leaves old or new, never half."""
@@ -44,6 +46,22 @@ _UMASK = _read_umask()
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
+
+
+def standard_json(value: Any, indent: int | None = 2) -> str:
+    """``value`` as JSON every parser reads: a NaN or infinity (which Python's json writes as
+    bare ``NaN`` and ``Infinity``, refused by JavaScript, jq and most readers) becomes null."""
+    return json.dumps(_finite_or_null(value), indent=indent, allow_nan=False)
+
+
+def _finite_or_null(value: Any) -> Any:
+    if isinstance(value, float):  # numpy's float64 too
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(item) for item in value]
+    return value
 
 
 def atomic_write_with(path: Path, write: Callable[[BinaryIO], object]) -> None:

@@ -12,7 +12,6 @@ segmentation of the whole image is written.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from rssqa.progress import progress_bar
 from rssqa.raster.blend import blend_tiles, quantise_confidence
 from rssqa.raster.grid import TileGrid, image_grid
 from rssqa.pool.member import PoolMember, TileRef
-from rssqa.files import atomic_write_text, atomic_write_with
+from rssqa.files import atomic_write_text, atomic_write_with, standard_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -298,10 +297,10 @@ class Recommender:
     def _write_tables(self, table: pd.DataFrame, picks: dict, skipped: list[dict],
                       out_dir: Path) -> list[Path]:
         atomic_write_text(out_dir / "scores.csv", table.to_csv(index=False))
-        atomic_write_text(out_dir / "recommendations.json", json.dumps(
+        atomic_write_text(out_dir / "recommendations.json", standard_json(
             {"recommended": {name: pick["method"] for name, pick in picks.items()},
              "decisions": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
-             "classes": list(self.classmap.names)}, indent=2))
+             "classes": list(self.classmap.names)}))
         return [out_dir / name for name in TABLES]
 
 

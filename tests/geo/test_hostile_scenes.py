@@ -156,6 +156,26 @@ def test_a_truncated_resume_batch_is_discarded_redone_and_named(geo_experiment, 
     assert not (tmp_path / "out" / PARTS_DIR).exists()
 
 
+def test_a_damaged_calibration_is_a_warning_naming_it_and_the_scene_still_runs(geo_experiment,
+                                                                              tmp_path):
+    import shutil
+
+    import yaml
+
+    config = yaml.safe_load(geo_experiment.read_text())
+    run = shutil.copytree(geo_experiment.parent / "run", tmp_path / "run")
+    copy = tmp_path / "experiment.yaml"
+    copy.write_text(yaml.safe_dump({**config, "output": str(run)}))
+    calibration = run / "assessors" / "prior" / "conformal.json"
+    calibration.write_text('{"half_widths": ')
+    scene = write_scene(tmp_path / "scene.tif", height=60, width=70)
+    (outcome,), stdout, stderr = run_scenes([scene], copy, tmp_path / "out")
+    assert outcome.error is None and "scene: " in stdout
+    assert outcome.summary["interval"] is None
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and str(calibration) in warnings[0], stderr
+
+
 def test_the_resume_folder_deletes_only_its_own_files(geo_experiment, tmp_path):
     scene = write_scene(tmp_path / "scene.tif", height=60, width=70)
     parts = tmp_path / "out" / PARTS_DIR / "scene"

@@ -146,3 +146,21 @@ def test_a_damaged_store_file_names_it_and_a_rebuild_reassembles_the_store(copy,
     assert rebuilt.exit_code == 0, rebuilt.output
     result = invoke("evaluate", config, "--assessors", "safe", "--n-boot", "10")
     assert result.exit_code == 0, result.output
+
+
+def test_a_damaged_calibration_is_said_and_the_scores_come_without_intervals(copy, trained,
+                                                                            one_thread):
+    """Even a quiet run says why its scores have no intervals, and what it writes stays
+    standard JSON (no bare NaN where an interval would be)."""
+    import json
+
+    config, run = copy
+    calibration = run / "assessors" / "safe" / "conformal.json"
+    damage(calibration, "truncate")
+    result = invoke(*commands(config, run, trained / "data" / "images" / "g3_img1.png")["recommend"])
+    assert result.exit_code == 0, result.output
+    warning = next(line for line in result.output.splitlines() if line.startswith("warning:"))
+    assert str(calibration) in warning and "without intervals" in warning
+    written = (run.parent / "rec" / "recommendations.json").read_text()
+    recommendations = json.loads(written, parse_constant=lambda name: pytest.fail(f"bare {name}"))
+    assert all(row["interval_low"] is None for row in recommendations["scores"])

@@ -28,6 +28,7 @@ class SceneExperiment:
     recommender: Recommender
     settings: RasterSettings
     intervals: Intervals | None
+    interval_warning: str | None = None  # TrainedExperiment.interval_warning
 
 
 def load_scene_experiment(ref: ExperimentRef) -> SceneExperiment:
@@ -40,7 +41,8 @@ def load_scene_experiment(ref: ExperimentRef) -> SceneExperiment:
     if ref.threads is not None:
         torch.set_num_threads(ref.threads)
     experiment = open_experiment(ref.config, ref.assessor, ref.level)
-    return SceneExperiment(Recommender.of(experiment), experiment.raster, experiment.intervals)
+    return SceneExperiment(Recommender.of(experiment), experiment.raster, experiment.intervals,
+                           experiment.interval_warning)
 
 
 @lru_cache(maxsize=2)

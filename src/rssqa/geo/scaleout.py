@@ -21,7 +21,8 @@ from rssqa.progress import progress_bar
 @dataclass
 class SceneOutcome:
     """A scene's summary, or the one-line reason it could not be processed; ``warnings``: what
-    was recovered on the way (a damaged resume file redone), one line each, naming the file."""
+    was recovered on the way (a damaged resume file redone, a calibration that could not be
+    used), one line each, naming the file."""
 
     job: SceneJob
     summary: dict | None = None
@@ -34,7 +35,8 @@ def run_scene_task(job: SceneJob, ref: ExperimentRef, overwrite: bool = False,
     """One scene with the experiment this process holds; a scene's own problem (unreadable,
     wrong bands, no valid pixel) is reported, not raised, so the other scenes carry on.
     ``progress``: a rich Progress for the scene's tiles (None on a worker: silent)."""
-    experiment, warnings = cached_experiment(ref), []
+    experiment = cached_experiment(ref)
+    warnings = [experiment.interval_warning] if experiment.interval_warning else []
     try:
         summary = recommend_scene(job, experiment.recommender, experiment.settings, experiment.intervals,
                                   progress=progress, overwrite=overwrite, warn=warnings.append)
