@@ -292,17 +292,20 @@ def _run_images(paths: list[Path], names, cfg, assessor, out: Path, quiet: bool,
         for entry in recommender.skipped:
             _warn(f"skipped {entry['error']}")
     if not table.empty:
-        _print_picks(table, recommender.decisions)
+        _print_picks(table, recommender.decisions, experiment.config.target)
         console.print(f"segmentations, scores.csv and recommendations.json in {out}")
     return len(paths) - len(recommender.skipped)
 
 
-def _print_picks(table, decisions: dict) -> None:
-    """Each image's pick with its predicted accuracy, its interval where the assessor has a
-    calibration, whether a runner-up is inside it, and what a safe default decided."""
+def _print_picks(table, decisions: dict, target: str = "oa") -> None:
+    """Each image's pick with its predicted accuracy (the experiment's ``target``), its interval
+    where the assessor has a calibration, whether a runner-up is inside it, and what a safe
+    default decided."""
+    from rssqa.config import TARGET_NAMES
+
     picks = table[table["recommended"]]
     shown = picks[["image", "method"]].copy()
-    shown["predicted OA"] = [f"{value:.3f}" for value in picks["predicted_oa"]]
+    shown[f"predicted {TARGET_NAMES[target]}"] = [f"{value:.3f}" for value in picks["predicted_oa"]]
     levels = {d["interval_level"] for d in decisions.values() if d.get("interval_level")}
     if levels:
         shown[f"{max(levels):.0%} interval"] = [

@@ -16,6 +16,7 @@ from rssqa.typed_config import below, load_yaml_config, not_positive, refuse
 
 
 TARGETS = ("oa", "miou", "f1")  # the labels rssqa.sqed.store.SQEDStore records per tile and method
+TARGET_NAMES = {"oa": "OA", "miou": "mIoU", "f1": "F1"}  # as tables and messages write them
 
 
 DEFAULT_TEST_PER_GROUP = 2    # named SQED groups: images of each held out for test

@@ -30,7 +30,7 @@ from rssqa.pool.member import PoolMember
 from rssqa.pool.training import load_pool
 from rssqa.raster.settings import RasterSettings
 from rssqa.sqed.store import SQEDStore
-from rssqa.trained_settings import check_trained_settings
+from rssqa.trained_settings import check_trained_settings, check_trained_target
 
 DEFAULT_LEVEL = 0.9  # coverage of the conformal intervals shown with every score
 
@@ -84,6 +84,7 @@ def open_experiment(config: str | Path | ExperimentConfig, assessor: str | None 
     name = trained_assessor(config, assessor)
     store = SQEDStore.open(config.layout.sqed)
     check_trained_settings(config, store)  # before any model loads
+    check_trained_target(config, config.layout.assessors / name)
     pool = load_pool(config.layout.pool, store.methods)
     intervals, note = load_intervals(config.layout.assessors / name, [m.name for m in pool], level)
     return TrainedExperiment(

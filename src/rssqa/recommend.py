@@ -128,13 +128,16 @@ class Recommender:
 
     def __init__(self, pool: list[PoolMember], encoder: SemanticEncoder, assessor: Assessor,
                  classmap: ClassMap, tile_size: int, batch_size: int = 16,
-                 min_pixels: int | None = None, intervals: Intervals | None = None):
+                 min_pixels: int | None = None, intervals: Intervals | None = None,
+                 target: str = "oa"):
         """``min_pixels`` (a tile's worth by default): smaller images are refused with a reason,
-        since the mirror padding that fills their tile would be most of what gets assessed."""
+        since the mirror padding that fills their tile would be most of what gets assessed.
+        ``target``: the accuracy the assessor predicts (``predicted_oa`` holds it, whichever)."""
         self.pool, self.encoder, self.assessor = pool, encoder, assessor
         self.classmap, self.tile_size, self.batch_size = classmap, tile_size, batch_size
         self.min_pixels = tile_size * tile_size if min_pixels is None else min_pixels
         self.intervals = intervals  # the assessor's conformal calibration, if it has one
+        self.target = target
         self.methods = [m.name for m in pool]
         self.decisions: dict[str, dict] = {}  # image -> its ImageAssessment.summary(), after run()
         self.skipped: list[dict] = []  # {"image": path, "error": one line} per image run() skipped
@@ -145,7 +148,8 @@ class Recommender:
         """The recommender of an opened experiment (``rssqa.experiment.open_experiment``);
         ``options``: ``batch_size``, ``min_pixels``."""
         return cls(experiment.pool, experiment.encoder, experiment.assessor, experiment.classmap,
-                   experiment.tile_size, intervals=experiment.intervals, **options)
+                   experiment.tile_size, intervals=experiment.intervals,
+                   target=experiment.config.target, **options)
 
     def assess_file(self, path: str | Path, all_masks: bool = False) -> ImageAssessment:
         """:meth:`assess` on the image file at ``path``."""
@@ -298,7 +302,8 @@ class Recommender:
                       out_dir: Path) -> list[Path]:
         atomic_write_text(out_dir / "scores.csv", table.to_csv(index=False))
         atomic_write_text(out_dir / "recommendations.json", standard_json(
-            {"recommended": {name: pick["method"] for name, pick in picks.items()},
+            {"accuracy": self.target,
+             "recommended": {name: pick["method"] for name, pick in picks.items()},
              "decisions": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
              "classes": list(self.classmap.names)}))
         return [out_dir / name for name in TABLES]

@@ -25,7 +25,8 @@ from rssqa.encoders import build_encoder
 from rssqa.pool.records import is_external
 from rssqa.pool.training import train_pool
 from rssqa.sqed.store import SQEDStore
-from rssqa.trained_settings import check_trained_settings
+from rssqa.trained_settings import (check_trained_settings, check_trained_target,
+                                    record_trained_target)
 
 if TYPE_CHECKING:
     from rssqa.assess.base import AssessmentInputs
@@ -128,6 +129,7 @@ def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str]
                   "and intervals are still reported)")
         directory = config.layout.assessors / name
         assessor.save(directory)
+        record_trained_target(directory, config.target)
         saved[name] = directory
     return saved
 
@@ -163,6 +165,8 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
     from rssqa.report.plots import scatter_predicted_vs_true
 
     check_trained_settings(config, store)
+    for name in names:
+        check_trained_target(config, config.layout.assessors / name)
     out = config.layout.reports
     out.mkdir(parents=True, exist_ok=True)
     test = store.inputs("test", label=config.target)

@@ -2,11 +2,13 @@
 
 The SQED store's manifest records the tile size, class map, semantic encoder and pool members it
 was built with; the pool folder records its raster settings (``pool/raster.json``) and each
-trained member's identity (``pool/<method>/meta.json``). A config edited since (``tile_size: 256``
+trained member's identity (``pool/<method>/meta.json``); each trained assessor the accuracy it
+was trained to predict (``assessors/<name>/trained_for.json``: ``target``). A config edited since (``tile_size: 256``
 against a store built at 128) would feed the models other inputs than they were trained and
 assessed on, and the scores would move without a word. So every command that opens a trained
 experiment (train, evaluate, recommend, serve, scenes) calls :func:`check_trained_settings`,
-which refuses any contradiction in one line naming both values.
+which refuses any contradiction in one line naming both values, and :func:`check_trained_target`
+for each assessor it uses.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rssqa.cache import read_record
 from rssqa.data.classmap import DUBAI_CLASSES, ClassMap
 from rssqa.data.sources.registry import SOURCES
 from rssqa.errors import InputError
+from rssqa.files import atomic_write_text
 from rssqa.pool.records import member_names
 from rssqa.raster.settings import RASTER_FILE, RasterSettings
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from rssqa.config import ExperimentConfig
     from rssqa.sqed.store import SQEDStore
 
+TRAINED_FOR_FILE = "trained_for.json"
 REBUILD = ("restore the trained setting in the config, or rebuild the experiment with the new one: "
            "`rssqa build -c CONFIG`, then `rssqa train -c CONFIG`")
 
@@ -36,6 +40,28 @@ def check_trained_settings(config: ExperimentConfig, store: SQEDStore) -> None:
     found = [*_store_contradictions(config, store), *_pool_contradictions(config, store)]
     if found:
         raise InputError(found[0][0], "; ".join(sentence for _, sentence in found), REBUILD)
+
+
+def record_trained_target(directory: Path, target: str) -> None:
+    """Note beside a freshly trained assessor which accuracy it learnt to predict."""
+    atomic_write_text(Path(directory) / TRAINED_FOR_FILE, json.dumps({"target": target}))
+
+
+def check_trained_target(config: ExperimentConfig, directory: Path) -> None:
+    """Refuse a config whose ``target`` is not the one the assessor in ``directory`` was trained
+    for: its scores would be read, ranked and evaluated as another accuracy. An assessor trained
+    before rssqa recorded it is taken as it is."""
+    path = Path(directory) / TRAINED_FOR_FILE
+    if not path.exists():
+        return
+    retrain = f"`rssqa train -c CONFIG --assessors {Path(directory).name}`"
+    trained = (read_record(path) or {}).get("target")
+    if not isinstance(trained, str):
+        raise InputError(path, "is damaged (not the accuracy the assessor was trained for)",
+                         f"retrain it with {retrain}")
+    if trained != config.target:
+        raise InputError(path, _differs("target", config.target, trained),
+                         f"restore `target: {trained}` in the config, or retrain with {retrain}")
 
 
 def declared_classmap(config: ExperimentConfig) -> ClassMap | None:

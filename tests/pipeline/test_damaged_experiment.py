@@ -33,6 +33,7 @@ EXPERIMENT_FILES = [
         "seg_fpn", "seg_deeplabv3plus", "pred_fpn", "pred_deeplabv3plus")),
     "sqed/shards/*/*.npz",
     "assessors/safe/assessor.json", "assessors/safe/conformal.json", "assessors/safe/choice.csv",
+    "assessors/safe/trained_for.json",
     "assessors/safe/base/assessor.json", "assessors/safe/base/features.safetensors",
     "assessors/safe/base/member-00.safetensors",
 ]

@@ -115,3 +115,25 @@ def test_the_store_records_what_is_checked(trained):
     manifest = json.loads((trained.parent / "run" / "sqed" / "manifest.json").read_text())
     assert {"tile_size", "classmap", "encoder", "methods", "pool"} <= set(manifest)
     assert (trained.parent / "run" / "pool" / "raster.json").is_file()
+
+
+@pytest.mark.parametrize("command", ["evaluate", "serve", "recommend"])
+def test_a_target_other_than_the_one_the_assessor_learnt_is_refused_until_retrained(
+        experiment, command, one_thread):
+    """An assessor trained to predict OA would be read, ranked and evaluated as mIoU."""
+    config, run, image = experiment
+    changed = config(target="miou")
+    before = folder_checksums(run / "pool", run / "sqed", run / "assessors")
+    line = one_line_error(run_command(command, changed, image, run.parent / "rec"), 2,
+                          str(run / "assessors" / "prior" / "trained_for.json"),
+                          "target is miou in the config but oa in the trained experiment",
+                          "rssqa train -c CONFIG --assessors prior")
+    assert changed_files(before, folder_checksums(run / "pool", run / "sqed", run / "assessors")) == []
+    assert not (run / "reports").exists() and not (run.parent / "rec").exists()
+    assert "restore `target: oa`" in line
+    assert run_command("train", changed, image, None).exit_code == 0  # as the line says
+    result = run_command(command, changed, image, run.parent / "rec")
+    assert result.exit_code == 0, result.output
+    if command == "recommend":  # and its scores say which accuracy they are
+        assert "predicted mIoU" in result.output
+        assert json.loads((run.parent / "rec" / "recommendations.json").read_text())["accuracy"] == "miou"
