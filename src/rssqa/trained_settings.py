@@ -2,7 +2,7 @@
 
 The SQED store's manifest records the tile size, class map, semantic encoder and pool members it
 was built with; the pool folder records its raster settings (``pool/raster.json``) and each
-trained member's identity (``pool/<method>/meta.json``); each trained assessor the accuracy it
+trained member's identity and training settings (``pool/<method>/meta.json``); each trained assessor the accuracy it
 was trained to predict (``assessors/<name>/trained_for.json``: ``target``). A config edited since (``tile_size: 256``
 against a store built at 128) would feed the models other inputs than they were trained and
 assessed on, and the scores would move without a word. So every command that opens a trained
@@ -14,6 +14,7 @@ for each assessor it uses.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +37,9 @@ REBUILD = ("restore the trained setting in the config, or rebuild the experiment
 
 def check_trained_settings(config: ExperimentConfig, store: SQEDStore) -> None:
     """Raise one InputError listing every setting of ``config`` that contradicts what the
-    experiment's store and pool were built with (the first record at fault is its path)."""
-    found = [*_store_contradictions(config, store), *_pool_contradictions(config, store)]
+    experiment's store and pool were built with (the first record at fault is its path: the
+    pool's first, since a pool retrained since the build explains the store's differences)."""
+    found = [*_pool_contradictions(config, store), *_store_contradictions(config, store)]
     if found:
         raise InputError(found[0][0], "; ".join(sentence for _, sentence in found), REBUILD)
 
@@ -97,6 +99,7 @@ def _store_contradictions(config: ExperimentConfig, store: SQEDStore) -> list[tu
         found.append(_differs("pool.methods", _names(member_names(config.pool.methods)), _names(store.methods)))
     else:
         found += _method_kwargs(config, manifest.get("pool", {}))
+        found += _pool_training(config, manifest.get("pool", {}))
     return [(record, sentence) for sentence in found]
 
 
@@ -109,6 +112,23 @@ def _method_kwargs(config: ExperimentConfig, members: dict[str, dict]) -> list[s
             found.append(_differs(f"the kwargs of pool method {entry.name}", _plain(entry.kwargs),
                                   meta["kwargs"]))
     return found
+
+
+def _pool_training(config: ExperimentConfig, members: dict[str, dict]) -> list[str]:
+    """The config's ``pool.train`` against what the trained members recorded, setting by setting
+    (the thread count changes no weight; a setting added since a pool was trained is not held
+    against it)."""
+    wanted = _plain(asdict(config.pool.train))
+    for meta in members.values():
+        trained = meta.get("config")
+        if not isinstance(trained, dict):
+            continue  # not trained by rssqa (prediction folders, zero-shot members)
+        differing = sorted(key for key in trained.keys() & wanted.keys() - {"threads"}
+                           if trained[key] != wanted[key])
+        if differing:
+            return [_differs("pool.train", {k: wanted[k] for k in differing},
+                             {k: trained[k] for k in differing})]
+    return []
 
 
 def _pool_contradictions(config: ExperimentConfig, store: SQEDStore) -> list[tuple[Path, str]]:

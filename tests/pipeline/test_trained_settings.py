@@ -1,7 +1,7 @@
 """A config that contradicts what its trained experiment was built with (tile size, class map,
-encoder, raster settings, the pool's methods, a pool retrained since the store was built) is
-refused by every command that opens the experiment, in one line naming both values, and the
-experiment is left as it was."""
+encoder, raster settings, the pool's methods and training settings, a pool retrained since the
+store was built, the accuracy an assessor learnt) is refused by every command that opens the
+experiment, in one line naming both values, and the experiment is left as it was."""
 
 from __future__ import annotations
 
@@ -116,6 +116,18 @@ def test_the_store_records_what_is_checked(trained):
     assert {"tile_size", "classmap", "encoder", "methods", "pool"} <= set(manifest)
     assert (trained.parent / "run" / "pool" / "raster.json").is_file()
 
+
+
+def test_other_pool_training_settings_are_refused_but_not_another_thread_count(experiment, one_thread):
+    config, *_ = experiment
+    pool = yaml.safe_load(config().read_text())["pool"]
+    longer = {**pool, "train": {**pool["train"], "epochs": 3}}
+    refused(experiment, {"pool": longer}, "recommend",
+            "pool.train is {'epochs': 3} in the config but {'epochs': 1} in the trained experiment")
+    threads = {**pool, "train": {**pool["train"], "threads": 2}}
+    _, run, image = experiment
+    result = run_command("recommend", config(pool=threads), image, run.parent / "rec")
+    assert result.exit_code == 0, result.output
 
 @pytest.mark.parametrize("command", ["evaluate", "serve", "recommend"])
 def test_a_target_other_than_the_one_the_assessor_learnt_is_refused_until_retrained(

@@ -45,6 +45,7 @@ def test_good_image_gets_scores_and_a_recommendation(client, experiment, fmt):
     assert body["image"] == "scene"  # only a label from the file name, never a path
     assert (body["width"], body["height"]) == (64, 48)
     assert body["tiles"] == 6  # 32-px tiles overlapping by 8 px: cells of 24 px, 3 x 2 of them
+    assert body["accuracy"] == "oa"  # what every predicted_oa is: the experiment's target
     assert sorted(row["method"] for row in body["methods"]) == sorted(experiment.methods)
     scores = [row["predicted_oa"] for row in body["methods"]]
     assert scores == sorted(scores, reverse=True) and [r["rank"] for r in body["methods"]] == [1, 2]

@@ -25,7 +25,8 @@ def assessment_payload(experiment: Experiment, result: ImageAssessment, pixels: 
     payload = {
         "image": result.name, "width": int(width), "height": int(height),
         "tiles": len(result.tile_scores), "tile_size": experiment.tile_size,
-        "assessor": experiment.assessor_name, "methods": _method_rows(result),
+        "assessor": experiment.assessor_name, "accuracy": experiment.recommender.target,
+        "methods": _method_rows(result),
         "recommended": result.recommended, "default": result.default,
         "kept_default": result.kept_default, "predicted_gain": result.predicted_gain,
         "margin": summary["margin"], "never_leaves_default": summary["never_leaves_default"],

@@ -87,6 +87,8 @@ class Assessment(BaseModel):
     tiles: int = Field(description="assessment tiles covering the image")
     tile_size: int
     assessor: str
+    accuracy: str = Field("oa", description="the accuracy every predicted_oa holds: the "
+                          "experiment's target, oa, miou or f1")
     methods: list[MethodScore]
     recommended: str
     default: str | None = Field(description="the safe selector's default method; null when the "

@@ -1,6 +1,9 @@
 // Draws one /api/assess answer into a copy of the page's result template.
 "use strict";
 
+// The experiment's target, as the page names it (what every predicted_oa holds).
+const ACCURACY_NAMES = {oa: "overall accuracy", miou: "mIoU", f1: "F1"};
+
 function percent(x) { return (100 * x).toFixed(1) + "%"; }
 
 function element(tag, className, text) {
@@ -47,7 +50,8 @@ function drawDecision(card, data) {
   card.querySelector(".no-winner").hidden = !data.no_clear_winner;
   const level = data.interval_level ? `${Math.round(100 * data.interval_level)}% interval` : "interval";
   card.querySelector(".scores-title").textContent =
-    `Predicted overall accuracy${data.interval_level ? ", with its " + level + " (%)" : ""}`;
+    `Predicted ${ACCURACY_NAMES[data.accuracy] || data.accuracy}` +
+    `${data.interval_level ? ", with its " + level + " (%)" : ""}`;
 }
 
 function drawLegend(list, classes) {
