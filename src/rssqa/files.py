@@ -9,6 +9,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -46,6 +47,29 @@ _UMASK = _read_umask()
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
+
+
+@contextmanager
+def folder_replaced_whole(folder: Path) -> Iterator[Path]:
+    """``with folder_replaced_whole(folder) as staging:`` write a folder of rssqa's (a trained
+    assessor) anew into ``staging``, a hidden sibling; only when the block succeeds does it take
+    ``folder``'s place, so an error leaves the old folder as it was, never old and new files
+    mixed. The swap is two renames: a kill between them leaves the old folder as ``.<name>.old``."""
+    folder = Path(folder)
+    staging = folder.with_name(f".{folder.name}.partial")
+    previous = folder.with_name(f".{folder.name}.old")
+    shutil.rmtree(staging, ignore_errors=True)  # an earlier attempt's, killed
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
+    if folder.exists():
+        folder.rename(previous)
+    staging.rename(folder)
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 def standard_json(value: Any, indent: int | None = 2) -> str:

@@ -22,6 +22,7 @@ from rssqa.data.io import raster_reading
 from rssqa.data.labelled import load_source
 from rssqa.data.types import Sample
 from rssqa.encoders import build_encoder
+from rssqa.files import folder_replaced_whole
 from rssqa.pool.records import is_external
 from rssqa.pool.training import train_pool
 from rssqa.sqed.store import SQEDStore
@@ -128,8 +129,9 @@ def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str]
                   "predicted gain paid on held-out training images (its accuracy predictions "
                   "and intervals are still reported)")
         directory = config.layout.assessors / name
-        assessor.save(directory)
-        record_trained_target(directory, config.target)
+        with folder_replaced_whole(directory) as staging:
+            assessor.save(staging)
+            record_trained_target(staging, config.target)
         saved[name] = directory
     return saved
 

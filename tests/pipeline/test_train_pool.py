@@ -48,6 +48,24 @@ def test_changed_data_retrains(tiles, tmp_path):
     assert first.meta["fingerprint"] != second.meta["fingerprint"]
 
 
+
+def test_a_retraining_that_fails_while_saving_leaves_a_folder_refused_not_misread(tiles, tmp_path,
+                                                                                monkeypatch):
+    """New weights must never be read under the record of the model they replaced."""
+    train_method(get_method("fpn"), *tiles, num_classes=3, out_dir=tmp_path, config=CONFIG,
+                 data_id="a", verbose=False)
+
+    def disk_full(path, data):
+        path.write_bytes(data[:100])  # as far as a full disk let it go
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("rssqa.pool.train.atomic_write_bytes", disk_full)
+    with pytest.raises(OSError):
+        train_method(get_method("fpn"), *tiles, num_classes=3, out_dir=tmp_path, config=CONFIG,
+                     data_id="b", verbose=False)
+    with pytest.raises(CheckpointError, match="rssqa build"):
+        load_trained(tmp_path)
+
 def test_interrupted_run_resumes_to_the_same_model(tiles, tmp_path, monkeypatch):
     full = train_method(get_method("fpn"), *tiles, num_classes=3, out_dir=tmp_path / "full", config=CONFIG,
                         verbose=False)

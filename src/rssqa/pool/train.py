@@ -16,12 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save as save_weights
 from torch import nn
 
 from rssqa.cache import fingerprint, is_current, write_record
 from rssqa.config import PoolTrainConfig
 from rssqa.errors import CheckpointError
+from rssqa.files import atomic_write_bytes
 from rssqa.progress import progress_bar
 from rssqa.backbones.pretrained import to_model_input
 from rssqa.segzoo.base import FeatureTap, SegMethod, get_method
@@ -146,7 +147,10 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
             _save_resume(resume_path, key, epoch + 1, elapsed, history, model, optimizer, scheduler)
 
     model.eval()
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, out_dir / WEIGHTS_FILE)
+    # Without its record the folder is refused, never read as the model the old record describes.
+    meta_path.unlink(missing_ok=True)
+    atomic_write_bytes(out_dir / WEIGHTS_FILE,
+                       save_weights({k: v.contiguous() for k, v in model.state_dict().items()}))
     meta = {"method": method.name, "kwargs": method_kwargs, "num_classes": num_classes,
             "config": asdict(config), "train_seconds": round(elapsed, 1),
             "train_tiles": len(images), "epoch_losses": history,
