@@ -71,9 +71,12 @@ def _config(path: Path):
 
 
 def _output(config_path: Path):
-    """The config, after checking that its output folder can be written: a regular file in the
-    way or a read-only folder is one line before any data is read or any model loads."""
+    """The config, after checking that its output folder can be written and is rssqa's to write
+    (``rssqa.experiment_folder``): a regular file in the way, a read-only folder or somebody's
+    files under the names an experiment writes are one line before any data is read or any
+    model loads."""
     from rssqa.errors import InputError, check_writable_folder
+    from rssqa.experiment_folder import claim_experiment_folder
 
     cfg = _config(config_path)
     try:
@@ -81,6 +84,7 @@ def _output(config_path: Path):
     except InputError as error:
         raise InputError(error.path, error.problem,
                          f"set `output:` in {config_path} to a folder you can write") from None
+    claim_experiment_folder(cfg.output_dir)
     return cfg
 
 
@@ -364,8 +368,10 @@ def demo(
 ) -> None:
     """The whole chain on the embedded Dubai demo data: pool, SQED, RS-SQA, evaluation, recommendation."""
     from rssqa.errors import check_writable_folder
+    from rssqa.experiment_folder import claim_experiment_folder
 
     check_writable_folder(out)  # before torch loads, let alone the pool trains
+    claim_experiment_folder(out)
 
     from rssqa.demo import run_demo
 

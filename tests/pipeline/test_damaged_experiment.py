@@ -22,7 +22,7 @@ SAFE = {"name": "safe", "kwargs": {"base": "listwise", "folds": 2,
 # Every file a built and trained experiment holds, as patterns under its output folder; each is
 # damaged at its first match (the SQED's per-tile shards are alike, one stands for all).
 EXPERIMENT_FILES = [
-    "splits.json", "run_build.json", "run_train.json", "sqed_report.txt",
+    ".rssqa-experiment", "splits.json", "run_build.json", "run_train.json", "sqed_report.txt",
     "pool/raster.json",
     *(f"pool/{method}/{name}" for method in ("fpn", "deeplabv3plus")
       for name in ("meta.json", "model.safetensors")),

@@ -1,0 +1,72 @@
+"""An experiment's `output:` folder holding somebody's files under the names an experiment writes
+(`reports/`, `splits.json`, ...) is refused before anything is written; other files beside an
+experiment are never touched; an experiment folder made before the marker is still rssqa's."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+
+from rssqa.experiment_folder import MARKER
+from tests.conftest import (changed_files, folder_checksums, make_labelled_folder, tiny_config_dict,
+                            torch_threads, trained_tiny_experiment)
+from tests.pipeline.test_bad_inputs import invoke, one_line_error
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_labelled_folder(tmp_path_factory.mktemp("experiment_folder") / "data")
+
+
+def config_for(data, output, tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny_config_dict(data, output)))
+    return path
+
+
+@pytest.mark.parametrize("command", ["build", "train-pool", "train", "evaluate"])
+def test_a_folder_holding_somebodys_reports_and_splits_is_refused_untouched(data, tmp_path, command):
+    folder = tmp_path / "project"
+    (folder / "reports").mkdir(parents=True)
+    (folder / "reports" / "summary.csv").write_text("my own table\n")
+    (folder / "splits.json").write_text('{"my": "splits"}')
+    before = folder_checksums(folder)
+    line = one_line_error(invoke(command, config_for(data, folder, tmp_path)), 2, str(folder),
+                          "reports, splits.json", "not written by rssqa", "set `output:`")
+    assert "new or empty folder" in line
+    assert changed_files(before, folder_checksums(folder)) == []
+    assert sorted(p.name for p in folder.iterdir()) == ["reports", "splits.json"]
+
+
+def test_the_demo_refuses_such_a_folder_too(tmp_path):
+    (tmp_path / "sqed").mkdir()
+    (tmp_path / "sqed" / "notes.txt").write_text("mine")
+    one_line_error(invoke("demo", "--out", tmp_path, "--quiet"), 2, str(tmp_path), "sqed")
+    assert (tmp_path / "sqed" / "notes.txt").read_text() == "mine" and not (tmp_path / MARKER).exists()
+
+
+def test_other_files_beside_an_experiment_are_left_alone(data, tmp_path):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8 not rssqa's")
+    with torch_threads(1):
+        result = invoke("build", config_for(data, folder, tmp_path), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (folder / "photo.jpg").read_bytes() == b"\xff\xd8 not rssqa's"
+    assert (folder / MARKER).is_file() and (folder / "sqed" / "manifest.json").is_file()
+
+
+def test_an_experiment_made_before_the_marker_is_still_rssqas(tmp_path):
+    config = trained_tiny_experiment(tmp_path)
+    run = tmp_path / "run"
+    (run / MARKER).unlink()  # as an experiment built by an rssqa without it
+    legacy = tmp_path / "legacy"
+    shutil.copytree(run, legacy)
+    settings = yaml.safe_load(config.read_text()) | {"output": str(legacy)}
+    config.write_text(yaml.safe_dump(settings))
+    with torch_threads(1):
+        result = invoke("train", config, "--assessors", "prior", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert (legacy / MARKER).is_file()
