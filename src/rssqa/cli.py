@@ -72,11 +72,11 @@ def _config(path: Path):
 
 def _output(config_path: Path):
     """The config, after checking that its output folder can be written and is rssqa's to write
-    (``rssqa.experiment_folder``): a regular file in the way, a read-only folder or somebody's
+    (``rssqa.claimed_folders``): a regular file in the way, a read-only folder or somebody's
     files under the names an experiment writes are one line before any data is read or any
     model loads."""
     from rssqa.errors import InputError, check_writable_folder
-    from rssqa.experiment_folder import claim_experiment_folder
+    from rssqa.claimed_folders import EXPERIMENT, claim_folder
 
     cfg = _config(config_path)
     try:
@@ -84,7 +84,7 @@ def _output(config_path: Path):
     except InputError as error:
         raise InputError(error.path, error.problem,
                          f"set `output:` in {config_path} to a folder you can write") from None
-    claim_experiment_folder(cfg.output_dir)
+    claim_folder(cfg.output_dir, EXPERIMENT)
     return cfg
 
 
@@ -368,10 +368,10 @@ def demo(
 ) -> None:
     """The whole chain on the embedded Dubai demo data: pool, SQED, RS-SQA, evaluation, recommendation."""
     from rssqa.errors import check_writable_folder
-    from rssqa.experiment_folder import claim_experiment_folder
+    from rssqa.claimed_folders import EXPERIMENT, claim_folder
 
     check_writable_folder(out)  # before torch loads, let alone the pool trains
-    claim_experiment_folder(out)
+    claim_folder(out, EXPERIMENT)
 
     from rssqa.demo import run_demo
 
@@ -393,11 +393,13 @@ def benchmark(
 
     from rssqa.benchmark.command import run_benchmark
     from rssqa.benchmark.config import BenchmarkConfig
+    from rssqa.claimed_folders import BENCHMARK, claim_folder
 
     settings = BenchmarkConfig.from_yaml(chosen_config(config, legacy_config, "benchmark",
                                                         "configs/benchmark_dubai.yaml"))
     settings = replace(settings, output=output or settings.output, store=store or settings.store,
                        verbose=settings.verbose and not quiet)
+    claim_folder(settings.output, BENCHMARK)
     console.print(f"report: {run_benchmark(settings)}")
 
 

@@ -46,9 +46,14 @@ def write_config(tmp_path, **changes):
 
 
 def keepsake(folder, name="earlier.txt", text="keep me"):
-    """A file from an earlier run that a failing command must leave as it was."""
+    """A file from an earlier run that a failing command must leave as it was (in a stage's
+    folder, the experiment folder above it is marked, as an earlier run leaves it)."""
+    from rssqa.claimed_folders import EXPERIMENT
+
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text(text)
+    if folder.name in EXPERIMENT.names:
+        (folder.parent / EXPERIMENT.marker).touch()
     return folder / name
 
 

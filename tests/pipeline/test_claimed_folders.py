@@ -1,4 +1,4 @@
-"""An experiment's `output:` folder holding somebody's files under the names an experiment writes
+"""An experiment's `output:` folder (or a benchmark's) holding somebody's files under the names it writes
 (`reports/`, `splits.json`, ...) is refused before anything is written; other files beside an
 experiment are never touched; an experiment folder made before the marker is still rssqa's."""
 
@@ -9,7 +9,9 @@ import shutil
 import pytest
 import yaml
 
-from rssqa.experiment_folder import MARKER
+from rssqa.claimed_folders import EXPERIMENT
+
+MARKER = EXPERIMENT.marker
 from tests.conftest import (changed_files, folder_checksums, make_labelled_folder, tiny_config_dict,
                             torch_threads, trained_tiny_experiment)
 from tests.pipeline.test_bad_inputs import invoke, one_line_error
@@ -70,3 +72,11 @@ def test_an_experiment_made_before_the_marker_is_still_rssqas(tmp_path):
         result = invoke("train", config, "--assessors", "prior", "--quiet")
     assert result.exit_code == 0, result.output
     assert (legacy / MARKER).is_file()
+
+
+def test_a_benchmark_output_holding_somebodys_report_is_refused_untouched(tmp_path):
+    (tmp_path / "report.html").write_text("<p>my report</p>")
+    one_line_error(invoke("benchmark", "-c", "configs/benchmark_dubai.yaml", "--output", tmp_path,
+                          "--quiet"), 2, str(tmp_path), "report.html", "--output")
+    assert (tmp_path / "report.html").read_text() == "<p>my report</p>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
