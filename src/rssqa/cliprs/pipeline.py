@@ -40,6 +40,7 @@ import yaml
 from PIL import Image
 
 from rssqa.cache import fingerprint, read_record, write_record
+from rssqa.claimed_folders import FolderKind, claim_folder
 from rssqa.cliprs.captions import describe_mask
 from rssqa.cliprs.model import LitConfig, write_initial_lit
 from rssqa.cliprs.noise import make_noisy_pool
@@ -86,6 +87,16 @@ class PipelineConfig:
     nproc_per_node: int = 1
     threads: int | None = None
     n_boot: int = 1000
+
+
+def _an_earlier_run(folder: Path) -> bool:
+    return any(read_record(folder / stage / "stage.json") is not None for stage in STAGES)
+
+
+# The names a run writes at the top of its run_dir (rssqa.claimed_folders).
+PIPELINE_RUN = FolderKind("a CLIP-RS pipeline run", "`run_dir` in the pipeline config",
+                          ".rssqa-clip-pipeline", (*STAGES, "pipeline_config.yaml", "timings.json"),
+                          _an_earlier_run)
 
 
 def load_config(path: str | Path) -> PipelineConfig:
@@ -354,8 +365,7 @@ def run_pipeline(config: PipelineConfig, verbose: bool = True, until: str | None
     """Run (or resume) every stage up to and including ``until``; returns the run folder."""
     if until is not None and until not in STAGES:
         raise InputError(None, f"unknown stage {until!r}", f"stages: {', '.join(STAGES)}")
-    run_dir = Path(config.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = claim_folder(config.run_dir, PIPELINE_RUN)
     (run_dir / "pipeline_config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False))
     if config.threads:
         torch.set_num_threads(config.threads)

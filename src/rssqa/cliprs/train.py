@@ -39,6 +39,7 @@ import torch
 import yaml
 
 from rssqa import cache
+from rssqa.claimed_folders import FolderKind, claim_folder
 from rssqa.encoders.openclip import load_open_clip, open_clip_model_config, save_open_clip
 from rssqa.errors import InputError
 from rssqa.typed_config import from_dict, read_yaml
@@ -236,10 +237,25 @@ def _write_run_config(output_dir: Path, config: ClipTrainConfig, world_size: int
     (output_dir / "train_config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
 
 
+def _an_earlier_run(folder: Path) -> bool:
+    return bool(_checkpoint_dirs(folder)) or is_finished_in(folder)
+
+
+# The names a run writes at the top of its output_dir (rssqa.claimed_folders).
+TRAINING_RUN = FolderKind("a CLIP training run", "`output_dir` in the training config",
+                          ".rssqa-clip-training", (CHECKPOINTS, FINAL_MODEL, LOG_FILE,
+                                                   "train_config.yaml", "train_summary.json"),
+                          _an_earlier_run)
+
+
 def is_finished(config: ClipTrainConfig) -> bool:
     """Whether ``config``'s run already wrote its final model."""
-    summary = Path(config.output_dir) / "train_summary.json"
-    return summary.is_file() and (Path(config.output_dir) / FINAL_MODEL / "open_clip_config.json").is_file()
+    return is_finished_in(Path(config.output_dir))
+
+
+def is_finished_in(output_dir: Path) -> bool:
+    return ((output_dir / "train_summary.json").is_file()
+            and (output_dir / FINAL_MODEL / "open_clip_config.json").is_file())
 
 
 def train_clip(config: ClipTrainConfig, verbose: bool = True) -> Path:
@@ -252,6 +268,7 @@ def train_clip(config: ClipTrainConfig, verbose: bool = True) -> Path:
     output_dir = Path(config.output_dir)
     if is_finished(config):
         return output_dir / FINAL_MODEL
+    claim_folder(output_dir, TRAINING_RUN)
     if config.threads:
         torch.set_num_threads(config.threads)
     dist, device = _distributed(config)
