@@ -42,6 +42,7 @@ from rssqa import cache
 from rssqa.claimed_folders import FolderKind, claim_folder
 from rssqa.encoders.openclip import load_open_clip, open_clip_model_config, save_open_clip
 from rssqa.errors import InputError
+from rssqa.progress import progress_bar
 from rssqa.typed_config import from_dict, read_yaml
 
 CHECKPOINTS = "checkpoints"
@@ -263,8 +264,6 @@ def train_clip(config: ClipTrainConfig, verbose: bool = True) -> Path:
     (``<output_dir>/model``, loadable as ``local-dir:``). DDP-aware: under torchrun every process
     calls this; only rank 0 writes. Resuming mid-epoch skips the epoch's trained batches by
     reading past them (webdataset streams cannot seek)."""
-    from rssqa.progress import progress_bar
-
     output_dir = Path(config.output_dir)
     if is_finished(config):
         return output_dir / FINAL_MODEL

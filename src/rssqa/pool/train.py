@@ -146,18 +146,22 @@ def train_method(method: SegMethod, images: np.ndarray, masks: np.ndarray, num_c
             elapsed += time.perf_counter() - began
             _save_resume(resume_path, key, epoch + 1, elapsed, history, model, optimizer, scheduler)
 
-    model.eval()
-    # Without its record the folder is refused, never read as the model the old record describes.
-    meta_path.unlink(missing_ok=True)
-    atomic_write_bytes(out_dir / WEIGHTS_FILE,
-                       save_weights({k: v.contiguous() for k, v in model.state_dict().items()}))
     meta = {"method": method.name, "kwargs": method_kwargs, "num_classes": num_classes,
             "config": asdict(config), "train_seconds": round(elapsed, 1),
             "train_tiles": len(images), "epoch_losses": history,
             "parameters": sum(p.numel() for p in model.parameters())}
-    write_record(meta_path, key, **meta)
+    _save_trained(out_dir, key, model.eval(), meta)
     resume_path.unlink(missing_ok=True)
     return TrainedMethod(method, model, {"fingerprint": key, **meta})
+
+
+def _save_trained(out_dir: Path, key: str, model: nn.Module, meta: dict) -> None:
+    """The weights, whole, then the record that vouches for them: until the new record is
+    written the folder is refused, never read as the model the old record describes."""
+    (out_dir / META_FILE).unlink(missing_ok=True)
+    atomic_write_bytes(out_dir / WEIGHTS_FILE,
+                       save_weights({k: v.contiguous() for k, v in model.state_dict().items()}))
+    write_record(out_dir / META_FILE, key, **meta)
 
 
 def _save_resume(resume_path: Path, key: str, epochs_done: int, elapsed: float,
