@@ -49,7 +49,8 @@ def claim_folder(folder: str | Path, kind: FolderKind) -> Path:
                              f"set {kind.setting} to a new or empty folder, or move them")
     if not (folder / kind.marker).is_file():
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(folder / kind.marker, json.dumps({"written_by": "rssqa", "holds": kind.holds}))
+        atomic_write_text(folder / kind.marker,
+                          json.dumps({"written_by": "rssqa", "holds": kind.holds}))
     return folder
 
 

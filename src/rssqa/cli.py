@@ -75,8 +75,8 @@ def _output(config_path: Path):
     (``rssqa.claimed_folders``): a regular file in the way, a read-only folder or somebody's
     files under the names an experiment writes are one line before any data is read or any
     model loads."""
-    from rssqa.errors import InputError, check_writable_folder
     from rssqa.claimed_folders import EXPERIMENT, claim_folder
+    from rssqa.errors import InputError, check_writable_folder
 
     cfg = _config(config_path)
     try:
@@ -301,7 +301,7 @@ def _run_images(paths: list[Path], names, cfg, assessor, out: Path, quiet: bool,
     return len(paths) - len(recommender.skipped)
 
 
-def _print_picks(table, decisions: dict, target: str = "oa") -> None:
+def _print_picks(table, decisions: dict, target: str) -> None:
     """Each image's pick with its predicted accuracy (the experiment's ``target``), its interval
     where the assessor has a calibration, whether a runner-up is inside it, and what a safe
     default decided."""
@@ -367,8 +367,8 @@ def demo(
     quiet: QuietOpt = False,
 ) -> None:
     """The whole chain on the embedded Dubai demo data: pool, SQED, RS-SQA, evaluation, recommendation."""
-    from rssqa.errors import check_writable_folder
     from rssqa.claimed_folders import EXPERIMENT, claim_folder
+    from rssqa.errors import check_writable_folder
 
     check_writable_folder(out)  # before torch loads, let alone the pool trains
     claim_folder(out, EXPERIMENT)

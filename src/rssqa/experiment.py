@@ -102,7 +102,8 @@ def trained_assessor(config: ExperimentConfig, assessor: str | None = None) -> s
         raise InputError(layout.sqed, "holds no SQED store", "run `rssqa build -c CONFIG` first")
     if not (layout.assessors / name).is_dir():
         trained = sorted(p.name for p in layout.assessors.iterdir()  # not a save under way
-                         if p.is_dir() and not p.name.startswith(".")) if layout.assessors.is_dir() else []
+                         if p.is_dir() and not p.name.startswith(".")) \
+            if layout.assessors.is_dir() else []
         raise InputError(layout.assessors / name, f"no trained assessor {name!r}",
                          f"trained here: {', '.join(trained)}; run `rssqa train` first" if trained
                          else "run `rssqa train -c CONFIG` first")

@@ -2,10 +2,10 @@
 
 The SQED store's manifest records the tile size, class map, semantic encoder and pool members it
 was built with; the pool folder records its raster settings (``pool/raster.json``) and each
-trained member's identity and training settings (``pool/<method>/meta.json``); each trained assessor the accuracy it
-was trained to predict (``assessors/<name>/trained_for.json``: ``target``). A config edited since (``tile_size: 256``
-against a store built at 128) would feed the models other inputs than they were trained and
-assessed on, and the scores would move without a word. So every command that opens a trained
+trained member's identity and training settings (``pool/<method>/meta.json``); each trained
+assessor the accuracy it was trained to predict (``assessors/<name>/trained_for.json``). A
+config edited since (``tile_size: 256`` against a store built at 128) would feed the models
+other inputs than they were trained and assessed on, and the scores would move without a word. So every command that opens a trained
 experiment (train, evaluate, recommend, serve, scenes) calls :func:`check_trained_settings`,
 which refuses any contradiction in one line naming both values, and :func:`check_trained_target`
 for each assessor it uses.
