@@ -150,7 +150,7 @@ def test_the_picks_say_what_the_safe_default_kept_and_the_margin_it_used(capsys)
     decision = {"default": "fpn", "margin": 0.05, "never_leaves_default": False, "interval_level": 0.9}
     decisions = {"a": {**decision, "kept_default": True, "predicted_gain": 0.0, "no_clear_winner": True},
                  "b": {**decision, "kept_default": False, "predicted_gain": 0.2, "no_clear_winner": False}}
-    _print_picks(table, decisions)
+    _print_picks(table, decisions, "oa")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["image", "method", "predicted", "OA", "90%", "interval", "winner",
                                 "kept", "default", "predicted", "gain"]
