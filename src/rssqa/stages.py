@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from rssqa.config import ExperimentConfig
+from rssqa.config import TARGET_NAMES, ExperimentConfig
 from rssqa.config_check import check_registered
 from rssqa.data.assignment import pool_samples, sqed_samples, sqed_split, write_assignment
 from rssqa.data.classmap import ClassMap
@@ -22,7 +22,7 @@ from rssqa.data.io import raster_reading
 from rssqa.data.labelled import load_source
 from rssqa.data.types import Sample
 from rssqa.encoders import build_encoder
-from rssqa.files import folder_replaced_whole
+from rssqa.files import atomic_write_text, folder_replaced_whole
 from rssqa.pool.records import is_external
 from rssqa.pool.training import train_pool
 from rssqa.sqed.store import SQEDStore
@@ -169,8 +169,6 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
     check_trained_settings(config, store)
     for name in names:
         check_trained_target(config, config.layout.assessors / name)
-    out = config.layout.reports
-    out.mkdir(parents=True, exist_ok=True)
     test = store.inputs("test", label=config.target)
     sbs = single_best(store.inputs("train", label=config.target).targets)
     test_with_images = None
@@ -186,25 +184,33 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
                                                 n_boot=n_boot, seed=config.seed,
                                                 selection=selections[name], sbs=sbs,
                                                 sources=test.sources))
-        scatter_predicted_vs_true(pred, test.targets, test.methods, out / f"scatter_{name}.png",
-                                  title=f"{name}: predicted vs true OA on {len(test)} test tiles")
         coverages.append(saved_interval_coverage(config.layout.assessors / name, pred, test,
                                                  name, config.seed))
+    # Written only once every assessor is evaluated: a run that fails on one (a damaged file)
+    # leaves the earlier reports as they were, not a mix of two runs.
+    out = config.layout.reports
+    out.mkdir(parents=True, exist_ok=True)
+    measure = TARGET_NAMES[config.target]
+    for name, pred in predictions.items():
+        scatter_predicted_vs_true(pred, test.targets, test.methods, out / f"scatter_{name}.png",
+                                  title=f"{name}: predicted vs true {measure} on {len(test)} test "
+                                        "tiles", measure=measure)
     summary, per_method = summary_table(evaluations), per_method_table(evaluations)
-    summary.to_csv(out / "summary.csv", index=False)
-    per_method.to_csv(out / "per_method.csv", index=False)
-    selection_records(evaluations, "tile").to_csv(out / "selection.csv", index=False)
     images = selection_records(evaluations, "image")
-    images.to_csv(out / "selection_images.csv", index=False)
+    tables = {"summary.csv": summary, "per_method.csv": per_method,
+              "selection.csv": selection_records(evaluations, "tile"),
+              "selection_images.csv": images,
+              "recommendations.csv": recommendations_table(test, selections)}
+    if any(frame is not None for frame in coverages):
+        tables["interval_coverage.csv"] = pd.concat(coverages, ignore_index=True)
+    for file_name, table in tables.items():
+        atomic_write_text(out / file_name, table.to_csv(index=False))
     if verbose:
         print(summary.attrs["references"])
         print(references_sentence(images))
         print(selection_table(evaluations, "image").to_string(index=False))
-    if any(frame is not None for frame in coverages):
-        coverage = pd.concat(coverages, ignore_index=True)
-        coverage.to_csv(out / "interval_coverage.csv", index=False)
-        print(coverage_sentence(coverage))  # a result, like the tables: printed under --quiet too
-    recommendations_table(test, selections).to_csv(out / "recommendations.csv", index=False)
+    if "interval_coverage.csv" in tables:  # a result, like the tables: printed under --quiet too
+        print(coverage_sentence(tables["interval_coverage.csv"]))
     return summary, per_method, predictions
 
 

@@ -17,15 +17,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from rssqa.errors import InputError
+from rssqa.files import atomic_write_with
 
 QUALITY_LEVEL_NAMES = ("poor", "fair", "good", "excellent")
 
 
 def scatter_predicted_vs_true(pred: np.ndarray, true: np.ndarray, methods: Sequence[str],
                               path: str | Path, title: str | None = None,
-                              max_columns: int = 4) -> Path:
+                              max_columns: int = 4, measure: str = "OA") -> Path:
     """One scatter panel per method (column of the N x M arrays), PLCC and SROCC in each panel's
-    title, the identity line for reference; saved as PNG at ``path``."""
+    title, the identity line for reference; saved as PNG at ``path``. ``measure``: the accuracy
+    the axes show."""
     pred, true = np.asarray(pred, dtype=float), np.asarray(true, dtype=float)
     if pred.shape != true.shape or pred.ndim != 2 or pred.shape[1] != len(methods):
         raise InputError(None, f"predicted {pred.shape} and true {true.shape} OA must both be "
@@ -45,8 +47,8 @@ def scatter_predicted_vs_true(pred: np.ndarray, true: np.ndarray, methods: Seque
         ax.plot([low, high], [low, high], color="grey", linestyle="--", linewidth=0.8)
         ax.set_title(f"{method}\nPLCC {scores['plcc']:.3f}  SROCC {scores['srocc']:.3f}",
                      fontsize=9)
-        ax.set_xlabel("true OA")
-        ax.set_ylabel("predicted OA")
+        ax.set_xlabel(f"true {measure}")
+        ax.set_ylabel(f"predicted {measure}")
     for ax in axes[len(methods):]:
         ax.set_visible(False)
     if title:
@@ -105,5 +107,5 @@ def _save(figure: Figure, path: str | Path) -> Path:
         raise InputError(path, "figures are written as PNG", "give the path a .png suffix")
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(figure)
-    figure.savefig(path, dpi=110)
+    atomic_write_with(path, lambda stream: figure.savefig(stream, format="png", dpi=110))
     return path

@@ -1,6 +1,7 @@
-"""`rssqa train` that fails while saving leaves the assessor it was replacing whole: a trained
-selector is several files (its base's weights, intervals, the table it chose from, its
-manifest), and a mix of the old and the new ones would load as neither."""
+"""A run that fails leaves what an earlier run wrote as it was: `rssqa train` failing while it
+saves leaves the assessor it was replacing whole (a trained selector is several files: its base's
+weights, intervals, the table it chose from, its manifest; a mix of old and new would load as
+neither), and `rssqa evaluate` failing on one assessor writes none of its reports."""
 
 from __future__ import annotations
 
@@ -37,3 +38,17 @@ def test_a_save_that_fails_halfway_leaves_the_earlier_assessor_as_it_was(tmp_pat
     assert train_safe(config, seed=1).exit_code == 0
     assert changed_files(before, folder_checksums(folder)) != []
     assert sorted(p.name for p in folder.iterdir()) == ["prior", "safe"]  # nothing left beside them
+
+
+def test_an_evaluation_that_fails_on_a_damaged_assessor_writes_no_report(tmp_path):
+    """The reports are written once every assessor is evaluated, never half of a run."""
+    config = trained_tiny_experiment(tmp_path)
+    assert train_safe(config, seed=0).exit_code == 0
+    assert invoke("evaluate", config, "--assessors", "safe", "--n-boot", "10").exit_code == 0
+    reports = tmp_path / "run" / "reports"
+    before = folder_checksums(reports)
+    (tmp_path / "run" / "assessors" / "safe" / "base" / "assessor.json").write_text("{")
+    failed = invoke("evaluate", config, "--assessors", "prior,safe", "--n-boot", "10")
+    assert failed.exit_code == 2 and "Traceback" not in failed.output
+    assert changed_files(before, folder_checksums(reports)) == []
+    assert not (reports / "scatter_prior.png").exists()  # prior was evaluated, then safe failed
