@@ -164,7 +164,6 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
     from rssqa.report.evaluation import (evaluate_predictions, per_method_table, references_sentence,
                                 selection_records, selection_table, summary_table)
     from rssqa.metrics import single_best
-    from rssqa.report.plots import scatter_predicted_vs_true
 
     check_trained_settings(config, store)
     for name in names:
@@ -189,12 +188,7 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
     # Written only once every assessor is evaluated: a run that fails on one (a damaged file)
     # leaves the earlier reports as they were, not a mix of two runs.
     out = config.layout.reports
-    out.mkdir(parents=True, exist_ok=True)
-    measure = TARGET_NAMES[config.target]
-    for name, pred in predictions.items():
-        scatter_predicted_vs_true(pred, test.targets, test.methods, out / f"scatter_{name}.png",
-                                  title=f"{name}: predicted vs true {measure} on {len(test)} test "
-                                        "tiles", measure=measure)
+    _write_scatter_plots(out, predictions, test, TARGET_NAMES[config.target])
     summary, per_method = summary_table(evaluations), per_method_table(evaluations)
     images = selection_records(evaluations, "image")
     tables = {"summary.csv": summary, "per_method.csv": per_method,
@@ -212,6 +206,17 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
     if "interval_coverage.csv" in tables:  # a result, like the tables: printed under --quiet too
         print(coverage_sentence(tables["interval_coverage.csv"]))
     return summary, per_method, predictions
+
+
+def _write_scatter_plots(out: Path, predictions: dict[str, np.ndarray], test: AssessmentInputs,
+                         measure: str) -> None:
+    """``scatter_<assessor>.png``: predicted against true accuracy per method on the test tiles."""
+    from rssqa.report.plots import scatter_predicted_vs_true
+
+    for name, pred in predictions.items():
+        scatter_predicted_vs_true(pred, test.targets, test.methods, out / f"scatter_{name}.png",
+                                  title=f"{name}: predicted vs true {measure} on {len(test)} test "
+                                        "tiles", measure=measure)
 
 
 def recommendations_table(test: AssessmentInputs, selections: dict[str, np.ndarray]) -> pd.DataFrame:
