@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rssqa.cache import read_record
 from rssqa.errors import InputError
 from rssqa.files import atomic_write_text
 
@@ -40,17 +41,17 @@ def claim_folder(folder: str | Path, kind: FolderKind) -> Path:
     """Mark ``folder`` as rssqa's ``kind`` of folder, or raise one InputError naming the entries
     rssqa would write over; returns the folder."""
     folder = Path(folder)
-    if not (folder / kind.marker).is_file() and not (folder.is_dir() and kind.made_earlier(folder)):
-        taken = _names_in_the_way(folder, kind)
-        if taken:
-            shown = ", ".join(taken[:4]) + (f" and {len(taken) - 4} more" if len(taken) > 4 else "")
-            raise InputError(folder, f"already holds {shown}, not written by rssqa, where "
-                             f"{kind.holds} writes its own",
-                             f"set {kind.setting} to a new or empty folder, or move them")
-    if not (folder / kind.marker).is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(folder / kind.marker,
-                          json.dumps({"written_by": "rssqa", "holds": kind.holds}))
+    if (folder / kind.marker).is_file():
+        return folder
+    taken = [] if folder.is_dir() and kind.made_earlier(folder) else _names_in_the_way(folder, kind)
+    if taken:
+        shown = ", ".join(taken[:4]) + (f" and {len(taken) - 4} more" if len(taken) > 4 else "")
+        raise InputError(folder, f"already holds {shown}, not written by rssqa, where "
+                         f"{kind.holds} writes its own",
+                         f"set {kind.setting} to a new or empty folder, or move them")
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = {"written_by": "rssqa", "holds": kind.holds}
+    atomic_write_text(folder / kind.marker, json.dumps(marker))
     return folder
 
 
@@ -65,9 +66,9 @@ def _an_earlier_experiment(folder: Path) -> bool:
     """One of the records every build leaves, with rssqa's content: a run record, the split
     assignment, the build's report."""
     if any("command" in record and "config" in record
-           for record in map(_json, folder.glob("run_*.json"))):
+           for record in map(_record, folder.glob("run_*.json"))):
         return True
-    splits = _json(folder / "splits.json")
+    splits = _record(folder / "splits.json")
     if "rule" in splits and "groups" in splits:
         return True
     try:
@@ -77,15 +78,11 @@ def _an_earlier_experiment(folder: Path) -> bool:
 
 
 def _an_earlier_benchmark(folder: Path) -> bool:
-    return _json(folder / "run_benchmark.json").get("command") == "benchmark"
+    return _record(folder / "run_benchmark.json").get("command") == "benchmark"
 
 
-def _json(path: Path) -> dict:
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
+def _record(path: Path) -> dict:
+    return read_record(path) or {}
 
 
 # (An experiment's recommend/ keeps its own record of what rssqa wrote: rssqa.owned_outputs.)

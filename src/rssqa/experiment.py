@@ -30,7 +30,7 @@ from rssqa.pool.member import PoolMember
 from rssqa.pool.training import load_pool
 from rssqa.raster.settings import RasterSettings
 from rssqa.sqed.store import SQEDStore
-from rssqa.trained_settings import check_trained_settings, check_trained_target
+from rssqa.trained_settings import check_trained_settings
 
 DEFAULT_LEVEL = 0.9  # coverage of the conformal intervals shown with every score
 
@@ -83,8 +83,7 @@ def open_experiment(config: str | Path | ExperimentConfig, assessor: str | None 
     config = config if isinstance(config, ExperimentConfig) else read_config(config)
     name = trained_assessor(config, assessor)
     store = SQEDStore.open(config.layout.sqed)
-    check_trained_settings(config, store)  # before any model loads
-    check_trained_target(config, config.layout.assessors / name)
+    check_trained_settings(config, store, [name])  # before any model loads
     pool = load_pool(config.layout.pool, store.methods)
     intervals, note = load_intervals(config.layout.assessors / name, [m.name for m in pool], level)
     return TrainedExperiment(

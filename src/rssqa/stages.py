@@ -26,8 +26,7 @@ from rssqa.files import atomic_write_text, folder_replaced_whole
 from rssqa.pool.records import is_external
 from rssqa.pool.training import train_pool
 from rssqa.sqed.store import SQEDStore
-from rssqa.trained_settings import (check_trained_settings, check_trained_target,
-                                    record_trained_target)
+from rssqa.trained_settings import check_trained_settings, record_trained_target
 
 if TYPE_CHECKING:
     from rssqa.assess.base import AssessmentInputs
@@ -165,9 +164,7 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
                                 selection_records, selection_table, summary_table)
     from rssqa.metrics import single_best
 
-    check_trained_settings(config, store)
-    for name in names:
-        check_trained_target(config, config.layout.assessors / name)
+    check_trained_settings(config, store, names)
     test = store.inputs("test", label=config.target)
     sbs = single_best(store.inputs("train", label=config.target).targets)
     test_with_images = None

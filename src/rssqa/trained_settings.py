@@ -5,10 +5,11 @@ was built with; the pool folder records its raster settings (``pool/raster.json`
 trained member's identity and training settings (``pool/<method>/meta.json``); each trained
 assessor the accuracy it was trained to predict (``assessors/<name>/trained_for.json``). A
 config edited since (``tile_size: 256`` against a store built at 128) would feed the models
-other inputs than they were trained and assessed on, and the scores would move without a word. So every command that opens a trained
-experiment (train, evaluate, recommend, serve, scenes) calls :func:`check_trained_settings`,
-which refuses any contradiction in one line naming both values, and :func:`check_trained_target`
-for each assessor it uses.
+other inputs than they were trained and assessed on, and the scores would move without a word.
+So every command that opens a trained experiment (train, evaluate, recommend, serve, scenes)
+calls :func:`check_trained_settings`,
+which refuses any contradiction in one line naming both values, the targets of the assessors
+it uses included.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rssqa.cache import read_record
@@ -35,13 +37,17 @@ REBUILD = ("restore the trained setting in the config, or rebuild the experiment
            "`rssqa build -c CONFIG`, then `rssqa train -c CONFIG`")
 
 
-def check_trained_settings(config: ExperimentConfig, store: SQEDStore) -> None:
+def check_trained_settings(config: ExperimentConfig, store: SQEDStore,
+                           assessors: Iterable[str] = ()) -> None:
     """Raise one InputError listing every setting of ``config`` that contradicts what the
     experiment's store and pool were built with (the first record at fault is its path: the
-    pool's first, since a pool retrained since the build explains the store's differences)."""
+    pool's first, since a pool retrained since the build explains the store's differences);
+    then one for the first of the trained ``assessors`` whose target is not the config's."""
     found = [*_pool_contradictions(config, store), *_store_contradictions(config, store)]
     if found:
         raise InputError(found[0][0], "; ".join(sentence for _, sentence in found), REBUILD)
+    for name in assessors:
+        _check_trained_target(config, config.layout.assessors / name)
 
 
 def record_trained_target(directory: Path, target: str) -> None:
@@ -49,7 +55,7 @@ def record_trained_target(directory: Path, target: str) -> None:
     atomic_write_text(Path(directory) / TRAINED_FOR_FILE, json.dumps({"target": target}))
 
 
-def check_trained_target(config: ExperimentConfig, directory: Path) -> None:
+def _check_trained_target(config: ExperimentConfig, directory: Path) -> None:
     """Refuse a config whose ``target`` is not the one the assessor in ``directory`` was trained
     for: its scores would be read, ranked and evaluated as another accuracy. An assessor trained
     before rssqa recorded it is taken as it is."""

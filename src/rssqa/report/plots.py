@@ -105,7 +105,6 @@ def _save(figure: Figure, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise InputError(path, "figures are written as PNG", "give the path a .png suffix")
-    path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(figure)
     atomic_write_with(path, lambda stream: figure.savefig(stream, format="png", dpi=110))
     return path
