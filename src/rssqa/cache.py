@@ -31,6 +31,15 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def folder_fingerprint(folder: Path) -> str:
+    """A key that changes when any file under ``folder`` is added, removed or written again
+    (names, sizes and modification times: no file is read), e.g. a model trained anew."""
+    folder = Path(folder)
+    return fingerprint(sorted((str(path.relative_to(folder)), stat.st_size, stat.st_mtime_ns)
+                              for path in folder.rglob("*") if path.is_file()
+                              for stat in [path.stat()]))
+
+
 def read_record(path: Path) -> dict[str, Any] | None:
     """The JSON record at ``path``; None when there is none or it cannot be read."""
     try:

@@ -21,6 +21,7 @@ from pathlib import Path
 from rssqa.assess.base import Assessor
 from rssqa.assess.conformal import CONFORMAL_FILE, Intervals, load_intervals
 from rssqa.assess.registry import load_assessor
+from rssqa.cache import folder_fingerprint
 from rssqa.config import ExperimentConfig, Layout
 from rssqa.config_check import read_config
 from rssqa.data.classmap import ClassMap
@@ -38,7 +39,8 @@ DEFAULT_LEVEL = 0.9  # coverage of the conformal intervals shown with every scor
 @dataclass
 class TrainedExperiment:
     """Everything a trained experiment holds for assessing new images. ``interval_note`` says
-    what the intervals are, or why there are none."""
+    what the intervals are, or why there are none; ``assessor_fingerprint`` changes whenever the
+    assessor is trained again, so that results kept from an earlier run can be told apart."""
 
     config: ExperimentConfig
     store: SQEDStore
@@ -50,6 +52,7 @@ class TrainedExperiment:
     raster: RasterSettings
     intervals: Intervals | None
     interval_note: str
+    assessor_fingerprint: str | None = None
 
     @property
     def name(self) -> str:
@@ -85,12 +88,14 @@ def open_experiment(config: str | Path | ExperimentConfig, assessor: str | None 
     store = SQEDStore.open(config.layout.sqed)
     check_trained_settings(config, store, [name])  # before any model loads
     pool = load_pool(config.layout.pool, store.methods)
-    intervals, note = load_intervals(config.layout.assessors / name, [m.name for m in pool], level)
+    saved = config.layout.assessors / name
+    intervals, note = load_intervals(saved, [m.name for m in pool], level)
     return TrainedExperiment(
         config=config, store=store, pool=pool, encoder=build_encoder(config),
-        assessor=load_assessor(config.layout.assessors / name), assessor_name=name,
+        assessor=load_assessor(saved), assessor_name=name,
         classmap=ClassMap.from_dict(store.manifest["classmap"]),
-        raster=RasterSettings.load(config.layout.pool), intervals=intervals, interval_note=note)
+        raster=RasterSettings.load(config.layout.pool), intervals=intervals, interval_note=note,
+        assessor_fingerprint=folder_fingerprint(saved))
 
 
 def trained_assessor(config: ExperimentConfig, assessor: str | None = None) -> str:

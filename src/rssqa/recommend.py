@@ -129,15 +129,18 @@ class Recommender:
     def __init__(self, pool: list[PoolMember], encoder: SemanticEncoder, assessor: Assessor,
                  classmap: ClassMap, tile_size: int, batch_size: int = 16,
                  min_pixels: int | None = None, intervals: Intervals | None = None,
-                 target: str = "oa"):
+                 target: str = "oa", assessor_fingerprint: str | None = None):
         """``min_pixels`` (a tile's worth by default): smaller images are refused with a reason,
         since the mirror padding that fills their tile would be most of what gets assessed.
-        ``target``: the accuracy the assessor predicts (``predicted_oa`` holds it, whichever)."""
+        ``target``: the accuracy the assessor predicts (``predicted_oa`` holds it, whichever).
+        ``assessor_fingerprint``: which training of the assessor this is (a scene finished by
+        another is assessed again); None where the assessor was not loaded from an experiment."""
         self.pool, self.encoder, self.assessor = pool, encoder, assessor
         self.classmap, self.tile_size, self.batch_size = classmap, tile_size, batch_size
         self.min_pixels = tile_size * tile_size if min_pixels is None else min_pixels
         self.intervals = intervals  # the assessor's conformal calibration, if it has one
         self.target = target
+        self.assessor_fingerprint = assessor_fingerprint
         self.methods = [m.name for m in pool]
         self.decisions: dict[str, dict] = {}  # image -> its ImageAssessment.summary(), after run()
         self.skipped: list[dict] = []  # {"image": path, "error": one line} per image run() skipped
@@ -149,7 +152,8 @@ class Recommender:
         ``options``: ``batch_size``, ``min_pixels``."""
         return cls(experiment.pool, experiment.encoder, experiment.assessor, experiment.classmap,
                    experiment.tile_size, intervals=experiment.intervals,
-                   target=experiment.config.target, **options)
+                   target=experiment.config.target,
+                   assessor_fingerprint=experiment.assessor_fingerprint, **options)
 
     def assess_file(self, path: str | Path, all_masks: bool = False) -> ImageAssessment:
         """:meth:`assess` on the image file at ``path``."""

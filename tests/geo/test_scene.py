@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -88,3 +89,23 @@ def test_a_damaged_summary_means_the_scene_is_done_again(experiment, tmp_path):
     (tmp_path / "out" / "scene_summary.json").write_text('{"fingerprint": "cut off')
     assert _run(experiment, scene, tmp_path / "out") == first
     assert json.loads((tmp_path / "out" / "scene_summary.json").read_text()) == first
+
+
+def test_a_scene_finished_before_the_assessor_was_retrained_is_done_again(geo_experiment, tmp_path):
+    from rssqa.assess.baselines.prior import PriorAssessor
+
+    root = tmp_path / "experiment"
+    shutil.copytree(geo_experiment.parent, root)
+    config = root / geo_experiment.name
+    config.write_text(config.read_text().replace(str(geo_experiment.parent), str(root)))
+    scene = write_scene(tmp_path / "scene.tif")
+    ref = ExperimentRef(config, "prior", threads=1)
+    first = _run(load_scene_experiment(ref), scene, tmp_path / "out")
+    saved = root / "run" / "assessors" / "prior"
+    retrained = PriorAssessor.load(saved)  # as if trained again on other images: another best
+    best, other = sorted(retrained.means, key=retrained.means.get, reverse=True)
+    retrained.means = {best: 0.5, other: 0.9}
+    retrained.save(saved)
+    again = _run(load_scene_experiment(ref), scene, tmp_path / "out")
+    assert first["recommended"] == best and again["recommended"] == other
+    assert again["fingerprint"] != first["fingerprint"]

@@ -145,14 +145,15 @@ def _write_outputs(job: SceneJob, scene: RasterScene, grid: TileGrid, recommende
 
 def run_fingerprint(job: SceneJob, scene: RasterScene, grid: TileGrid,
                     recommender: Recommender) -> str:
-    """Changes whenever the scene file, its reading, the grid, the pool, the assessor, the
-    resume files' layout or the seams' blending does."""
+    """Changes whenever the scene file, its reading, the grid, the pool, the assessor (trained
+    anew too), the intervals' level, the resume files' layout or the seams' blending does."""
     stat = job.path.stat()
     return fingerprint({
         "scene": [job.path.name, stat.st_size, stat.st_mtime_ns], "settings": scene.settings.to_dict(),
         "grid": [grid.tile, grid.overlap], "methods": recommender.methods,
         "members": [m.meta.get("fingerprint") for m in recommender.pool],
-        "assessor": [type(recommender.assessor).__name__, getattr(recommender.assessor, "meta", None)],
+        "assessor": [type(recommender.assessor).__name__, recommender.assessor_fingerprint],
+        "level": None if recommender.intervals is None else recommender.intervals.level,
         "parts": PARTS_FORMAT, "blend": {"confidence_power": CONFIDENCE_POWER}})
 
 
