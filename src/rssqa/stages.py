@@ -26,7 +26,7 @@ from rssqa.files import atomic_write_text, folder_replaced_whole
 from rssqa.pool.records import is_external
 from rssqa.pool.training import train_pool
 from rssqa.sqed.store import SQEDStore
-from rssqa.trained_settings import check_trained_settings, record_trained_target
+from rssqa.trained_settings import check_trained_settings, record_trained_for
 
 if TYPE_CHECKING:
     from rssqa.assess.base import AssessmentInputs
@@ -130,7 +130,7 @@ def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str]
         directory = config.layout.assessors / name
         with folder_replaced_whole(directory) as staging:
             assessor.save(staging)
-            record_trained_target(staging, config.target)
+            record_trained_for(staging, config.target, store)
         saved[name] = directory
     return saved
 

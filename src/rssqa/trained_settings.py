@@ -3,13 +3,14 @@
 The SQED store's manifest records the tile size, class map, semantic encoder and pool members it
 was built with; the pool folder records its raster settings (``pool/raster.json``) and each
 trained member's identity and training settings (``pool/<method>/meta.json``); each trained
-assessor the accuracy it was trained to predict (``assessors/<name>/trained_for.json``). A
+assessor the accuracy it was trained to predict and the build of the store it learnt from
+(``assessors/<name>/trained_for.json``). A
 config edited since (``tile_size: 256`` against a store built at 128) would feed the models
 other inputs than they were trained and assessed on, and the scores would move without a word.
 So every command that opens a trained experiment (train, evaluate, recommend, serve, scenes)
 calls :func:`check_trained_settings`,
 which refuses any contradiction in one line naming both values, the targets of the assessors
-it uses included.
+it uses included, and an assessor fitted to a store since rebuilt (by other pool models).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from rssqa.cache import read_record
+from rssqa.cache import KEY, read_record
 from rssqa.data.classmap import DUBAI_CLASSES, ClassMap
 from rssqa.data.sources.registry import SOURCES
 from rssqa.errors import InputError
@@ -42,34 +43,45 @@ def check_trained_settings(config: ExperimentConfig, store: SQEDStore,
     """Raise one InputError listing every setting of ``config`` that contradicts what the
     experiment's store and pool were built with (the first record at fault is its path: the
     pool's first, since a pool retrained since the build explains the store's differences);
-    then one for the first of the trained ``assessors`` whose target is not the config's."""
+    then one for the first of the trained ``assessors`` whose target is not the config's or
+    that learnt from an earlier build of the store."""
     found = [*_pool_contradictions(config, store), *_store_contradictions(config, store)]
     if found:
         raise InputError(found[0][0], "; ".join(sentence for _, sentence in found), REBUILD)
     for name in assessors:
-        _check_trained_target(config, config.layout.assessors / name)
+        _check_trained_for(config, store, config.layout.assessors / name)
 
 
-def record_trained_target(directory: Path, target: str) -> None:
-    """Note beside a freshly trained assessor which accuracy it learnt to predict."""
-    atomic_write_text(Path(directory) / TRAINED_FOR_FILE, json.dumps({"target": target}))
+def record_trained_for(directory: Path, target: str, store: SQEDStore) -> None:
+    """Note beside a freshly trained assessor which accuracy it learnt to predict, and from
+    which build of the store."""
+    atomic_write_text(Path(directory) / TRAINED_FOR_FILE,
+                      json.dumps({"target": target, "store": store.manifest.get(KEY)}))
 
 
-def _check_trained_target(config: ExperimentConfig, directory: Path) -> None:
+def _check_trained_for(config: ExperimentConfig, store: SQEDStore, directory: Path) -> None:
     """Refuse a config whose ``target`` is not the one the assessor in ``directory`` was trained
-    for: its scores would be read, ranked and evaluated as another accuracy. An assessor trained
-    before rssqa recorded it is taken as it is."""
+    for (its scores would be read, ranked and evaluated as another accuracy), and an assessor
+    fitted to an earlier build of the store (to other pool models' features, whose scores it
+    would now give to the new ones). What an assessor trained before rssqa recorded it is
+    taken as it is."""
     path = Path(directory) / TRAINED_FOR_FILE
     if not path.exists():
         return
     retrain = f"`rssqa train -c CONFIG --assessors {Path(directory).name}`"
-    trained = (read_record(path) or {}).get("target")
+    record = read_record(path) or {}
+    trained = record.get("target")
     if not isinstance(trained, str):
         raise InputError(path, "is damaged (not the accuracy the assessor was trained for)",
                          f"retrain it with {retrain}")
     if trained != config.target:
         raise InputError(path, _differs("target", config.target, trained),
                          f"restore `target: {trained}` in the config, or retrain with {retrain}")
+    learnt_from = record.get("store")
+    if learnt_from is not None and learnt_from != store.manifest.get(KEY):
+        raise InputError(path, f"{Path(directory).name} was trained on an earlier build of the "
+                         "SQED store (its pool's models or tiles have changed since)",
+                         f"retrain it with {retrain}")
 
 
 def declared_classmap(config: ExperimentConfig) -> ClassMap | None:

@@ -104,6 +104,29 @@ def test_a_pool_retrained_after_the_store_was_built_is_refused(experiment, one_t
                        "rssqa build -c CONFIG")
 
 
+def test_an_assessor_trained_on_the_store_before_it_was_rebuilt_is_refused_until_retrained(
+        experiment, one_thread):
+    """`rssqa build` after a pool change rebuilds the store from the new models; an assessor
+    fitted to the old models' features would score the new ones without a word."""
+    config, run, image = experiment
+    pool = yaml.safe_load(config().read_text())["pool"]
+    pool["train"]["epochs"] = 2
+    changed = config(pool=pool)
+    with torch_threads(1):
+        assert invoke("build", changed, "--quiet").exit_code == 0
+    for command in ("evaluate", "serve", "recommend"):
+        before = folder_checksums(run / "assessors")
+        one_line_error(run_command(command, changed, image, run.parent / "rec"), 2,
+                       str(run / "assessors" / "prior" / "trained_for.json"),
+                       "trained on an earlier build of the SQED store",
+                       "rssqa train -c CONFIG --assessors prior")
+        assert changed_files(before, folder_checksums(run / "assessors")) == []
+    assert not (run.parent / "rec").exists()
+    assert run_command("train", changed, image, None).exit_code == 0  # as the line says
+    result = run_command("recommend", changed, image, run.parent / "rec")
+    assert result.exit_code == 0, result.output
+
+
 def test_an_unchanged_config_opens_the_experiment(experiment, one_thread):
     config, run, image = experiment
     for command in ("evaluate", "serve", "recommend"):
