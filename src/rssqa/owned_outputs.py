@@ -65,8 +65,8 @@ class OwnedFolder:
         clash = self.foreign(names)
         if clash:
             raise ValueError(f"refusing to claim files rssqa did not write: {clash}")
-        for name in names:
-            self.files.setdefault(name, PENDING)
+        for name in names:  # an owned file is about to be replaced: its checksum is the next one
+            self.files[name] = PENDING
         self._save()
 
     def record(self, paths: Iterable[str | Path]) -> None:
@@ -80,13 +80,16 @@ class OwnedFolder:
     @contextmanager
     def writing(self, names: Iterable[str | Path]) -> Iterator[list[Path]]:
         """Claim ``names`` for a run; the list it yields collects the files the run wrote, which
-        are recorded when the block ends, however it ends (claims left unwritten are dropped)."""
+        are recorded when the block ends, however it ends, with every claimed file there then
+        (an interrupted run's, which never reached the list); claims left unwritten are
+        dropped."""
         self.claim(names)
         written: list[Path] = []
         try:
             yield written
         finally:
-            self.record(written)
+            self.record([*written, *(name for name, digest in self.files.items()
+                                     if digest is PENDING)])
             self.release_pending()
             self.forget_if_empty()
 

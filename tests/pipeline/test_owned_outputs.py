@@ -3,6 +3,7 @@ outputs: it owns what it wrote by the output folder's manifest (name and checksu
 
 from __future__ import annotations
 
+import csv
 import json
 
 import numpy as np
@@ -177,3 +178,46 @@ def test_bad_option_values_are_one_line_before_anything_loads(fake_experiment, t
     out = tmp_path / "out"
     one_line_error(invoke("recommend", images, "-c", config, "--out", out, option, value), 2, needle)
     assert not out.exists()
+
+
+def interrupted_at(stem, monkeypatch):
+    """``Recommender.assess`` stopped as by Ctrl-C when it reaches the image ``stem``."""
+    from rssqa.recommend import Recommender
+
+    assess = Recommender.assess
+
+    def stopping(self, image, name="image", **kwargs):
+        if name == stem:
+            raise KeyboardInterrupt
+        return assess(self, image, name, **kwargs)
+
+    monkeypatch.setattr(Recommender, "assess", stopping)
+    return assess
+
+
+def test_an_interrupted_run_leaves_its_finished_images_known_as_rssqas(
+        fake_experiment, tmp_path, monkeypatch):
+    """Ctrl-C half-way: the images written so far stay rssqa's own (not a stranger's files
+    that no later run may touch), so the same command with --overwrite finishes the job."""
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    assess = interrupted_at("b", monkeypatch)
+    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
+    assert result.exit_code != 0 and (out / "a_labels.png").exists()
+    assert not (out / "scores.csv").exists()
+    assert OwnedFolder(out).owns("a_labels.png") and OwnedFolder(out).owns("a_segmentation.png")
+    monkeypatch.setattr("rssqa.recommend.Recommender.assess", assess)
+    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet", "--overwrite")
+    assert result.exit_code == 0, result.output
+    assert {row["image"] for row in csv.DictReader((out / "scores.csv").open())} == {"a", "b"}
+
+
+def test_files_written_under_a_claim_stay_owned_however_the_run_ends(tmp_path):
+    owned = OwnedFolder(tmp_path)
+    with pytest.raises(KeyboardInterrupt), owned.writing(["done.png", "never.png"]):
+        (tmp_path / "done.png").write_bytes(b"rssqa's")  # written, never reported as written
+        raise KeyboardInterrupt
+    again = OwnedFolder(tmp_path)
+    assert again.owns("done.png") and "never.png" not in again.files
+    user_file(tmp_path / "never.png")  # a name released is the user's to use
+    assert again.foreign(["done.png", "never.png"]) == [tmp_path / "never.png"]
