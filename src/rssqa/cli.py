@@ -228,7 +228,8 @@ def recommend(
               f"({', '.join(p.name for p in inputs.ignored_folders[:3])}); pass --recursive to include them")
     owned = OwnedFolder(folder)
     image_paths, image_names = inputs.images()
-    claimed = check_plan(owned, planned_outputs(inputs, _scene_outputs), bool(image_paths), overwrite)
+    claimed = check_plan(owned, planned_outputs(inputs, _scene_outputs),
+                         [stem for _, stem in image_names], overwrite)
     if image_paths:
         from rssqa.experiment import trained_assessor
 
@@ -237,7 +238,7 @@ def recommend(
         scenes_done = _run_scenes(inputs, config, assessor, folder, overwrite, quiet, scheduler,
                                   workers, overlap, max_pixels, written)
         images_done = _run_images(image_paths, image_names, cfg, assessor, folder, quiet,
-                                  min_pixels, written) if image_paths else 0
+                                  min_pixels, written, overwrite) if image_paths else 0
     done = scenes_done + images_done
     if not done:
         raise InputError(target, f"none of the {len(inputs.paths)} image(s) could be processed",
@@ -281,8 +282,9 @@ def _run_scenes(inputs, config: Path, assessor, out: Path, overwrite: bool, quie
 
 
 def _run_images(paths: list[Path], names, cfg, assessor, out: Path, quiet: bool, min_pixels,
-                written: list[Path]) -> int:
-    """Recommend for the plain images; how many succeeded. ``written`` grows by the files."""
+                written: list[Path], overwrite: bool) -> int:
+    """Recommend for the plain images (resuming an interrupted run into ``out`` unless
+    ``overwrite``); how many succeeded. ``written`` grows by the files."""
     from rssqa.experiment import open_experiment
     from rssqa.recommend import Recommender
 
@@ -290,8 +292,11 @@ def _run_images(paths: list[Path], names, cfg, assessor, out: Path, quiet: bool,
     if experiment.interval_warning:
         _warn(f"warning: {experiment.interval_warning}")
     recommender = Recommender.of(experiment, min_pixels=min_pixels)
-    table = recommender.run(paths, out, verbose=not quiet, names=names)
+    table = recommender.run(paths, out, verbose=not quiet, names=names, redo=overwrite)
     written += recommender.written
+    if recommender.resumed:
+        console.print(f"resumed: {recommender.resumed} image(s) finished by an interrupted run "
+                      "were taken from its records, not assessed again")
     if quiet:  # run() lists the skipped images itself when not quiet
         for entry in recommender.skipped:
             _warn(f"skipped {entry['error']}")

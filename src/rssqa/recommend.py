@@ -25,6 +25,7 @@ from rssqa.assess.conformal import Intervals
 from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_image
 from rssqa.encoders.base import SemanticEncoder
+from rssqa import finished_images
 from rssqa.errors import InputError
 from rssqa.pool.run import run_pool
 from rssqa.progress import progress_bar
@@ -145,6 +146,7 @@ class Recommender:
         self.decisions: dict[str, dict] = {}  # image -> its ImageAssessment.summary(), after run()
         self.skipped: list[dict] = []  # {"image": path, "error": one line} per image run() skipped
         self.written: list[Path] = []  # the files run() wrote
+        self.resumed = 0  # images run() took from an interrupted run's records
 
     @classmethod
     def of(cls, experiment: TrainedExperiment, **options) -> Recommender:
@@ -154,6 +156,15 @@ class Recommender:
                    experiment.tile_size, intervals=experiment.intervals,
                    target=experiment.config.target,
                    assessor_fingerprint=experiment.assessor_fingerprint, **options)
+
+    def identity(self) -> dict:
+        """What the answers depend on besides the image: the pool's members, the assessor as
+        trained, the intervals' level and the tile size (results kept from a run with another
+        identity are not this run's)."""
+        return {"methods": self.methods, "members": [m.meta.get("fingerprint") for m in self.pool],
+                "assessor": [type(self.assessor).__name__, self.assessor_fingerprint],
+                "level": None if self.intervals is None else self.intervals.level,
+                "tile": self.tile_size}
 
     def assess_file(self, path: str | Path, all_masks: bool = False) -> ImageAssessment:
         """:meth:`assess` on the image file at ``path``."""
@@ -256,7 +267,7 @@ class Recommender:
         return labels[:shape[0], :shape[1]]
 
     def run(self, paths: list[Path], out_dir: Path, verbose: bool = True,
-            names: list[tuple[str, str]] | None = None) -> pd.DataFrame:
+            names: list[tuple[str, str]] | None = None, redo: bool = False) -> pd.DataFrame:
         """Assess every image, write its recommended segmentation and a ranking table.
 
         ``names``: (label for tables, stem for output files) per path, by default
@@ -264,31 +275,46 @@ class Recommender:
         assessing it) is reported on stderr with its path and skipped; the others are still
         written, and ``self.skipped`` lists the skipped ones. When no image succeeds no table is
         written, so an earlier run's tables in ``out_dir`` are kept. Every file is written whole
-        or not at all, and ``self.written`` lists them.
+        or not at all, and ``self.written`` lists them. An image that an interrupted run into
+        ``out_dir`` finished for the same image file and models is taken from its record
+        (:mod:`rssqa.finished_images`) unless ``redo``; ``self.resumed`` counts them.
         """
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        rankings, picks, skipped, written = [], {}, [], []
-        with progress_bar(verbose) as progress:
-            task = progress.add_task("recommend", total=len(paths))
-            for path, (label, key) in zip(paths, names or output_names(paths)):
-                try:
-                    result = self.assess_file(path)
-                except Exception as error:  # noqa: BLE001 - one bad image must not end the batch
-                    skipped.append({"image": str(path), "error": _reason(path, error)})
-                    progress.advance(task)
-                    continue
-                result.name = label
-                written += self._write_masks(result, out_dir, key)
-                rankings.append(result.ranking())
-                picks[label] = {**result.summary(), "input": str(path),
-                                "outputs": [p.name for p in written[-2:]]}
-                progress.advance(task)
         import pandas as pd
 
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        rankings, picks, skipped, written, stems = [], {}, [], [], []
+        identity, self.resumed = self.identity(), 0
+        with progress_bar(verbose) as progress:
+            task = progress.add_task("recommend", total=len(paths))
+            for path, (label, stem) in zip(paths, names or output_names(paths)):
+                key = finished_images.image_key(path, identity)
+                record = None if redo else finished_images.finished(out_dir, stem, key)
+                if record is not None:
+                    ranking, picks[label] = pd.DataFrame(record["ranking"]), record["decision"]
+                    self.resumed += 1
+                else:
+                    try:
+                        result = self.assess_file(path)
+                    except Exception as error:  # noqa: BLE001 - one bad image must not end the batch
+                        skipped.append({"image": str(path), "error": _reason(path, error)})
+                        progress.advance(task)
+                        continue
+                    result.name = label
+                    files = self._write_masks(result, out_dir, stem)
+                    ranking = result.ranking()
+                    picks[label] = {**result.summary(), "input": str(path),
+                                    "outputs": [p.name for p in files]}
+                    finished_images.save(out_dir, stem, key, ranking.to_dict(orient="records"),
+                                         picks[label])
+                written += [out_dir / name for name in picks[label]["outputs"]]
+                rankings.append(ranking)
+                stems.append(stem)
+                progress.advance(task)
         table = pd.concat(rankings, ignore_index=True) if rankings else pd.DataFrame()
         if rankings:
             written += self._write_tables(table, picks, skipped, out_dir)
+            finished_images.remove(out_dir, stems)
         self.decisions, self.skipped, self.written = picks, skipped, written
         if skipped and verbose:
             print(f"skipped {len(skipped)} image(s) that could not be read or segmented:", file=sys.stderr)

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rssqa import finished_images
 from rssqa.errors import InputError, check_writable_folder
 from rssqa.owned_outputs import OwnedFolder
 from rssqa.recommend import TABLES, find_images, image_outputs, output_names, subfolders
@@ -74,11 +75,13 @@ def planned_outputs(inputs: Inputs, scene_outputs) -> dict[Path, list[str]]:
     return plan
 
 
-def check_plan(owned: OwnedFolder, plan: dict[Path, list[str]], has_images: bool,
+def check_plan(owned: OwnedFolder, plan: dict[Path, list[str]], image_stems: list[str],
                overwrite: bool) -> list[str]:
     """Every name the run may write, after refusing a plan that would replace a file rssqa did
-    not write, or (without ``overwrite``) an earlier run's image results. Scenes are not refused:
-    a finished scene is reused and an unfinished one resumed."""
+    not write, or (without ``overwrite``) an earlier run's image results: those of the images
+    (by output stem, ``image_stems``) that an interrupted run recorded are work to resume, not
+    results. Scenes are not refused: a finished scene is reused and an unfinished one resumed."""
+    has_images = bool(image_stems)
     names = [name for outputs in plan.values() for name in outputs] + (list(TABLES) if has_images else [])
     foreign = owned.foreign(names)
     if foreign:
@@ -87,7 +90,9 @@ def check_plan(owned: OwnedFolder, plan: dict[Path, list[str]], has_images: bool
         raise InputError(owned.folder, f"holds {len(foreign)} file(s) that rssqa did not write "
                          f"but would write now: {listed}",
                          "move them away or choose another --out; nothing was changed")
-    image_names = {n for path, outputs in plan.items() if not is_scene(path) for n in outputs}
+    resumable = finished_images.unfinished(owned.folder, image_stems)
+    image_names = {n for path, outputs in plan.items() if not is_scene(path) for n in outputs} \
+        - {n for stem in resumable for n in image_outputs(stem)}
     replaced = [p for p in owned.earlier() if p.name in image_names or p.name in TABLES] \
         if has_images else []
     if replaced and not overwrite:

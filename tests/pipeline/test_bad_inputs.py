@@ -333,7 +333,7 @@ def fake_experiment(tmp_path, monkeypatch):
     store = SimpleNamespace(methods=METHODS, manifest={"classmap": CLASSMAP})
     monkeypatch.setattr(SQEDStore, "open", classmethod(lambda cls, root: store))
     monkeypatch.setattr("rssqa.experiment.load_pool",
-                        lambda folder, methods=None: [SimpleNamespace(name=m) for m in METHODS])
+                        lambda folder, methods=None: [SimpleNamespace(name=m, meta={}) for m in METHODS])
     monkeypatch.setattr("rssqa.experiment.build_encoder", lambda cfg: None)
     monkeypatch.setattr("rssqa.experiment.load_assessor", lambda folder: _FakeAssessor())
     monkeypatch.setattr(Recommender, "assess", _fake_assess)

@@ -14,7 +14,7 @@ from PIL import Image
 
 from rssqa.owned_outputs import MANIFEST, OwnedFolder
 from tests.conftest import changed_files, folder_checksums
-from tests.pipeline.test_bad_inputs import fake_experiment, invoke, one_line_error  # noqa: F401
+from tests.pipeline.test_bad_inputs import fake_experiment, invoke, one_line_error, read_json  # noqa: F401
 
 
 def user_file(path, text="the user's own"):
@@ -221,3 +221,46 @@ def test_files_written_under_a_claim_stay_owned_however_the_run_ends(tmp_path):
     assert again.owns("done.png") and "never.png" not in again.files
     user_file(tmp_path / "never.png")  # a name released is the user's to use
     assert again.foreign(["done.png", "never.png"]) == [tmp_path / "never.png"]
+
+
+def test_the_same_command_resumes_an_interrupted_run_without_assessing_again(
+        fake_experiment, tmp_path, monkeypatch):
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    assess = interrupted_at("b", monkeypatch)
+    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code != 0
+    assessed = []
+
+    def counting(self, image, name="image", **kwargs):
+        assessed.append(name)
+        return assess(self, image, name, **kwargs)
+
+    monkeypatch.setattr("rssqa.recommend.Recommender.assess", counting)
+    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert assessed == ["b"] and "resumed: 1 image(s)" in result.output
+    rows = list(csv.DictReader((out / "scores.csv").open()))
+    assert sorted({row["image"] for row in rows}) == ["a", "b"] and len(rows) == 4
+    assert sorted(read_json(out / "recommendations.json")["recommended"]) == ["a", "b"]
+    assert not (out / ".rssqa-parts").exists()  # finished: nothing left to resume
+    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
+    one_line_error(result, 2, "earlier `rssqa recommend`", "--overwrite")  # results, not work
+
+
+def test_an_interrupted_run_is_not_resumed_with_an_assessor_trained_since(
+        fake_experiment, tmp_path, monkeypatch):
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    assess = interrupted_at("b", monkeypatch)
+    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code != 0
+    (run / "assessors" / "rssqa" / "manifest.json").write_text("{}")  # trained anew
+    assessed = []
+
+    def counting(self, image, name="image", **kwargs):
+        assessed.append(name)
+        return assess(self, image, name, **kwargs)
+
+    monkeypatch.setattr("rssqa.recommend.Recommender.assess", counting)
+    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert assessed == ["a", "b"] and "resumed" not in result.output

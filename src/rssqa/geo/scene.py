@@ -38,8 +38,8 @@ from rssqa.progress import progress_bar
 from rssqa.recommend import ImageAssessment, Recommender
 from rssqa.assess.conformal import Intervals
 from rssqa.files import atomic_write_text
+from rssqa.finished_images import PARTS_DIR
 
-PARTS_DIR = ".rssqa-parts"
 # Besides the maps: the cells as vector features, and the STAC item that lists every output.
 EXTRAS = {"cells": "_cells.gpkg", "stac": "_item.json"}
 SCENE_SUFFIXES = (".tif", ".tiff")
@@ -150,10 +150,7 @@ def run_fingerprint(job: SceneJob, scene: RasterScene, grid: TileGrid,
     stat = job.path.stat()
     return fingerprint({
         "scene": [job.path.name, stat.st_size, stat.st_mtime_ns], "settings": scene.settings.to_dict(),
-        "grid": [grid.tile, grid.overlap], "methods": recommender.methods,
-        "members": [m.meta.get("fingerprint") for m in recommender.pool],
-        "assessor": [type(recommender.assessor).__name__, recommender.assessor_fingerprint],
-        "level": None if recommender.intervals is None else recommender.intervals.level,
+        "grid": [grid.tile, grid.overlap], **recommender.identity(),
         "parts": PARTS_FORMAT, "blend": {"confidence_power": CONFIDENCE_POWER}})
 
 
