@@ -195,15 +195,35 @@ def interrupted_at(stem, monkeypatch):
     return assess
 
 
+def interrupted_run(experiment, out, monkeypatch):
+    """`rssqa recommend` of the two images into ``out``, stopped by Ctrl-C at the second;
+    returns the real ``Recommender.assess``."""
+    config, _, images = experiment
+    assess = interrupted_at("b", monkeypatch)
+    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code != 0
+    return assess
+
+
+def counted(assess, monkeypatch) -> list[str]:
+    """``Recommender.assess`` back to ``assess``, noting each image it assesses in the list."""
+    assessed = []
+
+    def counting(self, image, name="image", **kwargs):
+        assessed.append(name)
+        return assess(self, image, name, **kwargs)
+
+    monkeypatch.setattr("rssqa.recommend.Recommender.assess", counting)
+    return assessed
+
+
 def test_an_interrupted_run_leaves_its_finished_images_known_as_rssqas(
         fake_experiment, tmp_path, monkeypatch):
     """Ctrl-C half-way: the images written so far stay rssqa's own (not a stranger's files
     that no later run may touch), so the same command with --overwrite finishes the job."""
     config, run, images = fake_experiment
     out = tmp_path / "out"
-    assess = interrupted_at("b", monkeypatch)
-    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
-    assert result.exit_code != 0 and (out / "a_labels.png").exists()
+    assess = interrupted_run(fake_experiment, out, monkeypatch)
+    assert (out / "a_labels.png").exists()
     assert not (out / "scores.csv").exists()
     assert OwnedFolder(out).owns("a_labels.png") and OwnedFolder(out).owns("a_segmentation.png")
     monkeypatch.setattr("rssqa.recommend.Recommender.assess", assess)
@@ -227,15 +247,8 @@ def test_the_same_command_resumes_an_interrupted_run_without_assessing_again(
         fake_experiment, tmp_path, monkeypatch):
     config, run, images = fake_experiment
     out = tmp_path / "out"
-    assess = interrupted_at("b", monkeypatch)
-    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code != 0
-    assessed = []
-
-    def counting(self, image, name="image", **kwargs):
-        assessed.append(name)
-        return assess(self, image, name, **kwargs)
-
-    monkeypatch.setattr("rssqa.recommend.Recommender.assess", counting)
+    assess = interrupted_run(fake_experiment, out, monkeypatch)
+    assessed = counted(assess, monkeypatch)
     result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
     assert assessed == ["b"] and "resumed: 1 image(s)" in result.output
@@ -251,16 +264,9 @@ def test_an_interrupted_run_is_not_resumed_with_an_assessor_trained_since(
         fake_experiment, tmp_path, monkeypatch):
     config, run, images = fake_experiment
     out = tmp_path / "out"
-    assess = interrupted_at("b", monkeypatch)
-    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code != 0
+    assess = interrupted_run(fake_experiment, out, monkeypatch)
     (run / "assessors" / "rssqa" / "manifest.json").write_text("{}")  # trained anew
-    assessed = []
-
-    def counting(self, image, name="image", **kwargs):
-        assessed.append(name)
-        return assess(self, image, name, **kwargs)
-
-    monkeypatch.setattr("rssqa.recommend.Recommender.assess", counting)
+    assessed = counted(assess, monkeypatch)
     result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
     assert assessed == ["a", "b"] and "resumed" not in result.output
