@@ -22,10 +22,10 @@ from PIL import Image
 
 from rssqa.assess.base import AssessmentInputs, Assessor
 from rssqa.assess.conformal import Intervals
+from rssqa import finished_images
 from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_image
 from rssqa.encoders.base import SemanticEncoder
-from rssqa import finished_images
 from rssqa.errors import InputError
 from rssqa.pool.run import run_pool
 from rssqa.progress import progress_bar
@@ -279,8 +279,6 @@ class Recommender:
         ``out_dir`` finished for the same image file and models is taken from its record
         (:mod:`rssqa.finished_images`) unless ``redo``; ``self.resumed`` counts them.
         """
-        import pandas as pd
-
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         rankings, picks, skipped, written, stems = [], {}, [], [], []
@@ -291,7 +289,7 @@ class Recommender:
                 key = finished_images.image_key(path, identity)
                 record = None if redo else finished_images.finished(out_dir, stem, key)
                 if record is not None:
-                    ranking, picks[label] = pd.DataFrame(record["ranking"]), record["decision"]
+                    ranking, picks[label] = _table(record["ranking"]), record["decision"]
                     self.resumed += 1
                 else:
                     try:
@@ -311,6 +309,8 @@ class Recommender:
                 rankings.append(ranking)
                 stems.append(stem)
                 progress.advance(task)
+        import pandas as pd  # here, after the first image: the start-up does without it
+
         table = pd.concat(rankings, ignore_index=True) if rankings else pd.DataFrame()
         if rankings:
             written += self._write_tables(table, picks, skipped, out_dir)
@@ -337,6 +337,12 @@ class Recommender:
              "decisions": picks, "scores": table.to_dict(orient="records"), "skipped": skipped,
              "classes": list(self.classmap.names)}))
         return [out_dir / name for name in TABLES]
+
+
+def _table(rows: list[dict]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(rows)
 
 
 def _reason(path: Path, error: Exception) -> str:
