@@ -77,8 +77,7 @@ def test_the_resume_fingerprint_changes_with_the_parts_layout(tmp_path, monkeypa
     path.write_bytes(b"scene")
     job = scene_module.SceneJob(path, tmp_path, "scene")
     scene = SimpleNamespace(settings=SimpleNamespace(to_dict=dict))
-    recommender = SimpleNamespace(methods=["a"], pool=[SimpleNamespace(meta={"fingerprint": "x"})],
-                                  assessor=SimpleNamespace(meta={}))
+    recommender = SimpleNamespace(identity=lambda: {"methods": ["a"], "members": ["x"]})
     grid = TileGrid(64, 64, 32, 4)
     current = scene_module.run_fingerprint(job, scene, grid, recommender)
     monkeypatch.setattr(scene_module, "PARTS_FORMAT", 1)
