@@ -38,12 +38,10 @@ def finished(out_dir: Path, stem: str, key: str) -> dict[str, Any] | None:
     """The record of image ``stem`` if an earlier run finished it with the same ``key`` and its
     output files are still there; None otherwise (then it is assessed again)."""
     record = _own_record(record_path(out_dir, stem))
-    if record is None or record.get(KEY) != key:
+    if record is None or record.get(KEY) != key or not _well_formed(record):
         return None
-    outputs = record.get("decision", {}).get("outputs", [])
-    if not outputs or not all((Path(out_dir) / name).is_file() for name in outputs):
-        return None
-    return record
+    outputs = record["decision"]["outputs"]
+    return record if all((Path(out_dir) / name).is_file() for name in outputs) else None
 
 
 def save(out_dir: Path, stem: str, key: str, ranking: list[dict], decision: dict) -> None:
@@ -68,6 +66,20 @@ def remove(out_dir: Path, stems: Iterable[str]) -> None:
 def unfinished(out_dir: Path, stems: Iterable[str]) -> set[str]:
     """Those of ``stems`` that an unfinished run recorded in ``out_dir``."""
     return {stem for stem in stems if _own_record(record_path(out_dir, stem)) is not None}
+
+
+def _well_formed(record: dict[str, Any]) -> bool:
+    """Whether a record holds what a resumed image needs (a damaged one is assessed again)."""
+    decision, ranking = record.get("decision"), record.get("ranking")
+    outputs = decision.get("outputs") if isinstance(decision, dict) else None
+    return (isinstance(outputs, list) and bool(outputs) and all(_plain_name(n) for n in outputs)
+            and isinstance(ranking, list) and bool(ranking)
+            and all(isinstance(row, dict) for row in ranking))
+
+
+def _plain_name(name: Any) -> bool:
+    """A file name in the output folder itself: a record never points elsewhere."""
+    return isinstance(name, str) and name not in ("", ".", "..") and Path(name).name == name
 
 
 def _own_record(path: Path) -> dict[str, Any] | None:

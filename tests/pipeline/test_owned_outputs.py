@@ -270,3 +270,33 @@ def test_an_interrupted_run_is_not_resumed_with_an_assessor_trained_since(
     result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
     assert assessed == ["a", "b"] and "resumed" not in result.output
+
+
+@pytest.mark.parametrize("damage", [
+    lambda record: record | {"decision": "fpn"},
+    lambda record: record | {"ranking": None},
+    lambda record: {**record, "decision": {**record["decision"], "outputs": ["../../elsewhere.png"]}},
+])
+def test_a_damaged_record_of_an_interrupted_run_means_the_image_is_assessed_again(
+        fake_experiment, tmp_path, monkeypatch, damage):
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    assess = interrupted_run(fake_experiment, out, monkeypatch)
+    path = out / ".rssqa-parts" / "a.image.json"
+    path.write_text(json.dumps(damage(read_json(path))))
+    assessed = counted(assess, monkeypatch)
+    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert assessed == ["a", "b"] and "resumed" not in result.output
+
+
+def test_an_unreadable_record_leaves_the_image_an_earlier_result(fake_experiment, tmp_path, monkeypatch):
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    assess = interrupted_run(fake_experiment, out, monkeypatch)
+    (out / ".rssqa-parts" / "a.image.json").write_text('{"fingerprint": "cut off')
+    monkeypatch.setattr("rssqa.recommend.Recommender.assess", assess)
+    result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
+    one_line_error(result, 2, "earlier `rssqa recommend`", "--overwrite")
+    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet",
+                  "--overwrite").exit_code == 0
