@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rssqa.errors import InputError
+
 MANIFEST = ".rssqa-manifest.json"
 PENDING = None  # the checksum of a claimed file not yet written
 
@@ -82,16 +84,23 @@ class OwnedFolder:
         """Claim ``names`` for a run; the list it yields collects the files the run wrote, which
         are recorded when the block ends, however it ends, with every claimed file there then
         (an interrupted run's, which never reached the list); claims left unwritten are
-        dropped."""
-        self.claim(names)
-        written: list[Path] = []
-        try:
-            yield written
-        finally:
-            self.record([*written, *(name for name, digest in self.files.items()
-                                     if digest is PENDING)])
-            self.release_pending()
-            self.forget_if_empty()
+        dropped. One run at a time: another rssqa run writing here, or one that wrote here
+        since this folder's record was read (the run's checks were made on it), is an
+        InputError before anything is claimed."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self.folder):
+            if _read_manifest(self.path) != self.files:
+                raise InputError(self.folder, "another rssqa run wrote into it since this one "
+                                 "checked it", "run the command again to check it anew")
+            self.claim(names)
+            written: list[Path] = []
+            try:
+                yield written
+            finally:
+                self.record([*written, *(name for name, digest in self.files.items()
+                                         if digest is PENDING)])
+                self.release_pending()
+                self.forget_if_empty()
 
     def release_pending(self) -> None:
         """Forget the claims whose files were never written, so that a file someone puts there
@@ -139,6 +148,27 @@ class OwnedFolder:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+@contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """An exclusive lock on ``folder`` while the block runs (released by the system if the
+    process dies); where the platform has no ``flock`` the block runs unguarded."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(folder, "another rssqa run is writing into it",
+                             "wait for it to finish, or choose another --out") from None
+        yield
+    finally:
+        os.close(handle)
 
 
 def _read_manifest(path: Path) -> dict[str, str | None]:

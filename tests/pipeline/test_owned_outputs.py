@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from rssqa.errors import InputError
 from rssqa.owned_outputs import MANIFEST, OwnedFolder
 from tests.conftest import changed_files, folder_checksums
 from tests.pipeline.test_bad_inputs import fake_experiment, invoke, one_line_error, read_json  # noqa: F401
@@ -300,3 +301,25 @@ def test_an_unreadable_record_leaves_the_image_an_earlier_result(fake_experiment
     one_line_error(result, 2, "earlier `rssqa recommend`", "--overwrite")
     assert invoke("recommend", images, "-c", config, "--out", out, "--quiet",
                   "--overwrite").exit_code == 0
+
+
+def test_a_second_run_into_a_folder_being_written_is_refused(fake_experiment, tmp_path):
+    """Two runs at once into one --out would each write tables holding their own images only."""
+    config, run, images = fake_experiment
+    out = tmp_path / "out"
+    with OwnedFolder(out).writing(["other_labels.png"]):  # another run, under way
+        result = invoke("recommend", images, "-c", config, "--out", out, "--quiet")
+        one_line_error(result, 2, str(out), "another rssqa run is writing into it")
+    assert not out.exists()  # the other run wrote nothing, and the refused one nothing either
+    assert invoke("recommend", images, "-c", config, "--out", out, "--quiet").exit_code == 0
+
+
+def test_a_run_that_finished_after_this_one_checked_the_folder_is_not_written_over(tmp_path):
+    mine = OwnedFolder(tmp_path)  # checked, then the models load ...
+    with OwnedFolder(tmp_path).writing(["scores.csv"]) as written:  # ... while another run ends
+        (tmp_path / "scores.csv").write_text("theirs")
+        written.append(tmp_path / "scores.csv")
+    with pytest.raises(InputError, match="another rssqa run wrote into it"):
+        with mine.writing(["scores.csv"]):
+            (tmp_path / "scores.csv").write_text("mine")
+    assert (tmp_path / "scores.csv").read_text() == "theirs"
