@@ -70,13 +70,15 @@ def _config(path: Path):
     return read_config(path)
 
 
-def _output(config_path: Path):
+def _output(context: typer.Context, config_path: Path):
     """The config, after checking that its output folder can be written and is rssqa's to write
     (``rssqa.claimed_folders``): a regular file in the way, a read-only folder or somebody's
     files under the names an experiment writes are one line before any data is read or any
-    model loads."""
+    model loads. The folder is then the command's alone until it ends: a second command
+    writing into the same experiment meanwhile is refused."""
     from rssqa.claimed_folders import EXPERIMENT, claim_folder
     from rssqa.errors import InputError, check_writable_folder
+    from rssqa.owned_outputs import one_run_at_a_time
 
     cfg = _config(config_path)
     try:
@@ -85,6 +87,8 @@ def _output(config_path: Path):
         raise InputError(error.path, error.problem,
                          f"set `output:` in {config_path} to a folder you can write") from None
     claim_folder(cfg.output_dir, EXPERIMENT)
+    context.with_resource(one_run_at_a_time(
+        cfg.output_dir, f"wait for it to finish, or give this run another `output:` in {config_path}"))
     return cfg
 
 
@@ -121,10 +125,10 @@ def _default_assessors(config) -> str:
 
 
 @app.command("train-pool", cls=PlainUsageCommand)
-def train_pool(config: ExperimentConfigOpt = None, quiet: QuietOpt = False,
+def train_pool(context: typer.Context, config: ExperimentConfigOpt = None, quiet: QuietOpt = False,
                legacy_config: LegacyConfigArg = None) -> None:
     """Train (or reuse) every segmentation method of the pool on the pool groups."""
-    cfg = _output(chosen_config(config, legacy_config, "train-pool"))
+    cfg = _output(context, chosen_config(config, legacy_config, "train-pool"))
 
     from rssqa.pool.training import train_pool as run
 
@@ -139,10 +143,10 @@ def train_pool(config: ExperimentConfigOpt = None, quiet: QuietOpt = False,
 
 
 @app.command(cls=PlainUsageCommand)
-def build(config: ExperimentConfigOpt = None, quiet: QuietOpt = False,
+def build(context: typer.Context, config: ExperimentConfigOpt = None, quiet: QuietOpt = False,
           legacy_config: LegacyConfigArg = None) -> None:
     """Train the pool if needed, then build (or resume) the SQED store."""
-    cfg = _output(chosen_config(config, legacy_config, "build"))
+    cfg = _output(context, chosen_config(config, legacy_config, "build"))
 
     from rssqa.stages import build_store
 
@@ -153,10 +157,10 @@ def build(config: ExperimentConfigOpt = None, quiet: QuietOpt = False,
 
 
 @app.command(cls=PlainUsageCommand)
-def train(config: ExperimentConfigOpt = None, assessors: AssessorsOpt = "", quiet: QuietOpt = False,
-          legacy_config: LegacyConfigArg = None) -> None:
+def train(context: typer.Context, config: ExperimentConfigOpt = None, assessors: AssessorsOpt = "",
+          quiet: QuietOpt = False, legacy_config: LegacyConfigArg = None) -> None:
     """Fit assessors (default: the config's and the baselines) on the SQED train split."""
-    cfg = _output(chosen_config(config, legacy_config, "train"))
+    cfg = _output(context, chosen_config(config, legacy_config, "train"))
 
     from rssqa.stages import check_assessor_names, train_assessors
 
@@ -170,11 +174,11 @@ def train(config: ExperimentConfigOpt = None, assessors: AssessorsOpt = "", quie
 
 
 @app.command(cls=PlainUsageCommand)
-def evaluate(config: ExperimentConfigOpt = None, assessors: AssessorsOpt = "",
+def evaluate(context: typer.Context, config: ExperimentConfigOpt = None, assessors: AssessorsOpt = "",
              n_boot: Annotated[int, typer.Option(help="bootstrap resamples")] = 1000,
              quiet: QuietOpt = False, legacy_config: LegacyConfigArg = None) -> None:
     """PLCC/SROCC/KROCC/RMSE per method and P@1/P@3, with bootstrap 95% intervals, on the test split."""
-    cfg = _output(chosen_config(config, legacy_config, "evaluate"))
+    cfg = _output(context, chosen_config(config, legacy_config, "evaluate"))
 
     from rssqa.stages import evaluate_assessors
 
@@ -374,6 +378,7 @@ def demo(
     """The whole chain on the embedded Dubai demo data: pool, SQED, RS-SQA, evaluation, recommendation."""
     from rssqa.claimed_folders import EXPERIMENT, claim_folder
     from rssqa.errors import check_writable_folder
+    from rssqa.owned_outputs import one_run_at_a_time
 
     check_writable_folder(out)  # before torch loads, let alone the pool trains
     claim_folder(out, EXPERIMENT)
@@ -381,7 +386,8 @@ def demo(
     from rssqa.demo import run_demo
 
     began = time.perf_counter()
-    run_demo(out, verbose=not quiet, console=console)
+    with one_run_at_a_time(out, "wait for it to finish, or give this demo another --out"):
+        run_demo(out, verbose=not quiet, console=console)
     console.print(f"demo finished in {time.perf_counter() - began:.0f} s; see {out}")
 
 

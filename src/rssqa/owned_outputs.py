@@ -88,7 +88,7 @@ class OwnedFolder:
         since this folder's record was read (the run's checks were made on it), is an
         InputError before anything is claimed."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        with _exclusive(self.folder):
+        with one_run_at_a_time(self.folder, "wait for it to finish, or choose another --out"):
             if _read_manifest(self.path) != self.files:
                 raise InputError(self.folder, "another rssqa run wrote into it since this one "
                                  "checked it", "run the command again to check it anew")
@@ -151,9 +151,10 @@ class OwnedFolder:
 
 
 @contextmanager
-def _exclusive(folder: Path) -> Iterator[None]:
-    """An exclusive lock on ``folder`` while the block runs (released by the system if the
-    process dies); where the platform has no ``flock`` the block runs unguarded."""
+def one_run_at_a_time(folder: Path, hint: str) -> Iterator[None]:
+    """An exclusive lock on the existing ``folder`` while the block runs (released by the system
+    if the process dies): another rssqa run holding it is an InputError ending in ``hint``.
+    Where the platform has no ``flock`` the block runs unguarded."""
     try:
         import fcntl
     except ImportError:  # Windows
@@ -164,8 +165,7 @@ def _exclusive(folder: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise InputError(folder, "another rssqa run is writing into it",
-                             "wait for it to finish, or choose another --out") from None
+            raise InputError(folder, "another rssqa run is writing into it", hint) from None
         yield
     finally:
         os.close(handle)

@@ -80,3 +80,27 @@ def test_a_benchmark_output_holding_somebodys_report_is_refused_untouched(tmp_pa
                           "--quiet"), 2, str(tmp_path), "report.html", "--output")
     assert (tmp_path / "report.html").read_text() == "<p>my report</p>"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+@pytest.mark.parametrize("command", ["build", "train-pool", "train", "evaluate"])
+def test_a_command_on_an_experiment_another_command_is_running_on_is_refused(data, tmp_path, command):
+    """`rssqa build` in one terminal, the edited config's `rssqa build` in another: two runs
+    writing one pool and store would mix them."""
+    from rssqa.owned_outputs import one_run_at_a_time
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    with one_run_at_a_time(folder, "wait"):  # the first command, still running
+        line = one_line_error(invoke(command, config_for(data, folder, tmp_path)), 2, str(folder),
+                              "another rssqa run is writing into it", "wait for it to finish")
+    assert "`output:`" in line
+    assert sorted(p.name for p in folder.iterdir()) in ([], [MARKER])
+
+
+def test_a_demo_into_a_folder_another_demo_is_running_in_is_refused(tmp_path):
+    from rssqa.owned_outputs import one_run_at_a_time
+
+    with one_run_at_a_time(tmp_path, "wait"):
+        one_line_error(invoke("demo", "--out", tmp_path, "--quiet"), 2, str(tmp_path),
+                       "another rssqa run is writing into it", "another --out")
+    assert sorted(p.name for p in tmp_path.iterdir()) in ([], [MARKER])
