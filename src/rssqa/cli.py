@@ -314,11 +314,11 @@ def _print_picks(table, decisions: dict, target: str) -> None:
     """Each image's pick with its predicted accuracy (the experiment's ``target``), its interval
     where the assessor has a calibration, whether a runner-up is inside it, and what a safe
     default decided."""
-    from rssqa.config import TARGET_NAMES
+    from rssqa.config import target_name
 
     picks = table[table["recommended"]]
     shown = picks[["image", "method"]].copy()
-    shown[f"predicted {TARGET_NAMES[target]}"] = [f"{value:.3f}" for value in picks["predicted_oa"]]
+    shown[f"predicted {target_name(target)}"] = [f"{value:.3f}" for value in picks["predicted_oa"]]
     levels = {d["interval_level"] for d in decisions.values() if d.get("interval_level")}
     if levels:
         shown[f"{max(levels):.0%} interval"] = [

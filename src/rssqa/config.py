@@ -17,6 +17,17 @@ from rssqa.typed_config import below, load_yaml_config, not_positive, refuse
 
 TARGETS = ("oa", "miou", "f1")  # the labels rssqa.sqed.store.SQEDStore records per tile and method
 TARGET_NAMES = {"oa": "OA", "miou": "mIoU", "f1": "F1"}  # as tables and messages write them
+CLASS_IOU = "iou:"  # a target "iou:road": the IoU of one class, from the store's masks
+
+
+def target_name(target: str) -> str:
+    """A target as tables and messages write it: "OA", "mIoU", "F1" or "road IoU"."""
+    return f"{class_of(target)} IoU" if class_of(target) is not None else TARGET_NAMES[target]
+
+
+def class_of(target: str) -> str | None:
+    """The class a class-IoU target ("iou:road") names; None for the other targets."""
+    return target[len(CLASS_IOU):] if target.startswith(CLASS_IOU) else None
 
 
 DEFAULT_TEST_PER_GROUP = 2    # named SQED groups: images of each held out for test
@@ -150,7 +161,8 @@ class ExperimentConfig:
     encoder: ComponentConfig = field(default_factory=lambda: ComponentConfig("efficientnet-lite0"))
     assessor: ComponentConfig = field(default_factory=lambda: ComponentConfig("rssqa"))
     # The accuracy assessors predict and selectors maximise: "oa" as in the paper, or "miou" /
-    # "f1" where OA sits near 1 on tiles that are mostly background and hides what matters.
+    # "f1" where OA sits near 1 on tiles that are mostly background and hides what matters, or
+    # "iou:<class>" where one class is what matters (a road analyst's "iou:road").
     target: str = "oa"
     # GeoTIFF sources and scenes: {bands: [3, 2, 1], scale: {percentiles: [2, 98]}, nodata: 0}
     # (rssqa.raster.settings.RasterSettings), stored with the trained pool so scenes are read alike.
@@ -160,9 +172,10 @@ class ExperimentConfig:
         if isinstance(self.tile_size, bool) or self.tile_size <= 0:
             raise InputError(None, f"tile_size must be a positive number of pixels, got "
                              f"{self.tile_size}", "use e.g. tile_size: 256")
-        if self.target not in TARGETS:
+        if not isinstance(self.target, str) or (self.target not in TARGETS
+                                                 and class_of(self.target) is None):
             raise InputError(None, f"target {self.target!r} is not an accuracy the SQED records",
-                             f"use one of {', '.join(TARGETS)}")
+                             f"use one of {', '.join(TARGETS)} or {CLASS_IOU}<class> (one class's IoU)")
         shared = sorted(set(self.pool.groups) & set(self.sqed.groups))
         if shared:
             raise InputError(None, f"group(s) {', '.join(shared)} are in both pool.groups and "

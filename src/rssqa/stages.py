@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from rssqa.config import TARGET_NAMES, ExperimentConfig
+from rssqa.config import ExperimentConfig, target_name
 from rssqa.config_check import check_registered
 from rssqa.data.assignment import pool_samples, sqed_samples, sqed_split, write_assignment
 from rssqa.data.classmap import ClassMap
@@ -185,7 +185,7 @@ def evaluate_assessors(config: ExperimentConfig, store: SQEDStore, names: list[s
     # Written only once every assessor is evaluated: a run that fails on one (a damaged file)
     # leaves the earlier reports as they were, not a mix of two runs.
     out = config.layout.reports
-    _write_scatter_plots(out, predictions, test, TARGET_NAMES[config.target])
+    _write_scatter_plots(out, predictions, test, target_name(config.target))
     summary, per_method = summary_table(evaluations), per_method_table(evaluations)
     images = selection_records(evaluations, "image")
     tables = {"summary.csv": summary, "per_method.csv": per_method,

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rssqa.cache import KEY, read_record
+from rssqa.config import CLASS_IOU, class_of
 from rssqa.data.classmap import DUBAI_CLASSES, ClassMap
 from rssqa.data.sources.registry import SOURCES
 from rssqa.errors import InputError
@@ -48,8 +49,18 @@ def check_trained_settings(config: ExperimentConfig, store: SQEDStore,
     found = [*_pool_contradictions(config, store), *_store_contradictions(config, store)]
     if found:
         raise InputError(found[0][0], "; ".join(sentence for _, sentence in found), REBUILD)
+    _check_target_class(config, store)
     for name in assessors:
         _check_trained_for(config, store, config.layout.assessors / name)
+
+
+def _check_target_class(config: ExperimentConfig, store: SQEDStore) -> None:
+    """A class-IoU target (``iou:road``) must name one of the experiment's classes."""
+    name, classes = class_of(config.target), store.classmap.names
+    if name is not None and name not in classes:
+        raise InputError(None, f"target {config.target!r} names no class {name!r} of this "
+                         f"experiment (its classes: {', '.join(classes)})",
+                         f"write e.g. `target: {CLASS_IOU}{classes[-1]}`")
 
 
 def record_trained_for(directory: Path, target: str, store: SQEDStore) -> None:

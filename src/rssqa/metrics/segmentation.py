@@ -83,6 +83,20 @@ def macro_f1(cm: np.ndarray) -> float:
     return _nanmean(f1_per_class(cm))
 
 
+def class_iou(pred: np.ndarray, target: np.ndarray, class_index: int,
+              ignore_index: int | None = 255) -> np.ndarray:
+    """IoU of one class on each of N tiles, from N x H x W predictions and labels (pixels
+    labelled ``ignore_index`` left out). A tile where neither the label nor the prediction holds
+    the class scores 1: there was nothing to find, and nothing was found; one where only one of
+    them does scores 0."""
+    pred, target = np.asarray(pred), np.asarray(target)
+    labelled = np.ones(target.shape, bool) if ignore_index is None else target != ignore_index
+    truth, found = (target == class_index) & labelled, (pred == class_index) & labelled
+    union = (truth | found).sum(axis=(1, 2))
+    overlap = (truth & found).sum(axis=(1, 2))
+    return np.where(union > 0, overlap / np.maximum(union, 1), 1.0)
+
+
 def segmentation_scores(
     pred: np.ndarray, target: np.ndarray, num_classes: int, ignore_index: int | None = 255
 ) -> dict[str, float]:

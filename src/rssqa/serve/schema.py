@@ -88,7 +88,7 @@ class Assessment(BaseModel):
     tile_size: int
     assessor: str
     accuracy: str = Field("oa", description="the accuracy every predicted_oa holds: the "
-                          "experiment's target, oa, miou or f1")
+                          "experiment's target: oa, miou, f1 or iou:<class>")
     methods: list[MethodScore]
     recommended: str
     default: str | None = Field(description="the safe selector's default method; null when the "

@@ -37,7 +37,10 @@ import numpy as np
 
 from rssqa.assess.base import AssessmentInputs
 from rssqa.cache import unreadable
+from rssqa.config import CLASS_IOU, class_of
+from rssqa.data.classmap import ClassMap
 from rssqa.errors import InputError
+from rssqa.metrics.segmentation import class_iou
 from rssqa.signals import PoolSignals
 from rssqa.structure import mask_structure
 
@@ -127,9 +130,32 @@ class SQEDStore:
         return array
 
     def labels(self, label: str = "oa") -> np.ndarray:
-        """N x M matrix of a label (rows: tiles in store order; columns: ``methods``)."""
+        """N x M matrix of a label (rows: tiles in store order; columns: ``methods``): one the
+        store records (``LABELS``), or one class's IoU (``"iou:road"``)."""
+        if class_of(label) is not None:
+            return self.class_iou(class_of(label))
+        if label not in LABELS:
+            raise InputError(self.root, f"has no label {label!r}",
+                             f"use one of {', '.join(LABELS)} or {CLASS_IOU}<class>")
         table = self.records.pivot(index="tile_id", columns="method", values=label)
         return table.loc[self.tiles["tile_id"], self.methods].to_numpy(dtype=np.float64)
+
+    def class_iou(self, name: str) -> np.ndarray:
+        """N x M IoU of the class ``name`` (``rssqa.metrics.segmentation.class_iou``), from the
+        stored labels and predictions, in chunks of tiles."""
+        classmap = self.classmap
+        if name not in classmap.names:
+            raise InputError(self.root, f"has no class {name!r}",
+                             f"the experiment's classes: {', '.join(classmap.names)}")
+        index, labels = classmap.names.index(name), self.array("masks")
+        chunks = range(0, len(labels), 256)
+        return np.stack([np.concatenate([
+            class_iou(self.predictions(m)[i:i + 256], labels[i:i + 256], index, classmap.ignore_index)
+            for i in chunks]) for m in self.methods], axis=1)
+
+    @cached_property
+    def classmap(self) -> ClassMap:
+        return ClassMap.from_dict(self.manifest["classmap"])
 
     def split_index(self, split: str | None) -> np.ndarray:
         if split is None:
@@ -142,8 +168,7 @@ class SQEDStore:
     def inputs(self, split: str | None = None, with_images: bool = False,
                label: str = "oa") -> AssessmentInputs:
         """Everything an assessor needs for one split, with ``label`` as the targets."""
-        if label not in LABELS:
-            raise InputError(self.root, f"has no label {label!r}", f"use one of {', '.join(LABELS)}")
+        targets = self.labels(label)
         index = self.split_index(split)
         confidence = self.records.set_index(["method", "tile_id"])[["conf_maxprob", "conf_entropy"]]
         tile_ids = self.tiles["tile_id"].to_numpy()[index]
@@ -157,7 +182,7 @@ class SQEDStore:
             confidence={m: confidence.loc[m].loc[tile_ids].to_numpy(dtype=np.float32)
                         for m in self.methods},
             images=np.asarray(self.array("images")[index]) if with_images else None,
-            targets=self.labels(label)[index],
+            targets=targets[index],
             groups=list(self.tiles["group"].to_numpy()[index]),
             sources=list(self.tiles["source_id"].to_numpy()[index]),
             signals=self.signals(index),

@@ -4,6 +4,10 @@
 // The experiment's target, as the page names it (what every predicted_oa holds).
 const ACCURACY_NAMES = {oa: "overall accuracy", miou: "mIoU", f1: "F1"};
 
+function accuracyName(target) {
+  return target.startsWith("iou:") ? `${target.slice(4)} IoU` : ACCURACY_NAMES[target] || target;
+}
+
 function percent(x) { return (100 * x).toFixed(1) + "%"; }
 
 function element(tag, className, text) {
@@ -50,7 +54,7 @@ function drawDecision(card, data) {
   card.querySelector(".no-winner").hidden = !data.no_clear_winner;
   const level = data.interval_level ? `${Math.round(100 * data.interval_level)}% interval` : "interval";
   card.querySelector(".scores-title").textContent =
-    `Predicted ${ACCURACY_NAMES[data.accuracy] || data.accuracy}` +
+    `Predicted ${accuracyName(data.accuracy)}` +
     `${data.interval_level ? ", with its " + level + " (%)" : ""}`;
 }
 
