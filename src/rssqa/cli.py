@@ -190,7 +190,10 @@ def evaluate(context: typer.Context, config: ExperimentConfigOpt = None, assesso
     console.print(per_method.to_string(index=False))
     console.print(summary.to_string(index=False))
     if cfg.target != "oa":  # the tables' "OA" is the experiment's accuracy, whatever it measures
-        console.print(f"accuracy measured by {cfg.target}: every OA in these tables is {cfg.target}")
+        from rssqa.config import target_name
+
+        console.print(f"accuracy measured by {target_name(cfg.target)}: every OA in these tables "
+                      f"is {target_name(cfg.target)}")
     console.print(f"tables and plots in {cfg.layout.reports}")
 
 

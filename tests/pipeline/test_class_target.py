@@ -56,6 +56,7 @@ def test_an_experiment_trained_evaluated_and_recommending_by_one_class(experimen
         assert invoke("train", path, "--assessors", "prior", "--quiet").exit_code == 0
         evaluated = invoke("evaluate", path, "--assessors", "prior", "--n-boot", "10", "--quiet")
         assert evaluated.exit_code == 0, evaluated.output
+        assert "every OA in these tables is water IoU" in evaluated.output
         result = invoke("recommend", image, "--config", path, "--assessor", "prior",
                         "--out", tmp_path / "rec", "--quiet")
     assert result.exit_code == 0, result.output
