@@ -22,7 +22,8 @@ CLASS_IOU = "iou:"  # a target "iou:road": the IoU of one class, from the store'
 
 def target_name(target: str) -> str:
     """A target as tables and messages write it: "OA", "mIoU", "F1" or "road IoU"."""
-    return f"{class_of(target)} IoU" if class_of(target) is not None else TARGET_NAMES[target]
+    name = class_of(target)
+    return TARGET_NAMES[target] if name is None else f"{name} IoU"
 
 
 def class_of(target: str) -> str | None:

@@ -87,6 +87,7 @@ class SQEDStore:
         self.manifest: dict = _read_manifest(manifest)
         self.methods: list[str] = list(self.manifest["methods"])
         self._structure: np.ndarray | None = None
+        self._class_iou: dict[str, np.ndarray] = {}  # class name -> N x M IoU, once computed
 
     # The tables are read when first used: assessing new images needs only the manifest, and
     # pandas with pyarrow is a few tenths of a second of `rssqa recommend`'s start-up.
@@ -142,16 +143,18 @@ class SQEDStore:
 
     def class_iou(self, name: str) -> np.ndarray:
         """N x M IoU of the class ``name`` (``rssqa.metrics.segmentation.class_iou``), from the
-        stored labels and predictions, in chunks of tiles."""
+        stored labels and predictions, in chunks of tiles; computed once per store."""
         classmap = self.classmap
         if name not in classmap.names:
             raise InputError(self.root, f"has no class {name!r}",
                              f"the experiment's classes: {', '.join(classmap.names)}")
-        index, labels = classmap.names.index(name), self.array("masks")
-        chunks = range(0, len(labels), 256)
-        return np.stack([np.concatenate([
-            class_iou(self.predictions(m)[i:i + 256], labels[i:i + 256], index, classmap.ignore_index)
-            for i in chunks]) for m in self.methods], axis=1)
+        if name not in self._class_iou:
+            index, labels = classmap.names.index(name), self.array("masks")
+            chunks = range(0, len(labels), 256)
+            self._class_iou[name] = np.stack([np.concatenate([
+                class_iou(self.predictions(m)[i:i + 256], labels[i:i + 256], index,
+                          classmap.ignore_index) for i in chunks]) for m in self.methods], axis=1)
+        return self._class_iou[name].copy()
 
     @cached_property
     def classmap(self) -> ClassMap:
