@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from rssqa.config import CLASS_IOU, TARGETS, class_of
 from rssqa.errors import InputError
 from rssqa.typed_config import from_dict, read_yaml
 
@@ -57,7 +58,7 @@ class BenchmarkProtocol:
     coverage_levels: tuple[float, ...] = (0.8, 0.9, 0.95)
     threads: int | None = None
     verbose: bool = True
-    target: str = "oa"  # the accuracy label predicted and selected on: oa, miou or f1
+    target: str = "oa"  # the accuracy predicted and selected on: oa, miou, f1 or iou:<class>
 
     def __post_init__(self) -> None:
         problems = []
@@ -69,8 +70,10 @@ class BenchmarkProtocol:
             problems.append(f"coverage_levels must lie in (0, 1), got {list(self.coverage_levels)}")
         if self.n_boot < 1:
             problems.append(f"n_boot must be positive, got {self.n_boot}")
-        if self.target not in ("oa", "miou", "f1"):
-            problems.append(f"target must be oa, miou or f1, got {self.target!r}")
+        if not isinstance(self.target, str) or (self.target not in TARGETS
+                                                 and class_of(self.target) is None):
+            problems.append(f"target must be {', '.join(TARGETS)} or {CLASS_IOU}<class>, "
+                            f"got {self.target!r}")
         if problems:
             raise InputError(None, "; ".join(problems), "fix these values in the benchmark config")
 
