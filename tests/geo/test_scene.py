@@ -109,3 +109,15 @@ def test_a_scene_finished_before_the_assessor_was_retrained_is_done_again(geo_ex
     again = _run(load_scene_experiment(ref), scene, tmp_path / "out")
     assert first["recommended"] == best and again["recommended"] == other
     assert again["fingerprint"] != first["fingerprint"]
+
+
+def test_the_maps_and_summary_name_the_accuracy_they_hold(geo_experiment, tmp_path):
+    """A quality map of mIoU (or road IoU) must not read as overall accuracy in a GIS."""
+    experiment = load_scene_experiment(ExperimentRef(geo_experiment, "prior", threads=1))
+    experiment.recommender.target = "iou:road"  # as an experiment with `target: iou:road` has it
+    summary = _run(experiment, write_scene(tmp_path / "scene.tif"), tmp_path / "out")
+    assert summary["accuracy"] == "iou:road"
+    for name in ("scene_quality.tif", "scene_interval_width.tif"):
+        with rasterio.open(tmp_path / "out" / name) as maps:
+            assert maps.tags()["accuracy"] == "iou:road" and "road IoU" in maps.tags()["rssqa"]
+    assert "predicted road IoU" in (tmp_path / "out" / "scene_quality.qml").read_text()

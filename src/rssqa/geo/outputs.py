@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib import colormaps
 from rasterio.windows import Window
 
+from rssqa.config import target_name
 from rssqa.data.classmap import ClassMap
 from rssqa.raster.cog import CONTINUOUS, raster_profile, streamed_cog, write_cog
 from rssqa.raster.styles import Category, write_categorical_style, write_ramp_style
@@ -87,20 +88,22 @@ def _write_labels(dataset, scene: RasterScene, first: int, labels: np.ndarray) -
 
 
 def write_tile_maps(maps: TileMaps, grid: TileGrid, scene: RasterScene, methods: list[str],
-                    intervals: Intervals | None, stem: Path) -> dict[str, Path]:
+                    intervals: Intervals | None, stem: Path, target: str = "oa") -> dict[str, Path]:
     """The quality map, the recommended-method map and, with a calibration, the interval widths,
     one pixel per grid cell, each with its style (and the method map with its category names);
-    returns kind -> path."""
+    returns kind -> path. The accuracy maps name the experiment's ``target`` (tag ``accuracy``,
+    their descriptions and legends), so a map of road IoU never reads as overall accuracy."""
     base = {"width": grid.cols, "height": grid.rows, "crs": scene.profile.get("crs"),
             "transform": grid.cell_transform(scene.dataset.transform)}
     cell = {"cell_pixels": grid.step, "tile_pixels": grid.tile}
+    accuracy = f"predicted {target_name(target)}"
     quality = write_cog(
         Path(f"{stem}{SUFFIXES['quality']}"), maps.scores.transpose(2, 0, 1),
         raster_profile(base, len(methods), "float32", float("nan")), methods,
-        tags={"rssqa": "predicted accuracy per tile, one band per method", **cell},
+        tags={"rssqa": f"{accuracy} per tile, one band per method", "accuracy": target, **cell},
         units=ACCURACY_UNIT, resampling=CONTINUOUS)
     files = {"quality": quality, "quality_style": write_ramp_style(
-        quality, ramp_stops("viridis"), "predicted accuracy")[0]}
+        quality, ramp_stops("viridis"), accuracy)[0]}
     picks = np.where(maps.assessed, maps.picks, NODATA_LABEL).astype(np.uint8)
     recommended = write_cog(
         Path(f"{stem}{SUFFIXES['recommended']}"), picks[None], raster_profile(base, 1, "uint8", NODATA_LABEL),
@@ -115,8 +118,9 @@ def write_tile_maps(maps: TileMaps, grid: TileGrid, scene: RasterScene, methods:
             Path(f"{stem}{SUFFIXES['interval']}"), interval_widths(maps.scores, methods, intervals),
             raster_profile(base, len(methods), "float32", float("nan")), methods,
             tags={"rssqa": f"width of the {intervals.level:.0%} conformal interval on "
-                           "predicted accuracy, clipped to [0, 1], "
-                           + ("per tile" if intervals.per_tile else "one per method"), **cell},
+                           f"{accuracy}, clipped to [0, 1], "
+                           + ("per tile" if intervals.per_tile else "one per method"),
+                  "accuracy": target, **cell},
             units=ACCURACY_UNIT, resampling=CONTINUOUS)
         files["interval_style"] = write_ramp_style(files["interval"], ramp_stops("magma_r"),
                                                    "interval width")[0]

@@ -129,7 +129,8 @@ def _write_outputs(job: SceneJob, scene: RasterScene, grid: TileGrid, recommende
     segmentation = job.output_path("segmentation")
     maps = write_mosaic_and_collect(scene, grid, store, recommender.batch_size, recommender.methods,
                                     recommender.classmap, segmentation)
-    files = write_tile_maps(maps, grid, scene, recommender.methods, intervals, job.out_dir / job.key)
+    files = write_tile_maps(maps, grid, scene, recommender.methods, intervals, job.out_dir / job.key,
+                            recommender.target)
     files.update(segmentation=segmentation, segmentation_style=style_path(segmentation),
                  segmentation_categories=aux_path(segmentation), summary=job.summary_path())
     files["cells"] = write_cells(job.output_path("cells"), grid, scene.dataset.transform,
@@ -187,6 +188,7 @@ def scene_summary(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender
         "raster": scene.settings.to_dict(), "bands_read": scene.bands,
         "stretch": _stretch_record(scene),
         "methods": methods,
+        "accuracy": recommender.target,  # what every predicted accuracy here measures
         "predicted_accuracy": {m: _number(v) for m, v in zip(methods, mean)},
         "recommended": None if scene_pick is None else methods[int(np.argmax(scene_pick))],
         "default": recommender.assessor.default_method,
