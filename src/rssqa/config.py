@@ -26,6 +26,12 @@ def target_name(target: str) -> str:
     return TARGET_NAMES[target] if name is None else f"{name} IoU"
 
 
+def is_target(value: object) -> bool:
+    """Whether ``value`` names an accuracy rssqa can predict: one of ``TARGETS`` or "iou:<class>"
+    (whether the class exists is the experiment's to say)."""
+    return isinstance(value, str) and (value in TARGETS or class_of(value) is not None)
+
+
 def class_of(target: str) -> str | None:
     """The class a class-IoU target ("iou:road") names; None for the other targets."""
     return target[len(CLASS_IOU):] if target.startswith(CLASS_IOU) else None
@@ -173,8 +179,7 @@ class ExperimentConfig:
         if isinstance(self.tile_size, bool) or self.tile_size <= 0:
             raise InputError(None, f"tile_size must be a positive number of pixels, got "
                              f"{self.tile_size}", "use e.g. tile_size: 256")
-        if not isinstance(self.target, str) or (self.target not in TARGETS
-                                                 and class_of(self.target) is None):
+        if not is_target(self.target):
             raise InputError(None, f"target {self.target!r} is not an accuracy the SQED records",
                              f"use one of {', '.join(TARGETS)} or {CLASS_IOU}<class> (one class's IoU)")
         shared = sorted(set(self.pool.groups) & set(self.sqed.groups))

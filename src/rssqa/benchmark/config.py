@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rssqa.config import CLASS_IOU, TARGETS, class_of
+from rssqa.config import CLASS_IOU, TARGETS, is_target
 from rssqa.errors import InputError
 from rssqa.typed_config import from_dict, read_yaml
 
@@ -70,8 +70,7 @@ class BenchmarkProtocol:
             problems.append(f"coverage_levels must lie in (0, 1), got {list(self.coverage_levels)}")
         if self.n_boot < 1:
             problems.append(f"n_boot must be positive, got {self.n_boot}")
-        if not isinstance(self.target, str) or (self.target not in TARGETS
-                                                 and class_of(self.target) is None):
+        if not is_target(self.target):
             problems.append(f"target must be {', '.join(TARGETS)} or {CLASS_IOU}<class>, "
                             f"got {self.target!r}")
         if problems:
