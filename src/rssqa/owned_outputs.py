@@ -154,7 +154,8 @@ class OwnedFolder:
 def one_run_at_a_time(folder: Path, hint: str) -> Iterator[None]:
     """An exclusive lock on the existing ``folder`` while the block runs (released by the system
     if the process dies): another rssqa run holding it is an InputError ending in ``hint``.
-    Where the platform has no ``flock`` the block runs unguarded."""
+    Where the platform or the file system has no ``flock`` (Windows, some network mounts) the
+    block runs unguarded."""
     try:
         import fcntl
     except ImportError:  # Windows
@@ -166,6 +167,8 @@ def one_run_at_a_time(folder: Path, hint: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise InputError(folder, "another rssqa run is writing into it", hint) from None
+        except OSError:  # no locks here (ENOLCK, EOPNOTSUPP): a lock rssqa cannot take
+            pass
         yield
     finally:
         os.close(handle)

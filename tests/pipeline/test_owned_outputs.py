@@ -323,3 +323,18 @@ def test_a_run_that_finished_after_this_one_checked_the_folder_is_not_written_ov
         with mine.writing(["scores.csv"]):
             (tmp_path / "scores.csv").write_text("mine")
     assert (tmp_path / "scores.csv").read_text() == "theirs"
+
+
+def test_a_file_system_without_locks_still_runs(tmp_path, monkeypatch):
+    """Some network mounts refuse flock: rssqa runs there as it did before it locked."""
+    import errno
+    import fcntl
+
+    def refused(*args):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", refused)
+    with OwnedFolder(tmp_path).writing(["a.png"]) as written:
+        (tmp_path / "a.png").write_bytes(b"rssqa's")
+        written.append(tmp_path / "a.png")
+    assert OwnedFolder(tmp_path).owns("a.png")
