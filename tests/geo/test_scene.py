@@ -121,3 +121,5 @@ def test_the_maps_and_summary_name_the_accuracy_they_hold(geo_experiment, tmp_pa
         with rasterio.open(tmp_path / "out" / name) as maps:
             assert maps.tags()["accuracy"] == "iou:road" and "road IoU" in maps.tags()["rssqa"]
     assert "predicted road IoU" in (tmp_path / "out" / "scene_quality.qml").read_text()
+    item = json.loads((tmp_path / "out" / "scene_item.json").read_text())
+    assert item["properties"]["rssqa:accuracy"] == "iou:road"

@@ -138,7 +138,7 @@ def _write_outputs(job: SceneJob, scene: RasterScene, grid: TileGrid, recommende
                                  intervals, recommender.assessor.default_method)
     files["stac"] = write_scene_item(job.output_path("stac"), job.key, scene.dataset, job.path, files,
                                      class_categories(recommender.classmap),
-                                     method_categories(recommender.methods))
+                                     method_categories(recommender.methods), recommender.target)
     summary = scene_summary(job, scene, grid, recommender, maps, intervals, files, key)
     atomic_write_text(job.summary_path(), json.dumps(summary, indent=2))
     return summary

@@ -70,11 +70,13 @@ def _asset(kind: str, path: Path) -> pystac.Asset:
 
 
 def scene_item(key: str, dataset, files: dict[str, Path], classes: list[Category],
-               methods: list[Category], when: datetime) -> pystac.Item:
-    """The item of one scene: ``dataset`` open on the scene, ``files`` kind -> written path."""
+               methods: list[Category], when: datetime, accuracy: str = "oa") -> pystac.Item:
+    """The item of one scene: ``dataset`` open on the scene, ``files`` kind -> written path,
+    ``accuracy`` the experiment's target (what the quality and interval assets measure)."""
     geometry, bbox = footprint(dataset)
     item = pystac.Item(id=key, geometry=geometry, bbox=bbox, datetime=when,
-                       properties={"rssqa:methods": [c.name for c in methods]})
+                       properties={"rssqa:methods": [c.name for c in methods],
+                                   "rssqa:accuracy": accuracy})
     projection = ProjectionExtension.ext(item, add_if_missing=True)
     projection.code = None if dataset.crs is None else dataset.crs.to_string()
     projection.shape, projection.transform = [dataset.height, dataset.width], list(dataset.transform)[:6]
@@ -90,10 +92,10 @@ def scene_item(key: str, dataset, files: dict[str, Path], classes: list[Category
 
 
 def write_scene_item(target: Path, key: str, dataset, scene_path: Path, files: dict[str, Path],
-                     classes: list[Category], methods: list[Category]) -> Path:
+                     classes: list[Category], methods: list[Category], accuracy: str = "oa") -> Path:
     """Write the scene's item as JSON at ``target`` (asset links relative to its folder)."""
     when = datetime.fromtimestamp(Path(scene_path).stat().st_mtime, timezone.utc)
-    item = scene_item(key, dataset, files, classes, methods, when)
+    item = scene_item(key, dataset, files, classes, methods, when, accuracy)
     atomic_write_text(target, json.dumps(item.to_dict(include_self_link=False, transform_hrefs=False),
                                          indent=2))
     return Path(target)
