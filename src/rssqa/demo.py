@@ -104,7 +104,6 @@ def _draw_thumbnails(config, store, predicted) -> Path:
     import numpy as np
 
     from rssqa.assess.registry import load_assessor
-    from rssqa.data.classmap import ClassMap
     from rssqa.report.thumbnails import TileSample, draw_thumbnails
 
     layout = config.layout
@@ -115,7 +114,7 @@ def _draw_thumbnails(config, store, predicted) -> Path:
         predictions={m: np.asarray(store.array(f"pred_{m}")[index]) for m in store.methods},
         predicted=predicted, true=store.labels(config.target)[index], methods=list(store.methods),
         picks=np.argmax(assessor.selection_scores(predicted), axis=1))
-    return draw_thumbnails(sample, ClassMap.from_dict(store.manifest["classmap"]),
+    return draw_thumbnails(sample, store.classmap,
                            layout.reports / f"thumbnails_{config.assessor.name}.png")
 
 

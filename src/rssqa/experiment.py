@@ -93,7 +93,7 @@ def open_experiment(config: str | Path | ExperimentConfig, assessor: str | None 
     return TrainedExperiment(
         config=config, store=store, pool=pool, encoder=build_encoder(config),
         assessor=load_assessor(saved), assessor_name=name,
-        classmap=ClassMap.from_dict(store.manifest["classmap"]),
+        classmap=store.classmap,
         raster=RasterSettings.load(config.layout.pool), intervals=intervals, interval_note=note,
         assessor_fingerprint=folder_fingerprint(saved))
 

@@ -115,7 +115,7 @@ def _store_contradictions(config: ExperimentConfig, store: SQEDStore) -> list[tu
     if manifest["tile_size"] != config.tile_size:
         found.append(_differs("tile_size", config.tile_size, manifest["tile_size"]))
     classmap = declared_classmap(config)
-    trained_classmap = ClassMap.from_dict(manifest["classmap"])
+    trained_classmap = store.classmap
     if classmap is not None and classmap != trained_classmap:
         found.append(_differs("class map", _classes(classmap, trained_classmap),
                               _classes(trained_classmap, classmap)))

@@ -133,7 +133,6 @@ def reference_thumbnails(config: BenchmarkConfig, data: BenchmarkData, reference
                          path: Path) -> Path | None:
     """The test tiles whose pick the reference (seed run 0) predicts best and worst, with the image,
     the truth and every method's mask from the store; None when the store is not on disk."""
-    from rssqa.data.classmap import ClassMap
     from rssqa.sqed.store import MANIFEST, SQEDStore
     from rssqa.report.thumbnails import TileSample, draw_thumbnails
 
@@ -147,7 +146,7 @@ def reference_thumbnails(config: BenchmarkConfig, data: BenchmarkData, reference
         predictions={m: np.asarray(store.predictions(m)[index]) for m in data.test.methods},
         predicted=reference.test[0], true=np.asarray(data.test.targets), methods=list(data.test.methods),
         picks=np.argmax(reference.picks("test")[0], axis=1))
-    return draw_thumbnails(sample, ClassMap.from_dict(store.manifest["classmap"]), path)
+    return draw_thumbnails(sample, store.classmap, path)
 
 
 def explain_losses(config: BenchmarkConfig, numbers: pd.DataFrame, metrics: list[str],

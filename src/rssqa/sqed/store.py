@@ -150,10 +150,12 @@ class SQEDStore:
                              f"the experiment's classes: {', '.join(classmap.names)}")
         if name not in self._class_iou:
             index, labels = classmap.names.index(name), self.array("masks")
-            chunks = range(0, len(labels), 256)
-            self._class_iou[name] = np.stack([np.concatenate([
-                class_iou(self.predictions(m)[i:i + 256], labels[i:i + 256], index,
-                          classmap.ignore_index) for i in chunks]) for m in self.methods], axis=1)
+
+            def iou(predicted, labelled):
+                return class_iou(predicted, labelled, index, classmap.ignore_index)
+
+            self._class_iou[name] = np.stack([_in_chunks(iou, self.predictions(m), labels)
+                                              for m in self.methods], axis=1)
         return self._class_iou[name].copy()
 
     @cached_property
@@ -217,7 +219,7 @@ class SQEDStore:
             if path.exists():
                 self._structure = np.asarray(self.array("signal_structure", mmap=False), np.float32)
             else:
-                self._structure = np.stack([_chunked_structure(self.predictions(m))
+                self._structure = np.stack([_in_chunks(mask_structure, self.predictions(m))
                                             for m in self.methods], axis=1)
         return self._structure
 
@@ -230,6 +232,8 @@ class SQEDStore:
                 .unstack("split").round(4))
 
 
-def _chunked_structure(masks: np.ndarray, chunk: int = 256) -> np.ndarray:
-    return np.concatenate([mask_structure(np.asarray(masks[i:i + chunk]))
-                           for i in range(0, len(masks), chunk)])
+def _in_chunks(compute, *arrays: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """``compute`` over consecutive chunks of the tiles' rows of ``arrays`` (stored masks, read
+    from disk a chunk at a time so they never sit in memory all at once), concatenated."""
+    return np.concatenate([compute(*(np.asarray(a[i:i + chunk]) for a in arrays))
+                           for i in range(0, len(arrays[0]), chunk)])
