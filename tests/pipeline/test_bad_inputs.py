@@ -13,6 +13,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from rssqa.cli import app
+from rssqa.data.classmap import ClassMap
 from rssqa.errors import InputError
 from tests.conftest import CLASSMAP, tiny_config_dict
 
@@ -330,7 +331,8 @@ def fake_experiment(tmp_path, monkeypatch):
     (run / "sqed" / "manifest.json").write_text("{}")  # "built": SQEDStore.open is faked below
     config = tmp_path / "exp.yaml"
     config.write_text(yaml.safe_dump(tiny_config_dict(tmp_path / "data", run)))
-    store = SimpleNamespace(methods=METHODS, manifest={"classmap": CLASSMAP})
+    store = SimpleNamespace(methods=METHODS, manifest={"classmap": CLASSMAP},
+                            classmap=ClassMap.from_dict(CLASSMAP))
     monkeypatch.setattr(SQEDStore, "open", classmethod(lambda cls, root: store))
     monkeypatch.setattr("rssqa.experiment.load_pool",
                         lambda folder, methods=None: [SimpleNamespace(name=m, meta={}) for m in METHODS])
