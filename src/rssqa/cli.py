@@ -197,6 +197,46 @@ def evaluate(context: typer.Context, config: ExperimentConfigOpt = None, assesso
     console.print(f"tables and plots in {cfg.layout.reports}")
 
 
+@app.command("learning-curve", cls=PlainUsageCommand)
+def learning_curve(
+    context: typer.Context, config: ExperimentConfigOpt = None,
+    sizes: Annotated[str, typer.Option(
+        help="comma-separated numbers of labelled source images to train on; `all`: the whole "
+             "train split")] = "4,8,16,all",
+    draws: Annotated[int, typer.Option(help="random draws of images (and seeds) per size")] = 3,
+    assessors: Annotated[str, typer.Option(
+        help="comma-separated assessor names (default: the config's, and the label-free "
+             "agreement beside it)")] = "",
+    quiet: QuietOpt = False,
+) -> None:
+    """Would more labelled images help? Gap closed, SROCC and coverage on the test split against
+    the number of labelled SQED images the recommender is trained on."""
+    sizes_given = _learning_curve_sizes(sizes)
+    if draws < 1:
+        raise InputError(None, f"--draws must be at least 1, not {draws}")
+    cfg = _output(context, chosen_config(config, None, "learning-curve"))
+
+    from rssqa.stages import learning_curve_stage
+
+    store = _store(cfg, "train", "test")
+    with _record(cfg, "learning-curve"):
+        table, sentence = learning_curve_stage(cfg, store, sizes_given, draws,
+                                               _names(assessors) or None, verbose=not quiet)
+    shown = ["assessor", "images", "gap closed", "SROCC", "coverage 90%", "lost to SBS", "draws"]
+    console.print(table[shown].to_string(index=False))
+    console.print(sentence)
+    console.print(f"table, draws and figure: {cfg.layout.reports}/learning_curve.{{md,csv,png}}")
+
+
+def _learning_curve_sizes(text: str) -> list[int | str]:
+    sizes = _names(text)
+    wrong = [size for size in sizes if size != "all" and not (size.isdigit() and int(size) >= 1)]
+    if not sizes or wrong:
+        raise InputError(None, f"--sizes {text!r}: each size must be a whole number of images, "
+                         "at least 1, or `all`", "e.g. --sizes 4,8,16,all")
+    return [size if size == "all" else int(size) for size in sizes]
+
+
 @app.command(cls=PlainUsageCommand)
 def recommend(
     target: Annotated[Path, typer.Argument(metavar="TARGET",

@@ -7,7 +7,9 @@ is already there and up to date, so ``rssqa build`` after ``rssqa train-pool`` c
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,6 +112,8 @@ def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str]
 
     check_assessor_names(names)
     check_trained_settings(config, store)
+    if verbose:
+        _note_few_images(store)
     saved = {}
     train_with_images = None
     for name in names:
@@ -133,6 +137,19 @@ def train_assessors(config: ExperimentConfig, store: SQEDStore, names: list[str]
             record_trained_for(staging, config.target, store)
         saved[name] = directory
     return saved
+
+
+def _note_few_images(store: SQEDStore) -> None:
+    """A line when the train split holds fewer labelled images than the default needed on
+    Dubai-8 to learn picks of its own, and how to see whether more would help here."""
+    from rssqa.report.learning_curve import ENOUGH_IMAGES
+
+    labelled = store.tiles.loc[store.tiles["split"] == "train", "source_id"].nunique()
+    if labelled < ENOUGH_IMAGES:
+        print(f"note: the SQED train split holds {labelled} labelled source image(s); on the "
+              f"Dubai eight-method store the default learnt picks of its own from about "
+              f"{ENOUGH_IMAGES}, and kept the single best method with fewer. `rssqa "
+              "learning-curve -c CONFIG` shows whether more would help on these data")
 
 
 def choice_sentence(name: str, choice: list[dict]) -> str:
@@ -225,3 +242,58 @@ def recommendations_table(test: AssessmentInputs, selections: dict[str, np.ndarr
     for j, method in enumerate(test.methods):
         picks[f"true_oa_{method}"] = test.targets[:, j]
     return picks
+
+
+LEARNING_CURVE = "learning_curve"  # reports/learning_curve.{csv,md,png}
+
+
+def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list[int | str],
+                         draws: int, names: list[str] | None = None,
+                         verbose: bool = True) -> tuple[pd.DataFrame, str]:
+    """``rssqa learning-curve``: the assessors ``names`` (default: the config's, and the
+    label-free agreement beside it) trained on ``draws`` random draws of each number of
+    labelled source images in ``sizes`` (``"all"``: the whole train split) and scored on the
+    test split (``rssqa.report.learning_curve``). Writes the draws, the table and the figure
+    to the reports folder once every draw is done; a run stopped before resumes from the
+    draws it finished. Returns the table and the sentence on the config's assessor's trend."""
+    from rssqa.cache import KEY
+    from rssqa.finished_images import PARTS_DIR
+    from rssqa.progress import progress_bar
+    from rssqa.report.learning_curve import (fitted_draws, learning_curve, plan_draws,
+                                             remove_records, summary_table, verdict)
+    from rssqa.report.plots import learning_curve_figure
+
+    names = names or list(dict.fromkeys([config.assessor.name, "agreement"]))
+    check_assessor_names(names)
+    check_trained_settings(config, store, [])
+    train, test = (store.inputs(split, label=config.target) for split in ("train", "test"))
+    images = len(set(train.sources))
+    plan = plan_draws(train.sources, [images if size == "all" else size for size in sizes], draws)
+    assessors = {name: (name, dict(config.assessor.kwargs) if name == config.assessor.name else {})
+                 for name in names}
+    out = config.layout.reports
+    work = out / PARTS_DIR / LEARNING_CURVE
+    context = {"store": store.manifest.get(KEY), "target": config.target}
+    began = time.perf_counter()
+    with progress_bar(verbose) as progress:
+        task = progress.add_task("learning curve", total=len(plan) * len(assessors))
+
+        def advance(row: dict) -> None:
+            progress.update(task, advance=1, description=f"learning curve: {row['images']} images")
+
+        draws_table = learning_curve(train, test, assessors, plan, work, context, advance)
+    table = summary_table(draws_table)
+    sentence = verdict(draws_table, names[0])
+    measure = target_name(config.target)
+    header = (f"# Learning curve: {config.name}, {measure}\n\n{images} train source images, "
+              f"{len(test)} test tiles; {len(plan)} draws ({draws} per size). Cells: mean ± sd "
+              f"(min) over draws. {time.perf_counter() - began:.0f} s.\n\n{sentence}\n\n")
+    atomic_write_text(out / f"{LEARNING_CURVE}.csv", draws_table.to_csv(index=False))
+    atomic_write_text(out / f"{LEARNING_CURVE}.md", header + table.to_markdown(index=False) + "\n")
+    learning_curve_figure(fitted_draws(draws_table), out / f"{LEARNING_CURVE}.png", measure)
+    remove_records(work)
+    with contextlib.suppress(OSError):
+        work.parent.rmdir()  # the work folder, if nothing else of rssqa's waits there
+    if draws_table.attrs.get("resumed"):
+        print(f"resumed: {draws_table.attrs['resumed']} draw(s) finished by an earlier run")
+    return table, sentence

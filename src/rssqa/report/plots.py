@@ -108,3 +108,34 @@ def _save(figure: Figure, path: str | Path) -> Path:
     FigureCanvasAgg(figure)
     atomic_write_with(path, lambda stream: figure.savefig(stream, format="png", dpi=110))
     return path
+
+
+def learning_curve_figure(draws, path: str | Path, measure: str = "OA", level: float = 0.9) -> Path:
+    """Gap closed, SROCC and interval coverage against the number of labelled images, one line per
+    assessor (mean over draws, band: min-max); ``draws`` holds the fitted draws of
+    ``rssqa.report.learning_curve``, one row each."""
+    figure = Figure(figsize=(15, 4.2), layout="constrained")
+    axes = figure.subplots(1, 3)
+    for label, group in draws.groupby("assessor", sort=False):
+        for ax, column in zip(axes, ("gap closed", "SROCC", "coverage 90%")):
+            if group[column].isna().all():
+                continue
+            stats = group.groupby("images")[column].agg(["mean", "min", "max"])
+            ax.plot(stats.index, stats["mean"], marker="o", label=label)
+            ax.fill_between(stats.index, stats["min"], stats["max"], alpha=0.2)
+    for ax, column in zip(axes, ("gap closed", "SROCC", "coverage 90%")):
+        ax.set_xlabel("labelled source images in the SQED train split")
+        ax.set_ylabel(column)
+    axes[0].axhline(0, color="grey", linewidth=0.8)
+    if draws["gap closed"].isna().all():
+        axes[0].text(0.5, 0.5, "the per-tile oracle beats the SBS by under 0.001:\nno gap to share",
+                     ha="center", transform=axes[0].transAxes)
+    axes[0].set_title(f"share of the SBS-to-oracle {measure} gap closed\n(band: min-max over draws)",
+                      fontsize=10)
+    axes[1].set_title(f"mean per-method SROCC of predicted {measure}", fontsize=10)
+    axes[2].axhline(level, color="grey", linewidth=0.8)
+    axes[2].set_title(f"coverage of the {level:.0%} intervals on the test tiles", fontsize=10)
+    legends = [ax for ax in axes if ax.get_legend_handles_labels()[0]]
+    if legends:
+        legends[0].legend(fontsize=8)
+    return _save(figure, path)
