@@ -103,6 +103,17 @@ def trained_tiny_experiment(root: Path) -> Path:
     return path
 
 
+def experiment_copy(config: Path, into: Path) -> tuple[Path, Path]:
+    """A copy of the experiment ``config`` trained (its ``run`` folder) under ``into``: the copy's
+    config and output folder, so that a test may change or write into it freely."""
+    import shutil
+
+    shutil.copytree(config.parent / "run", into / "run")
+    path = into / config.name
+    path.write_text(yaml.safe_dump(yaml.safe_load(config.read_text()) | {"output": str(into / "run")}))
+    return path, into / "run"
+
+
 def folder_checksums(*folders: Path) -> dict[Path, str]:
     """sha256 of every file under ``folders``: compare before and after a command to show that it
     lost or changed nothing of what was there."""

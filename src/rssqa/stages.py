@@ -265,7 +265,7 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
 
     names = names or list(dict.fromkeys([config.assessor.name, "agreement"]))
     check_assessor_names(names)
-    check_trained_settings(config, store, [])
+    check_trained_settings(config, store)
     train, test = (store.inputs(split, label=config.target) for split in ("train", "test"))
     images = len(set(train.sources))
     plan = plan_draws(train.sources, [images if size == "all" else size for size in sizes], draws)

@@ -4,14 +4,13 @@ ranked, evaluated and recommended by, from the store an experiment already built
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
 import yaml
 
 from rssqa.sqed.store import SQEDStore
-from tests.conftest import torch_threads, trained_tiny_experiment
+from tests.conftest import experiment_copy, torch_threads, trained_tiny_experiment
 from tests.pipeline.test_bad_inputs import invoke, one_line_error
 
 
@@ -23,15 +22,15 @@ def trained(tmp_path_factory):
 @pytest.fixture
 def experiment(trained, tmp_path):
     """A copy of the trained experiment, and its config with ``target`` set."""
-    shutil.copytree(trained.parent / "run", tmp_path / "run")
-    base = yaml.safe_load(trained.read_text()) | {"output": str(tmp_path / "run")}
+    copied, run = experiment_copy(trained, tmp_path)
+    base = yaml.safe_load(copied.read_text())
 
     def config(target):
         path = tmp_path / "water.yaml"
         path.write_text(yaml.safe_dump(base | {"target": target}))
         return path
 
-    return config, tmp_path / "run", trained.parent / "data" / "images" / "g3_img1.png"
+    return config, run, trained.parent / "data" / "images" / "g3_img1.png"
 
 
 def test_a_class_iou_is_read_from_the_stored_masks_and_predictions(trained):

@@ -4,13 +4,10 @@ one line before anything is read; `rssqa train` says when the labelled images ar
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
-import yaml
 
-from tests.conftest import torch_threads, trained_tiny_experiment
+from tests.conftest import experiment_copy, torch_threads, trained_tiny_experiment
 from tests.pipeline.test_bad_inputs import invoke, one_line_error
 
 
@@ -21,12 +18,7 @@ def trained(tmp_path_factory):
 
 @pytest.fixture
 def experiment(trained, tmp_path):
-    """A copy of the trained experiment: its config and output folder."""
-    shutil.copytree(trained.parent / "run", tmp_path / "run")
-    config = tmp_path / "tiny.yaml"
-    config.write_text(yaml.safe_dump(yaml.safe_load(trained.read_text())
-                                     | {"output": str(tmp_path / "run")}))
-    return config, tmp_path / "run"
+    return experiment_copy(trained, tmp_path)
 
 
 def test_the_curve_is_written_to_the_reports_with_its_trend(experiment):
