@@ -142,6 +142,8 @@ def test_the_cells_geopackage_has_a_polygon_per_assessed_cell_with_its_scores(sc
         assert table["low_fpn"][i] <= table["acc_fpn"][i] <= table["high_fpn"][i]
     assert set(table["recommended"]) <= {"fpn", "deeplabv3plus"}
     assert summary["default"] is None and "kept_default" not in table  # the prior has no default
+    # the summary counts the cells whose best two methods the intervals cannot tell apart
+    assert summary["interval"]["tiles_without_clear_winner"] == int(table["no_clear_winner"].sum())
     assert summary["files"]["cells"] == path.name
 
 
@@ -153,6 +155,22 @@ def test_cells_say_whether_the_safe_selectors_default_was_kept():
     assert list(columns["recommended"]) == ["unet", "fpn"]
     assert list(columns["kept_default"]) == [False, True]
     assert "low_fpn" not in columns  # no calibration, no interval columns
+
+
+def test_cells_say_where_the_best_two_methods_cannot_be_told_apart():
+    from rssqa.geo.cells import cell_attributes
+
+    class Intervals:  # half-width 0.05 around every score
+        def bounds(self, scores):
+            return scores - 0.05, scores + 0.05
+
+    scores = np.array([[0.70, 0.80, 0.50], [0.90, 0.88, 0.10], [0.60, 0.60, 0.60]])
+    columns = cell_attributes(scores, np.array([1, 0, 0]), ["fpn", "unet", "dlv3"], Intervals(),
+                              default="fpn")
+    # 0.70 is 0.10 under unet's 0.80 (outside its interval); 0.88 is inside fpn's [0.85, 0.95]
+    assert list(columns["no_clear_winner"]) == [False, True, True]
+    without = cell_attributes(scores, np.array([1, 0, 0]), ["fpn", "unet", "dlv3"], None, "fpn")
+    assert "no_clear_winner" not in without  # no calibration, nothing to say
 
 
 # The extensions' fields as their documentation states them (raster v1.1.0, classification

@@ -2,8 +2,10 @@
 cell, in the scene's CRS, that a GIS can filter, join and symbolise by its attributes.
 
 Each cell carries every method's predicted accuracy (``acc_<method>``), its conformal interval
-(``low_<method>``, ``high_<method>``) where the assessor has a calibration, the recommended
-method, and whether that is the default (the safe selector's single best method) kept.
+(``low_<method>``, ``high_<method>``) where the assessor has a calibration, whether the data
+tell the best two methods apart there (``no_clear_winner``: the runner-up's predicted accuracy
+inside the best one's interval, as ``ImageAssessment.no_clear_winner`` says of an image), the
+recommended method, and whether that is the default (the safe selector's single best method) kept.
 Polygons end at the scene's edge, as the cells do.
 """
 
@@ -46,11 +48,21 @@ def cell_attributes(scores: np.ndarray, picks: np.ndarray, methods: list[str],
         if intervals is not None and not np.isnan(low[:, index]).any():  # else unattainable
             columns[f"low_{method}"] = low[:, index]
             columns[f"high_{method}"] = high[:, index]
+    if f"low_{methods[0]}" in columns and len(methods) > 1:
+        columns["no_clear_winner"] = no_clear_winner(scores, low)
     columns["recommended"] = np.array([methods[p] for p in picks], dtype=object)
     if default is not None:
         columns["default"] = np.full(len(picks), default, dtype=object)
         columns["kept_default"] = picks == methods.index(default)
     return columns
+
+
+def no_clear_winner(scores: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Per row of K x M predicted accuracies and their intervals' lower bounds: whether the
+    runner-up's predicted accuracy lies inside the best method's interval."""
+    order = np.argsort(-scores, axis=1, kind="stable")
+    rows = np.arange(len(scores))
+    return scores[rows, order[:, 1]] >= low[rows, order[:, 0]]
 
 
 def partial_path(target: Path) -> Path:

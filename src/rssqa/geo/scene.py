@@ -29,7 +29,7 @@ from rssqa.raster.grid import TileGrid, default_overlap
 from rssqa.geo.outputs import (SIDECARS, SUFFIXES, TileMaps, class_categories, method_categories,
                                write_mosaic_and_collect, write_tile_maps)
 from rssqa.geo.stac import write_scene_item
-from rssqa.geo.cells import partial_path, write_cells
+from rssqa.geo.cells import no_clear_winner, partial_path, write_cells
 from rssqa.raster.styles import aux_path, style_path
 from rssqa.raster.reader import NO_VALID_PIXEL, NO_VALID_PIXEL_HINT, RasterScene
 from rssqa.raster.settings import RasterSettings
@@ -201,10 +201,14 @@ def scene_summary(job: SceneJob, scene: RasterScene, grid: TileGrid, recommender
 
 
 def _interval_record(intervals: Intervals, scores: np.ndarray) -> dict:
-    """The level and, per method, the half-width's mean and 10th-90th percentiles over the
-    assessed tiles (one value where the calibration is per method)."""
+    """The level; per method, the half-width's mean and 10th-90th percentiles over the assessed
+    tiles (one value where the calibration is per method); and the tiles whose best two methods
+    the intervals cannot tell apart (the cells' ``no_clear_winner``)."""
     half = intervals.half_widths(scores) if len(scores) else np.full((1, len(intervals.methods)), np.nan)
+    unclear = (no_clear_winner(scores, intervals.bounds(scores)[0])
+               if len(scores) and len(intervals.methods) > 1 else np.zeros(0, bool))
     return {"level": intervals.level, "per_tile": intervals.per_tile,
+            "tiles_without_clear_winner": int(unclear.sum()),
             "half_widths": {m: {"mean": _number(half[:, j].mean()),
                                 "p10": _number(np.percentile(half[:, j], 10)),
                                 "p90": _number(np.percentile(half[:, j], 90))}
