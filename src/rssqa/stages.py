@@ -256,6 +256,7 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
     test split (``rssqa.report.learning_curve``). Writes the draws, the table and the figure
     to the reports folder once every draw is done; a run stopped before resumes from the
     draws it finished. Returns the table and the sentence on the config's assessor's trend."""
+    from rssqa.assess.registry import assessor_class
     from rssqa.cache import KEY
     from rssqa.finished_images import PARTS_DIR
     from rssqa.progress import progress_bar
@@ -266,7 +267,9 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
     names = names or list(dict.fromkeys([config.assessor.name, "agreement"]))
     check_assessor_names(names)
     check_trained_settings(config, store)
-    train, test = (store.inputs(split, label=config.target) for split in ("train", "test"))
+    with_images = any(assessor_class(name).needs_images for name in names)
+    train, test = (store.inputs(split, with_images=with_images, label=config.target)
+                   for split in ("train", "test"))
     images = len(set(train.sources))
     plan = plan_draws(train.sources, [images if size == "all" else size for size in sizes], draws)
     assessors = {name: (name, dict(config.assessor.kwargs) if name == config.assessor.name else {})
