@@ -112,3 +112,7 @@ def test_the_trend_is_rising_only_beyond_the_spread_over_draws():
     no_gap = draws_frame({8: [np.nan] * 3, 16: [np.nan] * 3}, {8: [0.60, 0.61, 0.62], 16: [0.70] * 3})
     sentence = verdict(no_gap, "safe")
     assert "still rising" in sentence and "gap closed" not in sentence
+    mixed = draws_frame({8: [0.30, 0.31, 0.32], 16: [0.10, 0.11, 0.12]},
+                        {8: [0.70, 0.71, 0.72], 16: [0.80, 0.81, 0.82]})
+    sentence = verdict(mixed, "safe")  # each measure's own direction is said
+    assert "gap closed 0.31 -> 0.11 (falling)" in sentence and "SROCC 0.71 -> 0.81 (rising)" in sentence

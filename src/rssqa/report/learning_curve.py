@@ -181,9 +181,10 @@ def summary_table(draws: pd.DataFrame) -> pd.DataFrame:
 def verdict(draws: pd.DataFrame, label: str) -> str:
     """Whether ``label``'s curve still rises at its last step, in one sentence.
 
-    Rising: the mean gap closed or the mean SROCC over draws gained more, from the next smaller
-    size to the largest, than the larger of 0.02 (the selector's tie) and its spread (sd) over
-    the smaller size's draws. Flat otherwise: more images like these are unlikely to help much.
+    Each of the mean gap closed and the mean SROCC over draws is rising (or falling) from the
+    next smaller size to the largest when it moves by more than the larger of 0.02 (the
+    selector's tie) and its spread (sd) over the smaller size's draws. The curve is still rising
+    when either is: more labelled images are likely to help; flat otherwise.
     """
     fitted = fitted_draws(draws)
     fitted = fitted[fitted["assessor"] == label]
@@ -197,8 +198,11 @@ def verdict(draws: pd.DataFrame, label: str) -> str:
         if np.isnan(before) or np.isnan(after):
             continue
         spread = small[measure].std()
-        rising |= after - before > max(TIE, 0.0 if np.isnan(spread) else spread)
-        steps.append(f"{measure} {before:.2f} -> {after:.2f}")
+        threshold = max(TIE, 0.0 if np.isnan(spread) else spread)
+        rising |= after - before > threshold
+        trend = ("rising" if after - before > threshold else
+                 "falling" if before - after > threshold else "flat")
+        steps.append(f"{measure} {before:.2f} -> {after:.2f} ({trend})")
     if not steps:
         return f"{label}: no measure could be read at both of the largest sizes"
     trend = ("still rising: more labelled images are likely to help" if rising else
