@@ -299,4 +299,9 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
         work.parent.rmdir()  # the work folder, if nothing else of rssqa's waits there
     if draws_table.attrs.get("resumed"):
         print(f"resumed: {draws_table.attrs['resumed']} draw(s) finished by an earlier run")
+    failed = draws_table[draws_table["error"].notna()] if "error" in draws_table else draws_table[:0]
+    if len(failed):  # too few images for an assessor to fit: a result, said rather than hidden
+        first = failed.iloc[0]
+        print(f"{len(failed)} draw(s) could not be fitted, e.g. {first['assessor']} on "
+              f"{first['images']} image(s): {first['error']} ({LEARNING_CURVE}.csv lists them)")
     return table, sentence

@@ -55,3 +55,14 @@ def test_train_says_when_the_labelled_images_are_few(experiment):
         result = invoke("train", "-c", config, "--assessors", "prior")
     assert result.exit_code == 0, result.output
     assert "labelled source image(s)" in result.output and "rssqa learning-curve" in result.output
+
+
+def test_draws_too_small_to_fit_are_said_and_the_others_still_reported(experiment):
+    config, run = experiment
+    with torch_threads(1):  # the safe selector cross-fits over images: one image cannot be split
+        result = invoke("learning-curve", "-c", config, "--assessors", "safe,prior",
+                        "--sizes", "1,all", "--draws", "1", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "could not be fitted, e.g. safe on 1 image(s)" in result.output
+    draws = pd.read_csv(run / "reports" / "learning_curve.csv")
+    assert draws.loc[draws["images"] == 1, "error"].notna().sum() == 1  # safe's; prior fitted
