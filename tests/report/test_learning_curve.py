@@ -87,7 +87,7 @@ def test_an_interrupted_curve_resumes_from_the_draws_it_finished(monkeypatch, tm
     assert len(trained) == len(plan)
 
 
-def test_a_damaged_record_means_that_draw_is_trained_again(monkeypatch, tmp_path):
+def test_a_damaged_record_means_that_draw_is_trained_again_and_the_file_is_left_alone(monkeypatch, tmp_path):
     train, test = inputs(8), inputs(4, seed=1)
     plan, assessors = plan_draws(train.sources, [2], 2), {"prior": ("prior", {})}
     learning_curve(train, test, assessors, plan, tmp_path, {})
@@ -96,6 +96,9 @@ def test_a_damaged_record_means_that_draw_is_trained_again(monkeypatch, tmp_path
     trained = counting_scorer(monkeypatch)
     learning_curve(train, test, assessors, plan, tmp_path, {})
     assert [d.index for d in trained] == [0]
+    assert records[0].read_text() == "{not json"  # not rssqa's record: left as it was
+    curve.remove_records(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [records[0].name]
 
 
 def draws_frame(gaps: dict[int, list[float]], srocc: dict[int, list[float]]) -> pd.DataFrame:

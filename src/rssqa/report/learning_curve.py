@@ -11,7 +11,8 @@ split is only scored.
 
 Each finished draw is recorded (``<work>/<label>-<size>-<draw>.json``, keyed by the store build,
 the target, the assessor and its settings, and the images drawn) until the tables are written, so
-an interrupted curve resumes where it stopped.
+an interrupted curve resumes where it stopped. A file there that is not such a record (damaged,
+or somebody else's) is never replaced or removed: that draw is simply trained again.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def learning_curve(train: AssessmentInputs, test: AssessmentInputs,
                 except Exception as error:  # noqa: BLE001 - a size too small to fit is a result
                     row = {"images": draw.size, "draw": draw.index,
                            "error": f"{type(error).__name__}: {error}"}
-                if path is not None:
+                if path is not None and (not path.exists() or _own(path)):
                     write_record(path, key, kind=RECORD_KIND, row=row)
             rows.append({"assessor": label, **row})
             if on_draw is not None:
@@ -135,6 +136,12 @@ def record_path(work: Path, label: str, draw: Draw) -> Path:
     return Path(work) / f"{slug}-{draw.size}-{draw.index}.json"
 
 
+def _own(path: Path) -> bool:
+    """Whether ``path`` holds one of these records (anything else there is never replaced)."""
+    record = read_record(path)
+    return record is not None and record.get("kind") == RECORD_KIND
+
+
 def _recorded(path: Path | None, key: str) -> dict[str, Any] | None:
     record = None if path is None else read_record(path)
     if record is None or record.get("kind") != RECORD_KIND or record.get(KEY) != key:
@@ -146,8 +153,7 @@ def _recorded(path: Path | None, key: str) -> dict[str, Any] | None:
 def remove_records(work: Path) -> None:
     """The draws' records (the curve's tables are written), and ``work`` if that empties it."""
     for path in Path(work).glob("*.json"):
-        record = read_record(path)
-        if record is not None and record.get("kind") == RECORD_KIND:
+        if _own(path):
             path.unlink()
     with contextlib.suppress(OSError):
         Path(work).rmdir()
