@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from rssqa.assess.base import AssessmentInputs, Assessor
-from rssqa.assess.conformal import Intervals
+from rssqa.assess.conformal import Intervals, no_clear_winner
 from rssqa import finished_images
 from rssqa.data.classmap import ClassMap
 from rssqa.data.io import read_image
@@ -89,9 +89,10 @@ class ImageAssessment:
         the data do not tell the two apart. None without intervals or a runner-up."""
         if not self.intervals or len(self.methods) < 2:
             return None
-        best, second = np.argsort(-self.scores, kind="stable")[:2]
-        bounds = self.intervals.get(self.methods[best])
-        return None if bounds is None else bool(self.scores[second] >= bounds[0])
+        low = np.array([(self.intervals.get(m) or (np.nan, np.nan))[0] for m in self.methods])
+        if np.isnan(low[int(np.argmax(self.scores))]):
+            return None
+        return bool(no_clear_winner(self.scores, low)[0])
 
     @property
     def predicted_gain(self) -> float | None:

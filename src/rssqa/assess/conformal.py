@@ -244,6 +244,16 @@ def load_conformal(directory: str | Path) -> tuple[SplitConformal, list[str]]:
     return SplitConformal(stored, int(state.get("calibration_size", 0)), difficulty), order
 
 
+def no_clear_winner(scores: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Per row of K x M predicted accuracies and their intervals' lower bounds: whether the
+    runner-up's predicted accuracy lies inside the best method's interval, so that the data do
+    not tell the two apart (False where the best one's bound is NaN)."""
+    scores, low = np.atleast_2d(scores), np.atleast_2d(low)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    rows = np.arange(len(scores))
+    return scores[rows, order[:, 1]] >= low[rows, order[:, 0]]
+
+
 # -- reading the calibration back: where the page, the scenes and the command line get intervals --
 
 @dataclass(frozen=True)

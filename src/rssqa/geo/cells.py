@@ -19,7 +19,7 @@ from pyogrio.raw import write as write_features
 import shapely
 from affine import Affine
 
-from rssqa.assess.conformal import Intervals
+from rssqa.assess.conformal import Intervals, no_clear_winner
 from rssqa.raster.grid import TileGrid
 
 LAYER = "cells"
@@ -55,14 +55,6 @@ def cell_attributes(scores: np.ndarray, picks: np.ndarray, methods: list[str],
         columns["default"] = np.full(len(picks), default, dtype=object)
         columns["kept_default"] = picks == methods.index(default)
     return columns
-
-
-def no_clear_winner(scores: np.ndarray, low: np.ndarray) -> np.ndarray:
-    """Per row of K x M predicted accuracies and their intervals' lower bounds: whether the
-    runner-up's predicted accuracy lies inside the best method's interval."""
-    order = np.argsort(-scores, axis=1, kind="stable")
-    rows = np.arange(len(scores))
-    return scores[rows, order[:, 1]] >= low[rows, order[:, 0]]
 
 
 def partial_path(target: Path) -> Path:

@@ -29,14 +29,14 @@ from rssqa.raster.grid import TileGrid, default_overlap
 from rssqa.geo.outputs import (SIDECARS, SUFFIXES, TileMaps, class_categories, method_categories,
                                write_mosaic_and_collect, write_tile_maps)
 from rssqa.geo.stac import write_scene_item
-from rssqa.geo.cells import no_clear_winner, partial_path, write_cells
+from rssqa.geo.cells import partial_path, write_cells
 from rssqa.raster.styles import aux_path, style_path
 from rssqa.raster.reader import NO_VALID_PIXEL, NO_VALID_PIXEL_HINT, RasterScene
 from rssqa.raster.settings import RasterSettings
 from rssqa.geo.tiles import PARTS_FORMAT, BatchStore, assess_tiles, save_assessed
 from rssqa.progress import progress_bar
 from rssqa.recommend import ImageAssessment, Recommender
-from rssqa.assess.conformal import Intervals
+from rssqa.assess.conformal import Intervals, no_clear_winner
 from rssqa.files import atomic_write_text
 from rssqa.finished_images import PARTS_DIR
 
