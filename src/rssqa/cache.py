@@ -49,6 +49,13 @@ def read_record(path: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
+def own_record(path: Path, kind: str) -> dict[str, Any] | None:
+    """The record at ``path`` if rssqa wrote it as a ``kind`` record; None when there is none,
+    it cannot be read, or it is something else (then it is never replaced or removed)."""
+    record = read_record(path)
+    return record if record is not None and record.get("kind") == kind else None
+
+
 def unreadable(error: Exception) -> str:
     """What is wrong with a file that ``error`` stopped a reader on, as a short clause for an
     error line: "is missing", or "is damaged (<the reader's first sentence>)"."""

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from rssqa.cache import KEY, fingerprint, read_record, write_record
+from rssqa.cache import KEY, fingerprint, own_record, write_record
 
 PARTS_DIR = ".rssqa-parts"
 SUFFIX = ".image.json"
@@ -83,5 +83,4 @@ def _plain_name(name: Any) -> bool:
 
 
 def _own_record(path: Path) -> dict[str, Any] | None:
-    record = read_record(path)
-    return record if record is not None and record.get("kind") == KIND else None
+    return own_record(path, KIND)

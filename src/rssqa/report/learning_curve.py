@@ -30,7 +30,7 @@ import numpy as np
 from rssqa.assess.base import AssessmentInputs
 from rssqa.assess.registry import create_assessor, seeded_kwargs
 from rssqa.assess.selectors.safe import TIE, mean_srocc
-from rssqa.cache import KEY, fingerprint, read_record, write_record
+from rssqa.cache import KEY, fingerprint, own_record, write_record
 from rssqa.metrics import gap_closed, single_best
 from rssqa.metrics.selection import column_oa, picks_oa, regret
 
@@ -137,14 +137,12 @@ def record_path(work: Path, label: str, draw: Draw) -> Path:
 
 
 def _own(path: Path) -> bool:
-    """Whether ``path`` holds one of these records (anything else there is never replaced)."""
-    record = read_record(path)
-    return record is not None and record.get("kind") == RECORD_KIND
+    return own_record(path, RECORD_KIND) is not None
 
 
 def _recorded(path: Path | None, key: str) -> dict[str, Any] | None:
-    record = None if path is None else read_record(path)
-    if record is None or record.get("kind") != RECORD_KIND or record.get(KEY) != key:
+    record = None if path is None else own_record(path, RECORD_KIND)
+    if record is None or record.get(KEY) != key:
         return None
     row = record.get("row")
     return row if isinstance(row, dict) and "images" in row else None
