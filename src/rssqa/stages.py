@@ -258,6 +258,7 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
     draws it finished. Returns the table and the sentence on the config's assessor's trend."""
     from rssqa.assess.registry import assessor_class
     from rssqa.cache import KEY
+    from rssqa.errors import InputError
     from rssqa.finished_images import PARTS_DIR
     from rssqa.progress import progress_bar
     from rssqa.report.learning_curve import (fitted_draws, learning_curve, plan_draws,
@@ -285,6 +286,10 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
             progress.update(task, advance=1, description=f"learning curve: {row['images']} images")
 
         draws_table = learning_curve(train, test, assessors, plan, work, context, advance)
+    if fitted_draws(draws_table).empty:
+        raise InputError(None, f"none of the {len(draws_table)} draws could be fitted (e.g. "
+                         f"{draws_table['error'].iloc[0]})",
+                         "give larger --sizes, or build the SQED from more labelled images")
     table = summary_table(draws_table)
     sentence = verdict(draws_table, names[0])
     measure = target_name(config.target)

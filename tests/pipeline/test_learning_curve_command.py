@@ -66,3 +66,12 @@ def test_draws_too_small_to_fit_are_said_and_the_others_still_reported(experimen
     assert "could not be fitted, e.g. safe on 1 image(s)" in result.output
     draws = pd.read_csv(run / "reports" / "learning_curve.csv")
     assert draws.loc[draws["images"] == 1, "error"].notna().sum() == 1  # safe's; prior fitted
+
+
+def test_a_curve_no_draw_of_which_can_be_fitted_is_one_line_and_writes_nothing(experiment):
+    config, run = experiment
+    with torch_threads(1):
+        result = invoke("learning-curve", "-c", config, "--assessors", "safe", "--sizes", "1",
+                        "--draws", "2")
+    one_line_error(result, 2, "none of the 2 draws could be fitted", "one source image")
+    assert not (run / "reports").exists()

@@ -119,10 +119,11 @@ def learning_curve(train: AssessmentInputs, test: AssessmentInputs,
                 try:
                     row = score_draw(name, kwargs, train, test, draw)
                 except Exception as error:  # noqa: BLE001 - a size too small to fit is a result
-                    row = {"images": draw.size, "draw": draw.index,
+                    row = {"images": draw.size, "draw": draw.index,  # tried again on a rerun
                            "error": f"{type(error).__name__}: {error}"}
-                if path is not None and (not path.exists() or _own(path)):
-                    write_record(path, key, kind=RECORD_KIND, row=row)
+                else:
+                    if path is not None and (not path.exists() or _own(path)):
+                        write_record(path, key, kind=RECORD_KIND, row=row)
             rows.append({"assessor": label, **row})
             if on_draw is not None:
                 on_draw(rows[-1])
