@@ -102,9 +102,9 @@ def learning_curve(train: AssessmentInputs, test: AssessmentInputs,
                    on_draw: Callable[[dict[str, Any]], None] | None = None) -> pd.DataFrame:
     """One row per assessor (``label -> (name, kwargs)``) and draw of ``plan``. With ``work``, a
     draw recorded there under the same key (``context``: what else the results depend on, such
-    as the store build and the target) is taken from its record, and each new one is recorded as
-    it finishes. A draw an assessor cannot be fitted on (too few images) is a row with its error.
-    ``on_draw`` is called with each row."""
+    as the store build and the target) is taken from its record, and each new one that fitted
+    is recorded as it finishes. A draw an assessor cannot be fitted on (too few images) is a row
+    with its error, not recorded. ``on_draw`` is called with each row."""
     import pandas as pd  # here: the experiment's other commands never need it at start-up
 
     rows, resumed = [], 0
