@@ -263,7 +263,6 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
     from rssqa.progress import progress_bar
     from rssqa.report.learning_curve import (fitted_draws, learning_curve, plan_draws,
                                              remove_records, summary_table, verdict)
-    from rssqa.report.plots import learning_curve_figure
 
     names = names or list(dict.fromkeys([config.assessor.name, "agreement"]))
     check_assessor_names(names)
@@ -275,8 +274,7 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
     plan = plan_draws(train.sources, [images if size == "all" else size for size in sizes], draws)
     assessors = {name: (name, dict(config.assessor.kwargs) if name == config.assessor.name else {})
                  for name in names}
-    out = config.layout.reports
-    work = out / PARTS_DIR / LEARNING_CURVE
+    work = config.layout.reports / PARTS_DIR / LEARNING_CURVE
     context = {"store": store.manifest.get(KEY), "target": config.target}
     began = time.perf_counter()
     with progress_bar(verbose) as progress:
@@ -292,13 +290,9 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
                          "give larger --sizes, or build the SQED from more labelled images")
     table = summary_table(draws_table)
     sentence = verdict(draws_table, names[0])
-    measure = target_name(config.target)
-    header = (f"# Learning curve: {config.name}, {measure}\n\n{images} train source images, "
-              f"{len(test)} test tiles; {len(plan)} draws ({draws} per size). Cells: mean ± sd "
-              f"(min) over draws. {time.perf_counter() - began:.0f} s.\n\n{sentence}\n\n")
-    atomic_write_text(out / f"{LEARNING_CURVE}.csv", draws_table.to_csv(index=False))
-    atomic_write_text(out / f"{LEARNING_CURVE}.md", header + table.to_markdown(index=False) + "\n")
-    learning_curve_figure(fitted_draws(draws_table), out / f"{LEARNING_CURVE}.png", measure)
+    about = (f"{images} train source images, {len(test)} test tiles; {len(plan)} draws ({draws} "
+             f"per size). Cells: mean ± sd (min) over draws. {time.perf_counter() - began:.0f} s.")
+    _write_learning_curve(config, draws_table, table, f"{about}\n\n{sentence}")
     remove_records(work)
     with contextlib.suppress(OSError):
         work.parent.rmdir()  # the work folder, if nothing else of rssqa's waits there
@@ -310,3 +304,17 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
         print(f"{len(failed)} draw(s) could not be fitted, e.g. {first['assessor']} on "
               f"{first['images']} image(s): {first['error']} ({LEARNING_CURVE}.csv lists them)")
     return table, sentence
+
+
+def _write_learning_curve(config: ExperimentConfig, draws: pd.DataFrame, table: pd.DataFrame,
+                          preamble: str) -> None:
+    """``reports/learning_curve.{csv,md,png}``: every draw, the table under ``preamble``, the
+    figure; each file whole."""
+    from rssqa.report.learning_curve import fitted_draws
+    from rssqa.report.plots import learning_curve_figure
+
+    out, measure = config.layout.reports, target_name(config.target)
+    atomic_write_text(out / f"{LEARNING_CURVE}.csv", draws.to_csv(index=False))
+    atomic_write_text(out / f"{LEARNING_CURVE}.md", f"# Learning curve: {config.name}, {measure}"
+                      f"\n\n{preamble}\n\n{table.to_markdown(index=False)}\n")
+    learning_curve_figure(fitted_draws(draws), out / f"{LEARNING_CURVE}.png", measure)
