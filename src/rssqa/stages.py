@@ -261,8 +261,8 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
     from rssqa.errors import InputError
     from rssqa.finished_images import PARTS_DIR
     from rssqa.progress import progress_bar
-    from rssqa.report.learning_curve import (fitted_draws, learning_curve, plan_draws,
-                                             remove_records, summary_table, verdict)
+    from rssqa.report.learning_curve import (failed_draws, fitted_draws, learning_curve,
+                                             plan_draws, remove_records, summary_table, verdict)
 
     names = names or list(dict.fromkeys([config.assessor.name, "agreement"]))
     check_assessor_names(names)
@@ -298,7 +298,7 @@ def learning_curve_stage(config: ExperimentConfig, store: SQEDStore, sizes: list
         work.parent.rmdir()  # the work folder, if nothing else of rssqa's waits there
     if draws_table.attrs.get("resumed"):
         print(f"resumed: {draws_table.attrs['resumed']} draw(s) finished by an earlier run")
-    failed = draws_table[draws_table["error"].notna()] if "error" in draws_table else draws_table[:0]
+    failed = failed_draws(draws_table)
     if len(failed):  # too few images for an assessor to fit: a result, said rather than hidden
         first = failed.iloc[0]
         print(f"{len(failed)} draw(s) could not be fitted, e.g. {first['assessor']} on "

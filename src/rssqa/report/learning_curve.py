@@ -33,6 +33,7 @@ from rssqa.assess.selectors.safe import TIE, mean_srocc
 from rssqa.cache import KEY, fingerprint, own_record, write_record
 from rssqa.metrics import gap_closed, single_best
 from rssqa.metrics.selection import column_oa, picks_oa, regret
+from rssqa.report.interval_coverage import interval_coverage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,7 +65,8 @@ def plan_draws(sources: Iterable[str], sizes: Iterable[int], draws: int,
     plan = []
     for size in sizes:
         full = size == len(unique)
-        for index in range((draws if draws_at_full is None else draws_at_full) if full else draws):
+        count = draws_at_full if full and draws_at_full is not None else draws
+        for index in range(count):
             chosen = unique if full else sorted(
                 np.random.default_rng(index).choice(unique, size=size, replace=False))
             plan.append(Draw(size, index, tuple(str(s) for s in chosen)))
@@ -90,9 +92,9 @@ def score_draw(name: str, kwargs: dict[str, Any], train: AssessmentInputs,
            "SROCC": mean_srocc(predictions, test.targets),
            "coverage 90%": np.nan, "width 90%": np.nan}
     if conformal is not None:
-        low, high = conformal.interval(predictions, LEVEL)
-        row["coverage 90%"] = float(np.mean((low <= test.targets) & (test.targets <= high)))
-        row["width 90%"] = float(np.mean(np.minimum(1, high) - np.maximum(0, low)))
+        at = interval_coverage(conformal, predictions, test.targets, test.sources).set_index(
+            "level").loc[LEVEL]
+        row["coverage 90%"], row["width 90%"] = float(at["coverage"]), float(at["mean_width"])
     return {**row, "seconds": time.perf_counter() - began}
 
 
@@ -113,7 +115,8 @@ def learning_curve(train: AssessmentInputs, test: AssessmentInputs,
             key = fingerprint({**(context or {}), "assessor": name, "kwargs": kwargs,
                                "sources": draw.sources, "seed": draw.index})
             path = None if work is None else record_path(work, label, draw)
-            row = _recorded(path, key)
+            record = None if path is None else own_record(path, RECORD_KIND)
+            row = _row_for(record, key)
             resumed += row is not None
             if row is None:
                 try:
@@ -122,7 +125,7 @@ def learning_curve(train: AssessmentInputs, test: AssessmentInputs,
                     row = {"images": draw.size, "draw": draw.index,  # tried again on a rerun
                            "error": f"{type(error).__name__}: {error}"}
                 else:
-                    if path is not None and (not path.exists() or _own(path)):
+                    if path is not None and (record is not None or not path.exists()):
                         write_record(path, key, kind=RECORD_KIND, row=row)
             rows.append({"assessor": label, **row})
             if on_draw is not None:
@@ -137,12 +140,8 @@ def record_path(work: Path, label: str, draw: Draw) -> Path:
     return Path(work) / f"{slug}-{draw.size}-{draw.index}.json"
 
 
-def _own(path: Path) -> bool:
-    return own_record(path, RECORD_KIND) is not None
-
-
-def _recorded(path: Path | None, key: str) -> dict[str, Any] | None:
-    record = None if path is None else own_record(path, RECORD_KIND)
+def _row_for(record: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
+    """The draw's row from its record, if that was written for ``key`` and is whole."""
     if record is None or record.get(KEY) != key:
         return None
     row = record.get("row")
@@ -152,7 +151,7 @@ def _recorded(path: Path | None, key: str) -> dict[str, Any] | None:
 def remove_records(work: Path) -> None:
     """The draws' records (the curve's tables are written), and ``work`` if that empties it."""
     for path in Path(work).glob("*.json"):
-        if _own(path):
+        if own_record(path, RECORD_KIND) is not None:
             path.unlink()
     with contextlib.suppress(OSError):
         Path(work).rmdir()
@@ -161,6 +160,11 @@ def remove_records(work: Path) -> None:
 def fitted_draws(draws: pd.DataFrame) -> pd.DataFrame:
     """The draws that fitted (gap closed is NaN, not an error, where a store has no gap)."""
     return draws[draws["error"].isna()] if "error" in draws else draws
+
+
+def failed_draws(draws: pd.DataFrame) -> pd.DataFrame:
+    """The draws an assessor could not be fitted on, with their errors."""
+    return draws[draws["error"].notna()] if "error" in draws else draws[:0]
 
 
 def summary_table(draws: pd.DataFrame) -> pd.DataFrame:
